@@ -1,0 +1,211 @@
+# aimark / libmark - one plain, non-recursive GNU Makefile.
+#
+#   make deps          install the Debian packages needed to build, test, run
+#   make               static + shared library and the aimark CLI
+#   make check         the test suite (fast, deterministic)
+#   make demo          mark the bundled samples and verify them
+#   make install       PREFIX=/usr/local DESTDIR= honoured
+#   make SANITIZE=address,undefined check    the suite under ASan/UBSan
+#
+# User CFLAGS / LDFLAGS / CPPFLAGS are respected; project flags live in
+# MARK_CFLAGS.  Objects go to $(O) (build/, or build-san/ with SANITIZE).
+
+VERSION_MAJOR := 0
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+CC ?= cc
+AR ?= ar
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+SANITIZE ?=
+
+ifeq ($(SANITIZE),)
+O ?= build
+else
+O ?= build-san
+endif
+
+# Libraries libmark links against (pkg-config names).
+MARK_PKGS := libpng libjpeg zlib jansson libxml-2.0
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(MARK_PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(MARK_PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef -Wvla \
+        -Wformat=2 -Winit-self -Wold-style-definition
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+MARK_CFLAGS := -std=c11 -D_DEFAULT_SOURCE $(WARN) -Ilibmark/include
+SAN_FLAGS :=
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+endif
+ALL_CFLAGS = $(MARK_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+
+LIB_SRC := $(wildcard libmark/core/*.c libmark/label/*.c \
+                      libmark/container/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+LIB_PIC := $(LIB_SRC:%.c=$(O)/pic/%.o)
+TOOL_SRC := $(wildcard tools/*.c)
+TOOL_OBJ := $(TOOL_SRC:%.c=$(O)/%.o)
+
+STATIC := $(O)/libmark.a
+SONAME := libmark.so.$(VERSION_MAJOR)
+SHARED := $(O)/libmark.so.$(VERSION)
+AIMARK := $(O)/aimark
+
+TEST_UNIT_SRC := $(wildcard tests/unit/*.c)
+TEST_API_SRC := $(wildcard tests/api/*.c)
+TEST_BIN := $(TEST_UNIT_SRC:tests/%.c=$(O)/tests/%) \
+            $(TEST_API_SRC:tests/%.c=$(O)/tests/%)
+GENIMG := $(O)/tests/genimg
+
+# Debian packages: build, test and run.
+DEPS_BUILD := gcc make pkg-config libpng-dev libjpeg62-turbo-dev \
+              zlib1g-dev libjansson-dev libxml2-dev
+DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck \
+             libjpeg-turbo-progs
+DEPS := $(DEPS_BUILD) $(DEPS_TEST)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all lib tools check test demo deps install uninstall clean \
+        manlint check-deps check-symbols tests-bin
+
+all: lib tools
+
+lib: $(STATIC) $(O)/libmark.so
+
+tools: $(AIMARK)
+
+$(O)/%.o: %.c libmark/include/mark.h libmark/internal.h | $(O)/dirs
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -fvisibility=hidden -Ilibmark \
+	    -c $< -o $@
+
+$(O)/pic/%.o: %.c libmark/include/mark.h libmark/internal.h | $(O)/dirs
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -fPIC -fvisibility=hidden \
+	    -Ilibmark -c $< -o $@
+
+$(O)/dirs:
+	@mkdir -p $(O)
+	@touch $@
+
+$(STATIC): $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED): $(LIB_PIC)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
+	    $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(O)/libmark.so: $(SHARED)
+	ln -sf libmark.so.$(VERSION) $(O)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+# The CLI sees the public header only (-Ilibmark/include, no -Ilibmark).
+$(O)/tools/%.o: tools/%.c tools/common.h libmark/include/mark.h | $(O)/dirs
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(AIMARK): $(TOOL_OBJ) $(STATIC)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(PKG_LIBS) -lpthread
+
+# Tests: unit tests may see internals, API tests only mark.h.
+$(O)/tests/unit/%: tests/unit/%.c tests/harness.h $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Ilibmark -Itests $< -o $@ \
+	    $(STATIC) $(PKG_LIBS) $(ALL_LDFLAGS)
+
+$(O)/tests/api/%: tests/api/%.c tests/harness.h $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Itests $< -o $@ \
+	    $(STATIC) $(PKG_LIBS) $(ALL_LDFLAGS)
+
+$(GENIMG): tests/gen/genimg.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $< -o $@ $(PKG_LIBS) $(ALL_LDFLAGS)
+
+tests-bin: all $(TEST_BIN) $(GENIMG)
+
+check: tests-bin check-deps check-symbols
+	@O=$(O) sh tests/run.sh
+
+test: check
+
+# Only io-level files may include third-party media headers.
+check-deps:
+	@bad=$$(grep -l -E '#include <(png|jpeglib|sndfile|libav[a-z]+/)' \
+	    $(LIB_SRC) tools/*.c | grep -v '^libmark/container/' || true); \
+	if [ -n "$$bad" ]; then \
+	    echo "check-deps: codec headers outside libmark/container/: $$bad"; \
+	    exit 1; fi
+
+# Every exported symbol starts with mark_ and is listed in
+# tests/symbols.txt (the ABI guard).
+check-symbols: $(O)/libmark.so
+	@nm -D --defined-only $(SHARED) | awk '$$2 == "T" {print $$3}' \
+	    | sort > $(O)/symbols.txt
+	@if ! diff -u tests/symbols.txt $(O)/symbols.txt; then \
+	    echo "check-symbols: exported symbols changed (update" \
+	         "tests/symbols.txt if intended)"; exit 1; fi
+
+demo: all
+	@sh samples/demo.sh $(AIMARK)
+
+manlint:
+	mandoc -Tlint -W warning man/aimark.1 man/libmark.3
+
+deps:
+	@missing=""; for p in $(DEPS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	        | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	        --no-install-recommends $$missing; \
+	else echo "deps: all packages present"; fi
+
+libmark.pc: libmark.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@REQUIRES@|$(MARK_PKGS)|' $< > $@
+
+install: all libmark.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 755 $(AIMARK) $(DESTDIR)$(BINDIR)/aimark
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libmark.a
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libmark.so.$(VERSION)
+	ln -sf libmark.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmark.so
+	install -m 644 libmark/include/mark.h $(DESTDIR)$(INCLUDEDIR)/mark.h
+	install -m 644 libmark.pc $(DESTDIR)$(PKGCONFIGDIR)/libmark.pc
+	install -m 644 man/aimark.1 $(DESTDIR)$(MANDIR)/man1/aimark.1
+	install -m 644 man/libmark.3 $(DESTDIR)$(MANDIR)/man3/libmark.3
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/aimark $(DESTDIR)$(LIBDIR)/libmark.a \
+	    $(DESTDIR)$(LIBDIR)/libmark.so.$(VERSION) \
+	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libmark.so \
+	    $(DESTDIR)$(INCLUDEDIR)/mark.h \
+	    $(DESTDIR)$(PKGCONFIGDIR)/libmark.pc \
+	    $(DESTDIR)$(MANDIR)/man1/aimark.1 \
+	    $(DESTDIR)$(MANDIR)/man3/libmark.3
+
+clean:
+	rm -rf build build-san libmark.pc samples/out

@@ -1,0 +1,619 @@
+/*
+ * media.c - the media object: reading input into memory, recognising its
+ * format, dispatching to the container backend, and saving atomically.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Magic bytes, checked in table order (JPEG before the MP3 frame sync,
+ * which also starts with 0xFF). */
+typedef struct format_desc {
+    const char *name;
+    int type;
+} format_desc;
+
+static const format_desc formats[MARK_FORMAT_COUNT_] = {
+    [MARK_FORMAT_UNKNOWN] = { "unknown", MARK_MEDIA_UNKNOWN },
+    [MARK_FORMAT_PNG] = { "png", MARK_MEDIA_IMAGE },
+    [MARK_FORMAT_JPEG] = { "jpeg", MARK_MEDIA_IMAGE },
+    [MARK_FORMAT_GIF] = { "gif", MARK_MEDIA_IMAGE },
+    [MARK_FORMAT_WEBP] = { "webp", MARK_MEDIA_IMAGE },
+    [MARK_FORMAT_TIFF] = { "tiff", MARK_MEDIA_IMAGE },
+    [MARK_FORMAT_BMP] = { "bmp", MARK_MEDIA_IMAGE },
+    [MARK_FORMAT_HEIF] = { "heif", MARK_MEDIA_IMAGE },
+    [MARK_FORMAT_WAV] = { "wav", MARK_MEDIA_AUDIO },
+    [MARK_FORMAT_FLAC] = { "flac", MARK_MEDIA_AUDIO },
+    [MARK_FORMAT_OGG] = { "ogg", MARK_MEDIA_AUDIO },
+    [MARK_FORMAT_MP3] = { "mp3", MARK_MEDIA_AUDIO },
+    [MARK_FORMAT_MP4] = { "mp4", MARK_MEDIA_VIDEO },
+    [MARK_FORMAT_MKV] = { "mkv", MARK_MEDIA_VIDEO },
+    [MARK_FORMAT_PDF] = { "pdf", MARK_MEDIA_TEXT },
+    [MARK_FORMAT_ZIP] = { "zip", MARK_MEDIA_TEXT },
+};
+
+const char *mark_format_name(int format)
+{
+    if (format < 0 || format >= MARK_FORMAT_COUNT_)
+        return "unknown";
+    return formats[format].name;
+}
+
+const char *mark_media_type_name(int type)
+{
+    static const char *const names[] = { "unknown", "image", "audio",
+                                         "video", "text" };
+
+    if (type < 0 || type > MARK_MEDIA_TEXT)
+        return "unknown";
+    return names[type];
+}
+
+static int has(const unsigned char *p, size_t len, size_t off,
+               const char *magic, size_t n)
+{
+    return len >= off + n && memcmp(p + off, magic, n) == 0;
+}
+
+int mark_sniff(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+
+    if (p == NULL)
+        return MARK_FORMAT_UNKNOWN;
+    if (has(p, len, 0, "\x89PNG\r\n\x1a\n", 8))
+        return MARK_FORMAT_PNG;
+    if (has(p, len, 0, "\xff\xd8\xff", 3))
+        return MARK_FORMAT_JPEG;
+    if (has(p, len, 0, "GIF87a", 6) || has(p, len, 0, "GIF89a", 6))
+        return MARK_FORMAT_GIF;
+    if (has(p, len, 0, "RIFF", 4) && has(p, len, 8, "WEBP", 4))
+        return MARK_FORMAT_WEBP;
+    if ((has(p, len, 0, "RIFF", 4) || has(p, len, 0, "RF64", 4) ||
+         has(p, len, 0, "BW64", 4)) && has(p, len, 8, "WAVE", 4))
+        return MARK_FORMAT_WAV;
+    if (has(p, len, 0, "II*\0", 4) || has(p, len, 0, "MM\0*", 4))
+        return MARK_FORMAT_TIFF;
+    if (has(p, len, 0, "fLaC", 4))
+        return MARK_FORMAT_FLAC;
+    if (has(p, len, 0, "OggS", 4))
+        return MARK_FORMAT_OGG;
+    if (has(p, len, 0, "\x1a\x45\xdf\xa3", 4))
+        return MARK_FORMAT_MKV;
+    if (has(p, len, 0, "%PDF-", 5))
+        return MARK_FORMAT_PDF;
+    if (has(p, len, 0, "PK\x03\x04", 4))
+        return MARK_FORMAT_ZIP;
+    if (has(p, len, 4, "ftyp", 4)) {
+        if (has(p, len, 8, "heic", 4) || has(p, len, 8, "heix", 4) ||
+            has(p, len, 8, "mif1", 4) || has(p, len, 8, "avif", 4))
+            return MARK_FORMAT_HEIF;
+        return MARK_FORMAT_MP4;
+    }
+    if (has(p, len, 4, "moov", 4) || has(p, len, 4, "mdat", 4) ||
+        has(p, len, 4, "wide", 4))
+        return MARK_FORMAT_MP4;
+    if (has(p, len, 0, "ID3", 3))
+        return MARK_FORMAT_MP3;
+    /* MPEG audio frame header: sync, a valid layer, a valid bitrate */
+    if (len >= 3 && p[0] == 0xff && (p[1] & 0xe0) == 0xe0 &&
+        ((p[1] >> 1) & 3) != 0 && (p[2] >> 4) != 15 && (p[2] >> 4) != 0)
+        return MARK_FORMAT_MP3;
+    if (has(p, len, 0, "BM", 2) && len >= 14)
+        return MARK_FORMAT_BMP;
+    return MARK_FORMAT_UNKNOWN;
+}
+
+const mark__container *mark__container_for(int format)
+{
+    static const mark__container *const table[] = {
+        &mark__container_png,
+        &mark__container_jpeg,
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (table[i]->format == format)
+            return table[i];
+    return NULL;
+}
+
+static void media_release(mark_media *m)
+{
+    size_t i;
+
+    if (m->c != NULL && m->c->uninit != NULL)
+        m->c->uninit(m);
+    for (i = 0; i < m->n_found; i++) {
+        mark__found *f = &m->found[i];
+
+        mark__free(m->ctx, f->carrier);
+        mark__free(m->ctx, f->location);
+        mark__free(m->ctx, f->raw);
+        mark_label_free(f->label);
+    }
+    mark__free(m->ctx, m->found);
+    mark_problems_free(m->problems);
+    mark_label_free(m->staged);
+    mark__free(m->ctx, m->data);
+}
+
+void mark_media_free(mark_media *m)
+{
+    if (m == NULL)
+        return;
+    media_release(m);
+    mark__free(m->ctx, m);
+}
+
+/* Take ownership of data (allocated by ctx) and parse it. */
+static int media_from_data(mark_ctx *ctx, mark_media **out,
+                           unsigned char *data, size_t len)
+{
+    mark_media *m;
+    int fmt, rc;
+
+    if (len == 0) {
+        mark__free(ctx, data);
+        return mark__err(ctx, MARK_EEMPTY, "input is empty");
+    }
+    fmt = mark_sniff(data, len);
+    if (fmt == MARK_FORMAT_UNKNOWN) {
+        mark__free(ctx, data);
+        return mark__err(ctx, MARK_EUNKNOWN, "not a recognised media "
+                         "format (looked at the content, not the name)");
+    }
+    if (mark__container_for(fmt) == NULL) {
+        mark__free(ctx, data);
+        return mark__err(ctx, MARK_EUNSUPPORTED, "%s %s is not supported "
+                         "yet", mark_format_name(fmt),
+                         mark_media_type_name(formats[fmt].type));
+    }
+    m = mark__calloc(ctx, 1, sizeof *m);
+    if (m == NULL) {
+        mark__free(ctx, data);
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    }
+    m->ctx = ctx;
+    m->c = mark__container_for(fmt);
+    m->data = data;
+    m->len = len;
+    m->info.format = fmt;
+    m->info.type = formats[fmt].type;
+    m->info.bytes = (int64_t)len;
+    m->problems = mark__problems_new(ctx);
+    if (m->problems == NULL) {
+        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+        goto fail;
+    }
+    rc = m->c->parse(m);
+    if (rc < 0)
+        goto fail;
+    if (m->n_found > 1) {
+        rc = mark__problem_add(m->problems, MARK_SEV_ERROR, "duplicate", -1,
+                               "%zu metadata labels found: a file must "
+                               "carry exactly one", m->n_found);
+        if (rc < 0)
+            goto fail;
+    }
+    *out = m;
+    return MARK_OK;
+fail:
+    mark_media_free(m);
+    return rc;
+}
+
+static int too_big(mark_ctx *ctx, uint64_t n)
+{
+    return n > (uint64_t)ctx->limits[MARK_LIMIT_INPUT_BYTES];
+}
+
+int mark_media_open_buffer(mark_ctx *ctx, mark_media **out, const void *buf,
+                           size_t len)
+{
+    unsigned char *copy;
+
+    if (out == NULL)
+        return MARK_EINVAL;
+    *out = NULL;
+    if (ctx == NULL || (buf == NULL && len))
+        return MARK_EINVAL;
+    if (too_big(ctx, len))
+        return mark__err(ctx, MARK_ELIMIT, "input of %zu bytes exceeds the "
+                         "limit of %lld bytes", len,
+                         (long long)ctx->limits[MARK_LIMIT_INPUT_BYTES]);
+    copy = mark__malloc(ctx, len);
+    if (copy == NULL)
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    if (len)
+        memcpy(copy, buf, len);
+    return media_from_data(ctx, out, copy, len);
+}
+
+/* Read a whole stream, bounded by the input limit. */
+static int slurp(mark_ctx *ctx, int64_t (*rd)(void *, void *, size_t),
+                 void *user, mark__buf *b)
+{
+    int64_t n;
+    int rc;
+
+    for (;;) {
+        rc = mark__buf_reserve(b, 65536);
+        if (rc < 0)
+            return rc;
+        n = rd(user, b->data + b->len, 65536);
+        if (n < 0)
+            return mark__err(ctx, MARK_EIO, "read failed");
+        if (n == 0)
+            return MARK_OK;
+        b->len += (size_t)n;
+        if (too_big(ctx, b->len))
+            return mark__err(ctx, MARK_ELIMIT, "input exceeds the limit of "
+                             "%lld bytes",
+                             (long long)ctx->limits[MARK_LIMIT_INPUT_BYTES]);
+    }
+}
+
+int mark_media_open_io(mark_ctx *ctx, mark_media **out, const mark_io *io,
+                       void *user)
+{
+    mark__buf b;
+    int rc;
+
+    if (out == NULL)
+        return MARK_EINVAL;
+    *out = NULL;
+    if (ctx == NULL || io == NULL || io->read == NULL)
+        return MARK_EINVAL;
+    mark__buf_init(&b, ctx);
+    rc = slurp(ctx, io->read, user, &b);
+    if (rc < 0) {
+        mark__buf_free(&b);
+        return rc;
+    }
+    return media_from_data(ctx, out, b.data, b.len);
+}
+
+static int64_t fd_read(void *user, void *buf, size_t len)
+{
+    int fd = *(int *)user;
+    ssize_t n;
+
+    do
+        n = read(fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+int mark_media_open_file(mark_ctx *ctx, mark_media **out, const char *path)
+{
+    struct stat st;
+    mark__buf b;
+    int fd, rc;
+
+    if (out == NULL)
+        return MARK_EINVAL;
+    *out = NULL;
+    if (ctx == NULL || path == NULL)
+        return MARK_EINVAL;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return mark__err(ctx, MARK_EIO, "%s", strerror(errno));
+    if (fstat(fd, &st) != 0) {
+        rc = mark__err(ctx, MARK_EIO, "%s", strerror(errno));
+        close(fd);
+        return rc;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return mark__err(ctx, MARK_EIO, "is a directory");
+    }
+    if (S_ISREG(st.st_mode) && too_big(ctx, (uint64_t)st.st_size)) {
+        close(fd);
+        return mark__err(ctx, MARK_ELIMIT, "file of %lld bytes exceeds the "
+                         "limit of %lld bytes", (long long)st.st_size,
+                         (long long)ctx->limits[MARK_LIMIT_INPUT_BYTES]);
+    }
+    mark__buf_init(&b, ctx);
+    if (S_ISREG(st.st_mode) && st.st_size > 0)
+        rc = mark__buf_reserve(&b, (size_t)st.st_size + 1);
+    else
+        rc = MARK_OK;
+    if (rc == MARK_OK) {
+        rc = slurp(ctx, fd_read, &fd, &b);
+        if (rc == MARK_EIO)
+            rc = mark__err(ctx, MARK_EIO, "%s", strerror(errno));
+    }
+    close(fd);
+    if (rc < 0) {
+        mark__buf_free(&b);
+        return rc;
+    }
+    return media_from_data(ctx, out, b.data, b.len);
+}
+
+int mark_media_get_info(const mark_media *m, mark_media_info *out)
+{
+    if (m == NULL || out == NULL)
+        return MARK_EINVAL;
+    *out = m->info;
+    return MARK_OK;
+}
+
+int mark__media_add_label(mark_media *m, const char *carrier,
+                          const char *location, const char *raw,
+                          size_t raw_len)
+{
+    mark__found *f, *nf;
+    mark_problems *lp = NULL;
+    int idx, rc;
+
+    if ((int64_t)m->n_found >= m->ctx->limits[MARK_LIMIT_CHUNKS])
+        return mark__err(m->ctx, MARK_ELIMIT, "too many labels");
+    nf = mark__realloc(m->ctx, m->found, (m->n_found + 1) * sizeof *nf);
+    if (nf == NULL)
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    m->found = nf;
+    f = &m->found[m->n_found];
+    memset(f, 0, sizeof *f);
+    idx = (int)m->n_found++;
+    f->carrier = mark__strdup(m->ctx, carrier);
+    f->location = mark__strdup(m->ctx, location);
+    f->raw = mark__strndup(m->ctx, raw, raw_len);
+    if (!f->carrier || !f->location || !f->raw)
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    rc = mark_label_parse(m->ctx, raw, raw_len, &f->label, &f->form);
+    if (rc == MARK_ENOMEM)
+        return rc;
+    if (rc < 0) {
+        f->form = MARK_FORM_INVALID;
+        rc = mark__problem_add(m->problems, MARK_SEV_ERROR, "json", idx,
+                               "%s: %s", location, mark_ctx_errmsg(m->ctx));
+        return rc < 0 ? rc : idx;
+    }
+    rc = mark_label_check(m->ctx, f->label, &lp);
+    if (rc == MARK_ENOMEM || rc == MARK_EINVAL)
+        return rc;
+    rc = mark__problems_append(m->problems, lp, idx);
+    mark_problems_free(lp);
+    return rc < 0 ? rc : idx;
+}
+
+size_t mark_media_label_count(const mark_media *m)
+{
+    return m != NULL ? m->n_found : 0;
+}
+
+int mark_media_label_get(const mark_media *m, size_t i, mark_found_label *out)
+{
+    if (m == NULL || out == NULL || i >= m->n_found)
+        return MARK_EINVAL;
+    out->carrier = m->found[i].carrier;
+    out->location = m->found[i].location;
+    out->form = m->found[i].form;
+    out->label = m->found[i].label;
+    out->raw = m->found[i].raw;
+    return MARK_OK;
+}
+
+const mark_problems *mark_media_problems(const mark_media *m)
+{
+    return m != NULL ? m->problems : NULL;
+}
+
+int mark_media_set_label(mark_media *m, const mark_label *label)
+{
+    mark_label *copy;
+    int rc;
+
+    if (m == NULL || label == NULL)
+        return MARK_EINVAL;
+    rc = mark_label_check(m->ctx, label, NULL);
+    if (rc < 0)
+        return rc;
+    rc = mark_label_copy(label, &copy);
+    if (rc < 0)
+        return rc;
+    mark_label_free(m->staged);
+    m->staged = copy;
+    return MARK_OK;
+}
+
+static int media_encode(mark_media *m, mark__buf *out)
+{
+    int rc;
+
+    if (m->broken)
+        return mark__err(m->ctx, MARK_ESTATE, "media unusable after an "
+                         "earlier failure");
+    rc = m->c->write(m, out);
+    if (rc < 0)
+        mark__buf_free(out);
+    return rc;
+}
+
+int mark_media_save_buffer(mark_media *m, void **out, size_t *len)
+{
+    mark__buf b;
+    int rc;
+
+    if (m == NULL || out == NULL || len == NULL)
+        return MARK_EINVAL;
+    *out = NULL;
+    *len = 0;
+    mark__buf_init(&b, m->ctx);
+    rc = media_encode(m, &b);
+    if (rc < 0)
+        return rc;
+    *out = b.data;
+    *len = b.len;
+    return MARK_OK;
+}
+
+int mark_media_save_io(mark_media *m, const mark_io *io, void *user)
+{
+    mark__buf b;
+    size_t off = 0;
+    int rc;
+
+    if (m == NULL || io == NULL || io->write == NULL)
+        return MARK_EINVAL;
+    mark__buf_init(&b, m->ctx);
+    rc = media_encode(m, &b);
+    while (rc == MARK_OK && off < b.len) {
+        int64_t n = io->write(user, b.data + off, b.len - off);
+
+        if (n <= 0)
+            rc = mark__err(m->ctx, MARK_EIO, "write failed");
+        else
+            off += (size_t)n;
+    }
+    mark__buf_free(&b);
+    return rc;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Make a temporary file beside path; *tmp receives its name. */
+static int make_temp(mark_ctx *ctx, const char *path, char *tmp, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+    unsigned char r[6];
+    int tries, fd;
+
+    for (tries = 0; tries < 100; tries++) {
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+            return mark__err(ctx, MARK_EIO, "no random source for a "
+                             "temporary name");
+        if (snprintf(tmp, cap, "%.*s.%s.%02x%02x%02x%02x%02x%02x.tmp",
+                     (int)dirlen, path, path + dirlen, r[0], r[1], r[2],
+                     r[3], r[4], r[5]) >= (int)cap)
+            return mark__err(ctx, MARK_EINVAL, "output path too long");
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST)
+            return mark__err(ctx, MARK_EIO, "cannot create a temporary "
+                             "file beside '%s': %s", path, strerror(errno));
+    }
+    return mark__err(ctx, MARK_EIO, "cannot find a free temporary name");
+}
+
+static void sync_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int fd;
+
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* No-clobber rename, even if path appeared since it was checked; file
+ * systems without RENAME_NOREPLACE get link + unlink, which is as safe. */
+static int rename_noreplace(const char *from, const char *to)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    if (link(from, to) != 0)
+        return -1;
+    unlink(from);
+    return 0;
+}
+
+int mark_media_save_file(mark_media *m, const char *path, unsigned flags)
+{
+    char tmp[PATH_MAX];
+    struct stat st;
+    mark__buf b;
+    int fd, rc, have_old;
+
+    if (m == NULL || path == NULL || path[0] == '\0')
+        return MARK_EINVAL;
+    have_old = stat(path, &st) == 0;
+    if (have_old && !(flags & MARK_SAVE_OVERWRITE))
+        return mark__err(m->ctx, MARK_EEXIST, "output exists (not "
+                         "overwritten)");
+    if (have_old && !S_ISREG(st.st_mode))
+        return mark__err(m->ctx, MARK_EIO, "output exists and is not a "
+                         "regular file");
+    mark__buf_init(&b, m->ctx);
+    rc = media_encode(m, &b);
+    if (rc < 0)
+        return rc;
+    fd = make_temp(m->ctx, path, tmp, sizeof tmp);
+    if (fd < 0) {
+        mark__buf_free(&b);
+        return fd;
+    }
+    if (write_all(fd, b.data, b.len) != 0 || fsync(fd) != 0) {
+        rc = mark__err(m->ctx, MARK_EIO, "cannot write: %s",
+                       strerror(errno));
+        goto fail;
+    }
+    /* a file replaced in place keeps its permissions */
+    if (have_old && fchmod(fd, st.st_mode & 07777) != 0) {
+        rc = mark__err(m->ctx, MARK_EIO, "cannot set permissions: %s",
+                       strerror(errno));
+        goto fail;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = mark__err(m->ctx, MARK_EIO, "cannot write: %s",
+                       strerror(errno));
+        goto fail;
+    }
+    fd = -1;
+    if (flags & MARK_SAVE_OVERWRITE)
+        rc = rename(tmp, path);
+    else
+        rc = rename_noreplace(tmp, path);
+    if (rc != 0) {
+        rc = mark__err(m->ctx, errno == EEXIST ? MARK_EEXIST : MARK_EIO,
+                       "cannot rename the temporary file into place: %s",
+                       strerror(errno));
+        goto fail;
+    }
+    sync_dir(path);
+    mark__buf_free(&b);
+    return MARK_OK;
+fail:
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    mark__buf_free(&b);
+    return rc;
+}

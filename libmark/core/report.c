@@ -1,0 +1,242 @@
+/*
+ * report.c - the verifier's verdict and its JSON report.
+ *
+ * The report's shape is the contract with platforms that parse
+ * `aimark verify --json`; keys are only ever added.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "internal.h"
+
+const char *mark_verdict_name(int verdict)
+{
+    switch (verdict) {
+    case MARK_VERDICT_GENERATED: return "generated";
+    case MARK_VERDICT_POSSIBLY: return "possibly";
+    case MARK_VERDICT_SUSPECTED: return "suspected";
+    case MARK_VERDICT_NONE: return "none";
+    default: return "unknown";
+    }
+}
+
+int mark_media_verdict(const mark_media *m)
+{
+    int best = MARK_VERDICT_NONE, v;
+    size_t i;
+
+    if (m == NULL)
+        return MARK_VERDICT_NONE;
+    for (i = 0; i < m->n_found; i++) {
+        const char *lab = m->found[i].label != NULL
+            ? mark_label_get(m->found[i].label, MARK_FIELD_LABEL) : NULL;
+
+        /* a label record that cannot be read is still a trace */
+        v = MARK_VERDICT_SUSPECTED;
+        if (lab != NULL && strcmp(lab, "1") == 0)
+            v = MARK_VERDICT_GENERATED;
+        else if (lab != NULL && strcmp(lab, "2") == 0)
+            v = MARK_VERDICT_POSSIBLY;
+        if (v > best)
+            best = v;
+    }
+    return best;
+}
+
+/* A JSON string from bytes that may not be UTF-8 (file names, Latin-1
+ * text chunks): invalid bytes become U+FFFD rather than losing the key. */
+static json_t *jstr(const char *s)
+{
+    json_t *j;
+    char *fixed, *o;
+    size_t i, n, k;
+
+    if (s == NULL)
+        return json_null();
+    j = json_string(s);
+    if (j != NULL)
+        return j;
+    n = strlen(s);
+    fixed = malloc(n * 3 + 1);
+    if (fixed == NULL)
+        return json_null();
+    o = fixed;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x80) {
+            *o++ = (char)c;
+            continue;
+        }
+        /* keep a well-formed sequence, replace a stray byte */
+        k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        j = i + k <= n ? json_stringn(s + i, k) : NULL;
+        if (j != NULL) {
+            memcpy(o, s + i, k);
+            o += k;
+            i += k - 1;
+        } else {
+            memcpy(o, "\xef\xbf\xbd", 3);
+            o += 3;
+        }
+        json_decref(j);
+    }
+    *o = '\0';
+    j = json_string(fixed);
+    free(fixed);
+    return j != NULL ? j : json_null();
+}
+
+static const char *severity_name(int s)
+{
+    return s == MARK_SEV_ERROR ? "error"
+         : s == MARK_SEV_WARNING ? "warning" : "info";
+}
+
+static json_t *label_json(const mark__found *f)
+{
+    json_t *o = json_object(), *fields, *extra;
+    const char *form = f->form == MARK_FORM_BARE ? "bare"
+                     : f->form == MARK_FORM_WRAPPED ? "wrapped" : "invalid";
+    size_t i;
+
+    if (o == NULL)
+        return NULL;
+    json_object_set_new(o, "carrier", jstr(f->carrier));
+    json_object_set_new(o, "location", jstr(f->location));
+    json_object_set_new(o, "form", json_string(form));
+    if (f->label == NULL) {
+        json_object_set_new(o, "fields", json_null());
+        json_object_set_new(o, "raw", jstr(f->raw));
+        return o;
+    }
+    fields = json_object();
+    extra = json_object();
+    for (i = 0; i < MARK_FIELD_COUNT_; i++) {
+        const char *v = f->label->field[i];
+
+        if (v != NULL)
+            json_object_set_new(fields, mark_field_name((int)i),
+                                jstr(v));
+    }
+    for (i = 0; i < f->label->n_extra; i++)
+        json_object_set_new(extra, f->label->extra_key[i],
+                            json_loads(f->label->extra_val[i],
+                                       JSON_DECODE_ANY, NULL));
+    json_object_set_new(o, "fields", fields);
+    if (json_object_size(extra) > 0)
+        json_object_set_new(o, "extra", extra);
+    else
+        json_decref(extra);
+    return o;
+}
+
+/* Hand a jansson string over as a ctx allocation. */
+static int dump(mark_ctx *ctx, json_t *root, char **out)
+{
+    char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+    json_decref(root);
+    if (s == NULL)
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    *out = mark__strdup(ctx, s);
+    free(s);
+    return *out != NULL ? MARK_OK
+                        : mark__err(ctx, MARK_ENOMEM, "out of memory");
+}
+
+static json_t *not_checked(const char *why)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "found", json_false());
+    json_object_set_new(o, "checked", json_false());
+    json_object_set_new(o, "note", json_string(why));
+    return o;
+}
+
+int mark_media_report_json(const mark_media *m, const char *file, char **out)
+{
+    json_t *root, *meta, *labels, *probs;
+    size_t i;
+
+    if (m == NULL || out == NULL)
+        return MARK_EINVAL;
+    *out = NULL;
+    root = json_object();
+    meta = json_object();
+    labels = json_array();
+    probs = json_array();
+    if (!root || !meta || !labels || !probs) {
+        json_decref(root);
+        json_decref(meta);
+        json_decref(labels);
+        json_decref(probs);
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    }
+    json_object_set_new(root, "file",
+                        jstr(file));
+    json_object_set_new(root, "format",
+                        json_string(mark_format_name(m->info.format)));
+    json_object_set_new(root, "type",
+                        json_string(mark_media_type_name(m->info.type)));
+    json_object_set_new(root, "verdict",
+                        json_string(mark_verdict_name(mark_media_verdict(m))));
+    for (i = 0; i < m->n_found; i++)
+        json_array_append_new(labels, label_json(&m->found[i]));
+    for (i = 0; i < mark_problems_count(m->problems); i++) {
+        mark_problem pr;
+        json_t *o = json_object();
+
+        mark_problems_get(m->problems, i, &pr);
+        json_object_set_new(o, "severity",
+                            json_string(severity_name(pr.severity)));
+        json_object_set_new(o, "code", json_string(pr.code));
+        json_object_set_new(o, "label", pr.label_index >= 0
+                                ? json_integer(pr.label_index)
+                                : json_null());
+        json_object_set_new(o, "message", jstr(pr.message));
+        json_array_append_new(probs, o);
+    }
+    json_object_set_new(meta, "found", json_boolean(m->n_found > 0));
+    json_object_set_new(meta, "compliant",
+                        json_boolean(m->n_found == 1 &&
+                                     mark_problems_max_severity(m->problems)
+                                         < MARK_SEV_ERROR));
+    json_object_set_new(meta, "labels", labels);
+    json_object_set_new(meta, "problems", probs);
+    json_object_set_new(root, "metadata", meta);
+    json_object_set_new(root, "watermark",
+                        not_checked("watermark detection is not available "
+                                    "in this version"));
+    json_object_set_new(root, "explicit",
+                        not_checked("explicit label detection is not "
+                                    "available in this version"));
+    return dump(m->ctx, root, out);
+}
+
+int mark_error_report_json(mark_ctx *ctx, const char *file, int format,
+                           const char *message, char **out)
+{
+    json_t *root;
+
+    if (ctx == NULL || out == NULL)
+        return MARK_EINVAL;
+    *out = NULL;
+    root = json_object();
+    if (root == NULL)
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    json_object_set_new(root, "file",
+                        jstr(file));
+    json_object_set_new(root, "format",
+                        format > MARK_FORMAT_UNKNOWN &&
+                        format < MARK_FORMAT_COUNT_
+                            ? json_string(mark_format_name(format))
+                            : json_null());
+    json_object_set_new(root, "verdict", json_string("error"));
+    json_object_set_new(root, "error",
+                        jstr(message != NULL ? message : ""));
+    return dump(ctx, root, out);
+}

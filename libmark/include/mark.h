@@ -1,0 +1,436 @@
+/*
+ * mark.h - libmark, marking of AI-generated content (GB 45438-2025)
+ *
+ * The one public header of libmark. It covers the three kinds of mark the
+ * Chinese labelling rules ask for - the metadata label (the "AIGC" JSON
+ * record of GB 45438 Annex E), the explicit label and the invisible
+ * watermark - for every medium the library handles, and the verifier that
+ * reports what a file carries.
+ *
+ * Conventions, true of every function below unless its comment says
+ * otherwise:
+ *  - Functions returning int return MARK_OK (0) or a negative MARK_E* code.
+ *    The detail of the most recent failure is in mark_ctx_errmsg().
+ *  - Handles are opaque, created by *_new / *_open_* and released by
+ *    *_free, and every *_free accepts NULL.
+ *  - A mark_ctx is not thread-safe; use one per thread.  Objects created
+ *    from a ctx must be freed before that ctx.
+ *  - Strings are UTF-8 and NUL-terminated.  Strings returned as const char *
+ *    are owned by the object they came from and stay valid until that
+ *    object is changed or freed.
+ *  - The library never prints, never exits, and keeps no process-global
+ *    state of its own.
+ */
+#ifndef MARK_H
+#define MARK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MARK_VERSION_MAJOR 0
+#define MARK_VERSION_MINOR 1
+#define MARK_VERSION_PATCH 0
+#define MARK_VERSION_NUMBER \
+    (MARK_VERSION_MAJOR * 10000 + MARK_VERSION_MINOR * 100 + MARK_VERSION_PATCH)
+
+#if defined(__GNUC__) && !defined(MARK_STATIC_ONLY)
+#define MARK_API __attribute__((visibility("default")))
+#else
+#define MARK_API
+#endif
+
+#if defined(__GNUC__)
+#define MARK_WUR __attribute__((warn_unused_result))
+#else
+#define MARK_WUR
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Status codes.  Negative so that counting functions can return >= 0.
+ * Numbers are never reused: a retired code stays as MARK_EOBSOLETE_n. */
+enum mark_status {
+    MARK_OK = 0,
+    MARK_EINVAL = -1,        /* bad argument or API misuse */
+    MARK_ENOMEM = -2,        /* out of memory */
+    MARK_EIO = -3,           /* read or write failed */
+    MARK_EFORMAT = -4,       /* corrupt or truncated data */
+    MARK_EUNSUPPORTED = -5,  /* recognised, but not handled (yet) */
+    MARK_ELIMIT = -6,        /* a configured limit was exceeded */
+    MARK_EKEY = -7,          /* bad or missing key */
+    MARK_ESTATE = -8,        /* object unusable after an earlier error */
+    MARK_EUNSEEKABLE = -9,   /* the operation needs a seekable stream */
+    MARK_EBACKEND = -10,     /* a third-party library failed */
+    MARK_ELABEL = -11,       /* the label record is invalid */
+    MARK_EEXIST = -12,       /* output exists and overwriting was not asked */
+    MARK_EUNKNOWN = -13,     /* content not recognised as any format */
+    MARK_EEMPTY = -14        /* input is empty */
+};
+
+/* mark_strerror() :
+ *  A static, generic description of a status code ("corrupt or truncated
+ *  data").  Never NULL; unknown codes give "unknown error". */
+MARK_API const char *mark_strerror(int status);
+
+/* Library version, to compare with MARK_VERSION_NUMBER at run time. */
+MARK_API unsigned mark_version_number(void);
+MARK_API const char *mark_version_string(void);
+
+/* ------------------------------------------------------------------ */
+/* Context: allocator, log callback, limits and the last error message. */
+
+typedef struct mark_ctx mark_ctx;
+
+typedef struct mark_alloc {
+    void *(*malloc_fn)(void *user, size_t size);
+    void *(*realloc_fn)(void *user, void *ptr, size_t size);
+    void (*free_fn)(void *user, void *ptr);
+    void *user;                         /* passed to the three functions */
+} mark_alloc;
+
+enum mark_log_level {
+    MARK_LOG_ERROR = 0,
+    MARK_LOG_WARNING = 1,
+    MARK_LOG_INFO = 2,
+    MARK_LOG_DEBUG = 3
+};
+
+typedef void mark_log_fn(void *user, int level, const char *message);
+
+/* Resource limits guard against hostile input.  Values are int64_t. */
+enum mark_limit {
+    MARK_LIMIT_INPUT_BYTES = 0,  /* size of an input file held in memory
+                                    (default 1 GiB) */
+    MARK_LIMIT_METADATA_BYTES,   /* one metadata block after inflation,
+                                    e.g. an XMP packet (default 16 MiB) */
+    MARK_LIMIT_PIXELS,           /* width x height of an image
+                                    (default 2^28, 268 Mpixel) */
+    MARK_LIMIT_DIMENSION,        /* width or height (default 65535) */
+    MARK_LIMIT_CHUNKS,           /* chunks / segments / boxes in one file
+                                    (default 100000) */
+    MARK_LIMIT_LABEL_BYTES,      /* one JSON label record (default 64 KiB) */
+    MARK_LIMIT_COUNT_
+};
+
+/* mark_ctx_new() :
+ *  Create a context.  alloc may be NULL for malloc/realloc/free; when
+ *  given, it is copied and used for every allocation libmark makes itself
+ *  (third-party libraries such as libxml2 keep their own allocators).
+ *  @return : MARK_OK or MARK_ENOMEM; *out is NULL on error.
+ *  Pairs with mark_ctx_free(). */
+MARK_API MARK_WUR int mark_ctx_new(mark_ctx **out, const mark_alloc *alloc);
+MARK_API void mark_ctx_free(mark_ctx *ctx);
+
+/* Log messages (warnings about recovered damage, progress details) go to
+ * fn; without one they are dropped.  fn may be NULL to remove it. */
+MARK_API int mark_ctx_set_log(mark_ctx *ctx, mark_log_fn *fn, void *user,
+                              int max_level);
+
+/* Set or read a limit; value must be > 0.  @return MARK_EINVAL for an
+ * unknown limit or a bad value. */
+MARK_API int mark_ctx_set_limit(mark_ctx *ctx, int limit, int64_t value);
+MARK_API int64_t mark_ctx_get_limit(const mark_ctx *ctx, int limit);
+
+/* mark_ctx_errmsg() :
+ *  The detailed message of the most recent failure on this ctx, e.g.
+ *  "PNG chunk 'IDAT' at offset 1234: CRC mismatch".  Owned by ctx; "" when
+ *  there was none.  Valid until the next call that uses ctx. */
+MARK_API const char *mark_ctx_errmsg(const mark_ctx *ctx);
+
+/* Free a buffer that libmark allocated and handed over (JSON texts,
+ * saved media). */
+MARK_API void mark_free(mark_ctx *ctx, void *ptr);
+
+/* mark_uuid_v4() :
+ *  Write a fresh random UUID (RFC 4122 version 4, 36 characters plus NUL)
+ *  to buf, e.g. as a default ProduceID.  @return MARK_OK or MARK_EIO when
+ *  the system random source fails. */
+MARK_API int mark_uuid_v4(char buf[37]);
+
+/* ------------------------------------------------------------------ */
+/* Problems: findings about a label or a file, with a stable code. */
+
+enum mark_severity {
+    MARK_SEV_INFO = 0,      /* explanation, nothing wrong */
+    MARK_SEV_WARNING = 1,   /* tolerated, but not what the rules prefer */
+    MARK_SEV_ERROR = 2      /* non-compliant */
+};
+
+typedef struct mark_problems mark_problems;
+
+typedef struct mark_problem {
+    int severity;            /* enum mark_severity */
+    const char *code;        /* stable machine name, e.g. "duplicate" */
+    const char *message;     /* one line for people */
+    int label_index;         /* the found label it is about, -1 = file */
+} mark_problem;
+
+MARK_API size_t mark_problems_count(const mark_problems *p);
+/* Fill *out with problem i; the strings are owned by p.
+ * @return MARK_EINVAL when i is out of range. */
+MARK_API int mark_problems_get(const mark_problems *p, size_t i,
+                               mark_problem *out);
+/* Highest severity present, or -1 when the list is empty. */
+MARK_API int mark_problems_max_severity(const mark_problems *p);
+MARK_API void mark_problems_free(mark_problems *p);
+
+/* ------------------------------------------------------------------ */
+/* The label record: the seven fields of GB 45438 Annex E. */
+
+enum mark_field {
+    MARK_FIELD_LABEL = 0,             /* "1" generated, "2" possibly,
+                                         "3" suspected */
+    MARK_FIELD_CONTENT_PRODUCER,
+    MARK_FIELD_PRODUCE_ID,
+    MARK_FIELD_RESERVED_CODE1,
+    MARK_FIELD_CONTENT_PROPAGATOR,
+    MARK_FIELD_PROPAGATE_ID,
+    MARK_FIELD_RESERVED_CODE2,
+    MARK_FIELD_COUNT_
+};
+
+/* JSON forms: bare {"Label":...} and wrapped {"AIGC":{"Label":...}}. */
+enum mark_form {
+    MARK_FORM_BARE = 0,
+    MARK_FORM_WRAPPED = 1,
+    MARK_FORM_INVALID = 2    /* found, but not a JSON label object */
+};
+
+typedef struct mark_label mark_label;
+
+/* The Annex E key of a field ("ContentProducer"), NULL if out of range. */
+MARK_API const char *mark_field_name(int field);
+
+/* An empty record (every field absent).  Pairs with mark_label_free(). */
+MARK_API MARK_WUR int mark_label_new(mark_ctx *ctx, mark_label **out);
+MARK_API void mark_label_free(mark_label *label);
+MARK_API MARK_WUR int mark_label_copy(const mark_label *src,
+                                      mark_label **out);
+
+/* Set a field (copied); value NULL makes it absent again. */
+MARK_API int mark_label_set(mark_label *label, int field, const char *value);
+/* A field's value, or NULL when absent.  Owned by label. */
+MARK_API const char *mark_label_get(const mark_label *label, int field);
+
+/* The first-write rule: the generating provider's propagation fields equal
+ * its production fields.  Copies ContentProducer to ContentPropagator and
+ * ProduceID to PropagateID, and makes absent optional fields "". */
+MARK_API int mark_label_first_write(mark_label *label);
+
+/* mark_label_parse() :
+ *  Parse either JSON form.  Keys other than the seven are kept as
+ *  "extra" keys (see mark_label_extra_*), so that nothing is lost and the
+ *  checker can report them.  *form (may be NULL) receives the form.
+ *  @return : MARK_OK, MARK_ELABEL when json is not a label object (the
+ *  message says why), MARK_ELIMIT when longer than MARK_LIMIT_LABEL_BYTES. */
+MARK_API MARK_WUR int mark_label_parse(mark_ctx *ctx, const char *json,
+                                       size_t len, mark_label **out,
+                                       int *form);
+
+/* mark_label_to_json() :
+ *  Serialise in the given form, fields in Annex E order, absent fields
+ *  left out, compact (no spaces).  *out is NUL-terminated, allocated by
+ *  the label's ctx: free it with mark_free().  len may be NULL. */
+MARK_API MARK_WUR int mark_label_to_json(const mark_label *label, int form,
+                                         char **out, size_t *len);
+
+/* Keys outside Annex E found by mark_label_parse(), with their values as
+ * JSON text.  Owned by label. */
+MARK_API size_t mark_label_extra_count(const mark_label *label);
+MARK_API int mark_label_extra_get(const mark_label *label, size_t i,
+                                  const char **key, const char **json_value);
+/* Duplicate keys met while parsing (the last value wins). */
+MARK_API size_t mark_label_duplicate_keys(const mark_label *label);
+
+/* mark_label_check() :
+ *  Validate against Annex E: Label in 1/2/3, Label / ContentProducer /
+ *  ProduceID present and non-empty, the value character set (printable
+ *  ASCII without space, '"' and '\\'), missing and unknown keys, the
+ *  first-write rule, and the provider fields (a 27-character code is
+ *  explained part by part; a name is reported as a name).
+ *  *problems (may be NULL) receives the findings; free with
+ *  mark_problems_free().
+ *  @return : MARK_OK when nothing of severity ERROR was found, else
+ *  MARK_ELABEL. */
+MARK_API int mark_label_check(mark_ctx *ctx, const mark_label *label,
+                              mark_problems **problems);
+
+/* What a provider field holds. */
+enum mark_provider_kind {
+    MARK_PROVIDER_EMPTY = 0,
+    MARK_PROVIDER_CODE = 1,       /* a well-formed 27-character code */
+    MARK_PROVIDER_BAD_CODE = 2,   /* 27 code characters, wrong structure */
+    MARK_PROVIDER_NAME = 3        /* anything else, e.g. "doubao" */
+};
+
+/* mark_provider_explain() :
+ *  Classify a ContentProducer / ContentPropagator value and, when buf is
+ *  not NULL, write a one-line explanation of its parts (truncated to cap).
+ *  @return : an enum mark_provider_kind. */
+MARK_API int mark_provider_explain(const char *value, char *buf, size_t cap);
+
+/* ------------------------------------------------------------------ */
+/* Media: an opened file of any supported kind. */
+
+enum mark_media_type {
+    MARK_MEDIA_UNKNOWN = 0,
+    MARK_MEDIA_IMAGE = 1,
+    MARK_MEDIA_AUDIO = 2,
+    MARK_MEDIA_VIDEO = 3,
+    MARK_MEDIA_TEXT = 4
+};
+
+/* Formats recognised by content.  Not all are handled yet: opening one
+ * that is not gives MARK_EUNSUPPORTED with its name in the message. */
+enum mark_format {
+    MARK_FORMAT_UNKNOWN = 0,
+    MARK_FORMAT_PNG, MARK_FORMAT_JPEG, MARK_FORMAT_GIF, MARK_FORMAT_WEBP,
+    MARK_FORMAT_TIFF, MARK_FORMAT_BMP, MARK_FORMAT_HEIF,
+    MARK_FORMAT_WAV, MARK_FORMAT_FLAC, MARK_FORMAT_OGG, MARK_FORMAT_MP3,
+    MARK_FORMAT_MP4, MARK_FORMAT_MKV,
+    MARK_FORMAT_PDF, MARK_FORMAT_ZIP,
+    MARK_FORMAT_COUNT_
+};
+
+/* Short lower-case name of a format ("png") or media type ("image"). */
+MARK_API const char *mark_format_name(int format);
+MARK_API const char *mark_media_type_name(int type);
+
+/* mark_sniff() :
+ *  Recognise a format from the first bytes of content (16 are enough for
+ *  every format; fewer may give MARK_FORMAT_UNKNOWN).  File names are
+ *  never looked at.  @return : an enum mark_format. */
+MARK_API int mark_sniff(const void *data, size_t len);
+
+typedef struct mark_media mark_media;
+
+/* Callback I/O.  read returns bytes read, 0 at end, < 0 on error; write
+ * returns bytes written or < 0.  seek and size may be NULL (a pipe).
+ * Unused members may be NULL (write when opening, read when saving). */
+typedef struct mark_io {
+    int64_t (*read)(void *user, void *buf, size_t len);
+    int64_t (*write)(void *user, const void *buf, size_t len);
+    int64_t (*seek)(void *user, int64_t offset, int whence);
+    int64_t (*size)(void *user);
+} mark_io;
+
+/* mark_media_open_file() / _buffer() / _io() :
+ *  Open media and read its structure and metadata labels.  The format is
+ *  recognised by content.  The buffer is copied, so it may be freed after
+ *  the call; a path of "-" is not special (use _io for stdin).
+ *  @return : MARK_OK, or MARK_EEMPTY, MARK_EUNKNOWN, MARK_EUNSUPPORTED,
+ *  MARK_EFORMAT, MARK_ELIMIT, MARK_EIO, MARK_ENOMEM; *out is NULL on
+ *  error.  Every successful open is matched by mark_media_free(). */
+MARK_API MARK_WUR int mark_media_open_file(mark_ctx *ctx, mark_media **out,
+                                           const char *path);
+MARK_API MARK_WUR int mark_media_open_buffer(mark_ctx *ctx, mark_media **out,
+                                             const void *buf, size_t len);
+MARK_API MARK_WUR int mark_media_open_io(mark_ctx *ctx, mark_media **out,
+                                         const mark_io *io, void *user);
+MARK_API void mark_media_free(mark_media *m);
+
+typedef struct mark_media_info {
+    int type;                /* enum mark_media_type */
+    int format;              /* enum mark_format */
+    uint32_t width;          /* images: pixels */
+    uint32_t height;
+    int bit_depth;           /* bits per sample */
+    int channels;            /* colour channels incl. alpha */
+    int64_t bytes;           /* size of the encoded input */
+} mark_media_info;
+
+MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);
+
+/* Metadata labels found in the file, in file order. */
+typedef struct mark_found_label {
+    const char *carrier;     /* stable name: "xmp", "png-text",
+                                "exif-usercomment" */
+    const char *location;    /* for people: "PNG iTXt 'XML:com.adobe.xmp'" */
+    int form;                /* enum mark_form */
+    const mark_label *label; /* NULL when form is MARK_FORM_INVALID */
+    const char *raw;         /* the value as found */
+} mark_found_label;
+
+MARK_API size_t mark_media_label_count(const mark_media *m);
+MARK_API int mark_media_label_get(const mark_media *m, size_t i,
+                                  mark_found_label *out);
+
+/* Everything the reader found wrong or worth saying about the labels and
+ * the file (duplicates, schema problems, wrong namespaces).  Owned by m. */
+MARK_API const mark_problems *mark_media_problems(const mark_media *m);
+
+/* ------------------------------------------------------------------ */
+/* Marking. */
+
+/* mark_media_set_label() :
+ *  Stage a metadata label to be written by the next save.  The record is
+ *  checked (mark_label_check) and copied.  On save every label already in
+ *  the file, in any carrier the reader knows, is removed or replaced, so
+ *  that the output holds exactly one.  For PNG and JPEG only metadata
+ *  changes: pixel data and every other chunk or segment stay
+ *  byte-identical.
+ *  @return : MARK_OK, MARK_ELABEL (see mark_ctx_errmsg), MARK_ENOMEM. */
+MARK_API int mark_media_set_label(mark_media *m, const mark_label *label);
+
+enum mark_save_flags {
+    MARK_SAVE_OVERWRITE = 1  /* replace an existing file at path */
+};
+
+/* mark_media_save_file() :
+ *  Write the media with the staged changes.  The data goes to a temporary
+ *  file in the target's directory which is flushed and then renamed over
+ *  path, so path never holds a partial file; on error the temporary file
+ *  is removed.  Without MARK_SAVE_OVERWRITE an existing path gives
+ *  MARK_EEXIST.  Overwriting the input file itself is allowed (the input
+ *  is held in memory) and atomic. */
+MARK_API MARK_WUR int mark_media_save_file(mark_media *m, const char *path,
+                                           unsigned flags);
+/* Write to memory: *out is allocated by the ctx, free with mark_free(). */
+MARK_API MARK_WUR int mark_media_save_buffer(mark_media *m, void **out,
+                                             size_t *len);
+/* Write through callbacks (only io->write is used). */
+MARK_API MARK_WUR int mark_media_save_io(mark_media *m, const mark_io *io,
+                                         void *user);
+
+/* ------------------------------------------------------------------ */
+/* Verification. */
+
+enum mark_verdict {
+    MARK_VERDICT_NONE = 0,       /* no mark of any kind */
+    MARK_VERDICT_SUSPECTED = 1,  /* Label "3", or no valid metadata but a
+                                    trace (watermark, explicit label, or
+                                    a label record without a valid Label) */
+    MARK_VERDICT_POSSIBLY = 2,   /* Label "2": declared by the uploader */
+    MARK_VERDICT_GENERATED = 3   /* Label "1" */
+};
+
+MARK_API const char *mark_verdict_name(int verdict);
+
+/* The platform verdict for the file (GB 45438 / Labelling Measures Art. 6):
+ * from the metadata Label when there is one, else from other traces. */
+MARK_API int mark_media_verdict(const mark_media *m);
+
+/* mark_media_report_json() :
+ *  The verifier's report as one line of JSON (no newline):
+ *  {"file","format","type","verdict","metadata":{"found","labels":[...],
+ *  "problems":[...]},"watermark":{...},"explicit":{...}}.
+ *  file may be NULL (then the key holds null).  *out is allocated by the
+ *  ctx; free with mark_free(). */
+MARK_API MARK_WUR int mark_media_report_json(const mark_media *m,
+                                             const char *file, char **out);
+
+/* mark_error_report_json() :
+ *  The same report shape for a file that could not be read: verdict
+ *  "error", with "error" holding message.  format may be NULL. */
+MARK_API MARK_WUR int mark_error_report_json(mark_ctx *ctx, const char *file,
+                                             int format, const char *message,
+                                             char **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MARK_H */

@@ -1,0 +1,180 @@
+/*
+ * internal.h - libmark's private declarations, shared between its files.
+ *
+ * Names crossing files inside the library are mark__*; nothing here is
+ * exported (the library is built with -fvisibility=hidden).
+ */
+#ifndef MARK_INTERNAL_H
+#define MARK_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mark.h"
+
+#if defined(__GNUC__)
+#define MARK__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define MARK__PRINTF(a, b)
+#endif
+
+#define MARK__ERRMSG_MAX 1024
+
+struct mark_ctx {
+    mark_alloc al;                       /* copied from the caller */
+    mark_log_fn *log;                    /* NULL: messages dropped */
+    void *log_user;
+    int log_max;                         /* highest level passed on */
+    int64_t limits[MARK_LIMIT_COUNT_];
+    char errmsg[MARK__ERRMSG_MAX];       /* detail of the last failure */
+};
+
+/* Allocation through the ctx allocator; NULL ctx is a programming error. */
+void *mark__malloc(mark_ctx *ctx, size_t n);
+void *mark__calloc(mark_ctx *ctx, size_t n, size_t size);
+void *mark__realloc(mark_ctx *ctx, void *p, size_t n);
+void mark__free(mark_ctx *ctx, void *p);
+char *mark__strdup(mark_ctx *ctx, const char *s);
+char *mark__strndup(mark_ctx *ctx, const char *s, size_t n);
+
+/* Record the failure detail and return code, so callers can write
+ * "return mark__err(ctx, MARK_EFORMAT, "...", ...);". */
+int mark__err(mark_ctx *ctx, int code, const char *fmt, ...)
+    MARK__PRINTF(3, 4);
+void mark__log(mark_ctx *ctx, int level, const char *fmt, ...)
+    MARK__PRINTF(3, 4);
+
+/* A growable byte buffer owned by a ctx. */
+typedef struct mark__buf {
+    mark_ctx *ctx;
+    unsigned char *data;
+    size_t len;
+    size_t cap;
+} mark__buf;
+
+void mark__buf_init(mark__buf *b, mark_ctx *ctx);
+int mark__buf_reserve(mark__buf *b, size_t extra);
+int mark__buf_put(mark__buf *b, const void *p, size_t n);
+int mark__buf_put_be32(mark__buf *b, uint32_t v);
+int mark__buf_put_be16(mark__buf *b, uint16_t v);
+void mark__buf_free(mark__buf *b);
+
+static inline uint32_t mark__be32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+           ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static inline uint16_t mark__be16(const unsigned char *p)
+{
+    return (uint16_t)(((unsigned)p[0] << 8) | p[1]);
+}
+
+/* Problems list (core/problems.c). */
+mark_problems *mark__problems_new(mark_ctx *ctx);
+int mark__problem_add(mark_problems *p, int severity, const char *code,
+                      int label_index, const char *fmt, ...)
+    MARK__PRINTF(5, 6);
+/* Append copies of every item of src, re-pointing them at label_index. */
+int mark__problems_append(mark_problems *dst, const mark_problems *src,
+                          int label_index);
+
+/* The label record (label/label.c). */
+struct mark_label {
+    mark_ctx *ctx;
+    char *field[MARK_FIELD_COUNT_];      /* NULL = key absent */
+    char **extra_key;                    /* keys outside Annex E */
+    char **extra_val;                    /* their values, as JSON text */
+    size_t n_extra;
+    size_t n_dup;                        /* duplicate keys while parsing */
+    unsigned nonstring;                  /* bit f: field f was not a JSON
+                                            string (kept as its text) */
+};
+
+/* Is c allowed in a label value (Annex E character set)? */
+int mark__label_char_ok(unsigned char c);
+
+/* A label found in a file, as the media object keeps it. */
+typedef struct mark__found {
+    char *carrier;
+    char *location;
+    int form;
+    mark_label *label;                   /* NULL when form is INVALID */
+    char *raw;
+} mark__found;
+
+/* The media object. */
+struct mark__container;
+
+struct mark_media {
+    mark_ctx *ctx;
+    const struct mark__container *c;     /* the backend for its format */
+    unsigned char *data;                 /* the whole encoded input */
+    size_t len;
+    mark_media_info info;
+    mark__found *found;                  /* labels in file order */
+    size_t n_found;
+    mark_problems *problems;             /* reader findings, file level */
+    mark_label *staged;                  /* label to write on save */
+    void *priv;                          /* backend state */
+    int broken;                          /* sticky: a save failed inside a
+                                            backend and left it unusable */
+};
+
+/* Backend descriptor: one per container file, listed in the registry. */
+typedef struct mark__container {
+    const char *name;
+    int format;                          /* enum mark_format */
+    int type;                            /* enum mark_media_type */
+    /* Parse m->data: fill m->info, record labels and problems. */
+    int (*parse)(mark_media *m);
+    /* Write m->data with m->staged applied (NULL: unchanged) to out. */
+    int (*write)(mark_media *m, mark__buf *out);
+    void (*uninit)(mark_media *m);
+} mark__container;
+
+extern const mark__container mark__container_png;
+extern const mark__container mark__container_jpeg;
+
+const mark__container *mark__container_for(int format);
+
+/* Record a label value found in carrier (media.c).  raw need not be
+ * NUL-terminated.  The record is parsed and checked; problems are added
+ * with the label's index.  Returns its index, or a negative status. */
+int mark__media_add_label(mark_media *m, const char *carrier,
+                          const char *location, const char *raw,
+                          size_t raw_len);
+
+/* XMP (label/xmp.c). */
+#define MARK__TC260_NS "http://www.tc260.org.cn/ns/AIGC/1.0/"
+#define MARK__XMP_BAD_NS "http://ns.adobe.com/xap/1.0/tc/"
+
+/* Scan an XMP packet for AIGC properties, recording each as a found label
+ * of carrier "xmp".  *n_labels receives how many were found (may be
+ * NULL).  A packet that is not well-formed XML adds a problem and returns
+ * MARK_OK: a broken packet is a finding about the file, not an error. */
+int mark__xmp_scan(mark_media *m, const char *packet, size_t len,
+                   const char *location, int *n_labels);
+
+/* Build a new packet: the properties of packet (NULL or empty: none) with
+ * every AIGC property removed and, when bare_json is not NULL, one
+ * TC260:AIGC property with that value added.  pad is the number of bytes
+ * of whitespace padding to add (XMP's in-place editing room).  The result
+ * is a complete <?xpacket?>-wrapped packet in *out. */
+int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
+                      const char *bare_json, size_t pad, mark__buf *out);
+
+/* EXIF (label/exif.c).  tiff points at the TIFF header ("II*\0"/"MM\0*").
+ * Records a UserComment that holds a label; *uc_off / *uc_len (may be
+ * NULL) receive the position of the UserComment value inside tiff, or 0
+ * when there is none holding a label. */
+int mark__exif_scan(mark_media *m, const unsigned char *tiff, size_t len,
+                    const char *location, size_t *uc_off, size_t *uc_len);
+
+/* Platform-independent helpers (core/util.c). */
+int mark__inflate(mark_ctx *ctx, const unsigned char *src, size_t len,
+                  size_t limit, mark__buf *out);
+uint32_t mark__crc32(uint32_t crc, const unsigned char *p, size_t n);
+
+#endif /* MARK_INTERNAL_H */

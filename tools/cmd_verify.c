@@ -1,0 +1,177 @@
+/*
+ * cmd_verify.c - `aimark verify`: report what marks files carry, with the
+ * platform verdict, for people or as JSON lines for machines.
+ */
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static void usage_verify(FILE *f)
+{
+    fprintf(f,
+"usage: aimark verify [options] FILE...\n"
+"\n"
+"Report the marks a file carries (metadata label, watermark, explicit\n"
+"label) and the verdict: generated, possibly, suspected, none or error.\n"
+"FILE '-' reads stdin.\n"
+"\n"
+"      --json              one JSON object per file per line\n"
+"      --files-from FILE   read paths from FILE, one a line ('-': stdin)\n"
+"  -q, --quiet             no report; the exit status tells\n"
+"  -h, --help              this help\n"
+"\n"
+"Exit status: 0 every file carries a mark, 1 at least one carries none,\n"
+"2 usage error, 3 a file could not be read.\n");
+}
+
+static const char *sev_name(int s)
+{
+    return s == MARK_SEV_ERROR ? "error"
+         : s == MARK_SEV_WARNING ? "warning" : "info";
+}
+
+static void human_report(const char *name, mark_media *m)
+{
+    const mark_problems *pr = mark_media_problems(m);
+    mark_media_info info;
+    size_t i, n = mark_media_label_count(m);
+    int f;
+
+    mark_media_get_info(m, &info);
+    printf("%s: %s\n", name, mark_verdict_name(mark_media_verdict(m)));
+    printf("  format: %s %s, %ux%u\n", mark_format_name(info.format),
+           mark_media_type_name(info.type), info.width, info.height);
+    printf("  metadata: %zu label%s%s\n", n, n == 1 ? "" : "s",
+           n > 1 ? " (a file must carry exactly one)" : "");
+    for (i = 0; i < n; i++) {
+        mark_found_label fl;
+
+        mark_media_label_get(m, i, &fl);
+        printf("    [%zu] %s: %s, %s JSON\n", i + 1, fl.carrier, fl.location,
+               fl.form == MARK_FORM_BARE ? "bare"
+               : fl.form == MARK_FORM_WRAPPED ? "wrapped" : "invalid");
+        if (fl.label == NULL) {
+            printf("        raw: %.200s\n", fl.raw);
+            continue;
+        }
+        for (f = 0; f < MARK_FIELD_COUNT_; f++) {
+            const char *v = mark_label_get(fl.label, f);
+
+            printf("        %-18s %s\n", mark_field_name(f),
+                   v == NULL ? "(missing)" : v[0] == '\0' ? "\"\"" : v);
+        }
+    }
+    if (mark_problems_count(pr) > 0) {
+        printf("  findings:\n");
+        for (i = 0; i < mark_problems_count(pr); i++) {
+            mark_problem p;
+
+            mark_problems_get(pr, i, &p);
+            if (p.label_index >= 0)
+                printf("    %s [%d] %s: %s\n", sev_name(p.severity),
+                       p.label_index + 1, p.code, p.message);
+            else
+                printf("    %s %s: %s\n", sev_name(p.severity), p.code,
+                       p.message);
+        }
+    }
+    printf("  watermark: not checked (not available in this version)\n");
+    printf("  explicit label: not checked (not available in this "
+           "version)\n");
+}
+
+enum { OPT_JSON = 256, OPT_FILES_FROM };
+
+int cmd_verify(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "json", no_argument, NULL, OPT_JSON },
+        { "files-from", required_argument, NULL, OPT_FILES_FROM },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    static const mark_io in_io = { fd_read_cb, NULL, NULL, NULL };
+    pathlist in = { NULL, 0, 0 };
+    const char *files_from = NULL;
+    mark_ctx *ctx = NULL;
+    int c, json = 0, quiet = 0, st = EXIT_USAGE, any_none = 0, any_err = 0;
+    size_t i;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_JSON: json = 1; break;
+        case OPT_FILES_FROM: files_from = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            usage_verify(stdout);
+            return 0;
+        default:
+            usage_verify(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    for (; optind < argc; optind++)
+        if (pathlist_add(&in, argv[optind]) != 0)
+            goto oom;
+    if (files_from != NULL && pathlist_read(&in, files_from) != 0)
+        goto out;
+    if (in.n == 0) {
+        msg("no input given (see 'aimark verify --help')");
+        goto out;
+    }
+    if (mark_ctx_new(&ctx, NULL) != MARK_OK)
+        goto oom;
+    for (i = 0; i < in.n; i++) {
+        const char *p = in.v[i];
+        const char *shown = strcmp(p, "-") == 0 ? "<stdin>" : p;
+        mark_media *m = NULL;
+        char *rep = NULL;
+        int rc, fd0 = 0;
+
+        if (strcmp(p, "-") == 0)
+            rc = mark_media_open_io(ctx, &m, &in_io, &fd0);
+        else
+            rc = mark_media_open_file(ctx, &m, p);
+        if (rc < 0) {
+            const char *why = mark_ctx_errmsg(ctx)[0] ? mark_ctx_errmsg(ctx)
+                                                      : mark_strerror(rc);
+
+            msg("cannot read '%s': %s", shown, why);
+            if (json && mark_error_report_json(ctx, shown, MARK_FORMAT_UNKNOWN,
+                                               why, &rep) == MARK_OK)
+                printf("%s\n", rep);
+            mark_free(ctx, rep);
+            any_err = 1;
+            if (rc == MARK_ENOMEM)
+                goto oom;
+            continue;
+        }
+        if (mark_media_verdict(m) == MARK_VERDICT_NONE)
+            any_none = 1;
+        if (json) {
+            if (mark_media_report_json(m, shown, &rep) != MARK_OK) {
+                mark_media_free(m);
+                goto oom;
+            }
+            printf("%s\n", rep);
+            mark_free(ctx, rep);
+        } else if (!quiet) {
+            human_report(shown, m);
+        }
+        fflush(stdout);
+        mark_media_free(m);
+    }
+    st = any_err ? EXIT_INPUT : any_none ? EXIT_NOMARK : EXIT_MARKED;
+    goto out;
+oom:
+    msg("out of memory");
+    st = EXIT_INTERNAL;
+out:
+    mark_ctx_free(ctx);
+    pathlist_free(&in);
+    return st;
+}
