@@ -135,7 +135,8 @@ $(O)/tests/api/%: tests/api/%.c tests/harness.h $(STATIC)
 
 $(GENIMG): tests/gen/genimg.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $< -o $@ $(PKG_LIBS) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Wno-cast-qual $(PKG_CFLAGS) $< -o $@ $(PKG_LIBS) \
+	    $(ALL_LDFLAGS)
 
 tests-bin: all $(TEST_BIN) $(GENIMG)
 

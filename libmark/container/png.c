@@ -301,7 +301,7 @@ static int put_chunk(mark__buf *out, const char *type,
 
 static int put_xmp(mark__buf *out, const mark__buf *packet)
 {
-    static const unsigned char head[] = XMP_KEYWORD "\0\0\0\0";
+    static const unsigned char head[] = XMP_KEYWORD "\0\0\0\0\0";
 
     /* keyword, NUL, compression flag 0, method 0, empty language tag and
      * translated keyword (each NUL-terminated) */
