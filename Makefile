@@ -72,7 +72,7 @@ TEST_BIN := $(TEST_UNIT_SRC:tests/%.c=$(O)/tests/%) \
 GENIMG := $(O)/tests/genimg
 
 # Debian packages: build, test and run.
-DEPS_BUILD := gcc make pkg-config libpng-dev libjpeg62-turbo-dev \
+DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               zlib1g-dev libjansson-dev libxml2-dev
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck \
              libjpeg-turbo-progs
@@ -80,7 +80,7 @@ DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all lib tools check test demo deps install uninstall clean \
-        manlint check-deps check-symbols tests-bin
+        manlint check-deps check-symbols check-header tests-bin
 
 all: lib tools
 
@@ -140,10 +140,20 @@ $(GENIMG): tests/gen/genimg.c
 
 tests-bin: all $(TEST_BIN) $(GENIMG)
 
-check: tests-bin check-deps check-symbols
-	@O=$(O) sh tests/run.sh
+check: tests-bin check-deps check-symbols check-header
+	@O=$(O) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 test: check
+
+# The public header compiles alone as strict C99 and as C++.
+check-header: $(STATIC)
+	@$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Ilibmark/include \
+	    tests/header/pedantic.c -o $(O)/pedantic-c $(STATIC) $(PKG_LIBS) \
+	    $(ALL_LDFLAGS)
+	@$(CXX) -std=c++11 -pedantic -Wall -Wextra -Werror -Ilibmark/include \
+	    -x c++ tests/header/pedantic.c -x none -o $(O)/pedantic-cxx \
+	    $(STATIC) $(PKG_LIBS) $(ALL_LDFLAGS)
+	@$(O)/pedantic-c && $(O)/pedantic-cxx
 
 # Only io-level files may include third-party media headers.
 check-deps:

@@ -261,6 +261,39 @@ static void strip_labels(mark_ctx *ctx, xmlNode *node, int depth)
     }
 }
 
+/* After stripping, a Description left with nothing but rdf:about is
+ * removed, so re-marking does not pile up empty ones. */
+static void drop_empty_descriptions(xmlNode *rdf)
+{
+    xmlNode *c, *next, *k;
+    xmlAttr *a;
+    int empty;
+
+    for (c = rdf->children; c != NULL; c = next) {
+        next = c->next;
+        if (c->type != XML_ELEMENT_NODE ||
+            strcmp((const char *)c->name, "Description") != 0)
+            continue;
+        empty = 1;
+        for (k = c->children; k != NULL && empty; k = k->next)
+            if (k->type == XML_ELEMENT_NODE ||
+                (k->type == XML_TEXT_NODE && !xmlIsBlankNode(k)))
+                empty = 0;
+        for (a = c->properties; a != NULL && empty; a = a->next)
+            if (strcmp((const char *)a->name, "about") != 0)
+                empty = 0;
+        if (!empty)
+            continue;
+        if (c->prev != NULL && xmlIsBlankNode(c->prev)) {
+            k = c->prev;
+            xmlUnlinkNode(k);
+            xmlFreeNode(k);
+        }
+        xmlUnlinkNode(c);
+        xmlFreeNode(c);
+    }
+}
+
 static xmlNode *find_rdf(xmlNode *node, int depth)
 {
     xmlNode *c, *r;
@@ -278,6 +311,54 @@ static xmlNode *find_rdf(xmlNode *node, int depth)
             return r;
     }
     return NULL;
+}
+
+/* Add the label property desc/prop to rdf in the layout of the packet
+ * around it.  libxml2's serialiser only indents elements that have no
+ * whitespace text nearby, and merged packets usually carry their own, so
+ * the indentation is copied from the element before ours. */
+static int add_property(xmlNode *rdf, xmlNode *desc, xmlNs *ns,
+                        const char *json)
+{
+    xmlNode *last = rdf->last, *prop;
+    char ind[64] = "", pre[80], post[80];
+    size_t n = 0;
+
+    if (last != NULL && xmlIsBlankNode(last) && last->prev != NULL &&
+        last->prev->prev != NULL && xmlIsBlankNode(last->prev->prev)) {
+        const char *w = (const char *)last->prev->prev->content;
+        const char *nl = w != NULL ? strrchr(w, '\n') : NULL;
+
+        if (nl != NULL) {
+            n = strlen(nl + 1);
+            if (n >= sizeof ind)
+                n = sizeof ind - 1;
+            memcpy(ind, nl + 1, n);
+            ind[n] = '\0';
+        }
+        if (xmlAddPrevSibling(last, desc) == NULL)
+            return -1;
+        /* before desc: no text node next to it to merge with */
+        snprintf(pre, sizeof pre, "\n%s", ind);
+        if (xmlAddPrevSibling(desc, xmlNewText((const xmlChar *)pre)) ==
+            NULL)
+            return -1;
+        snprintf(pre, sizeof pre, "\n%s ", ind);
+        snprintf(post, sizeof post, "\n%s", ind);
+        if (xmlAddChild(desc, xmlNewText((const xmlChar *)pre)) == NULL)
+            return -1;
+        prop = xmlNewTextChild(desc, ns, (const xmlChar *)"AIGC",
+                               (const xmlChar *)json);
+        if (prop == NULL ||
+            xmlAddChild(desc, xmlNewText((const xmlChar *)post)) == NULL)
+            return -1;
+        return 0;
+    }
+    if (xmlAddChild(rdf, desc) == NULL)
+        return -1;
+    /* xmlNewTextChild escapes the JSON for XML */
+    return xmlNewTextChild(desc, ns, (const xmlChar *)"AIGC",
+                           (const xmlChar *)json) != NULL ? 0 : -1;
 }
 
 static const char skeleton[] =
@@ -316,22 +397,22 @@ int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
                        "rdf:RDF element to add the label to");
         goto done;
     }
+    drop_empty_descriptions(rdf);
     if (bare_json != NULL) {
         rdfns = xmlSearchNsByHref(doc, rdf, (const xmlChar *)RDF_NS);
-        desc = xmlNewChild(rdf, rdfns, (const xmlChar *)"Description", NULL);
+        desc = xmlNewDocNode(doc, rdfns, (const xmlChar *)"Description",
+                             NULL);
         if (desc == NULL)
-            goto nomem;
-        if (xmlNewNsProp(desc, rdfns, (const xmlChar *)"about",
-                         (const xmlChar *)"") == NULL)
             goto nomem;
         ns = xmlNewNs(desc, (const xmlChar *)MARK__TC260_NS,
                       (const xmlChar *)"TC260");
-        if (ns == NULL)
+        if (ns == NULL || xmlNewNsProp(desc, rdfns, (const xmlChar *)"about",
+                                       (const xmlChar *)"") == NULL ||
+            add_property(rdf, desc, ns, bare_json) < 0) {
+            if (desc->parent == NULL)
+                xmlFreeNode(desc);
             goto nomem;
-        /* xmlNewTextChild escapes the JSON for XML */
-        if (xmlNewTextChild(desc, ns, (const xmlChar *)"AIGC",
-                            (const xmlChar *)bare_json) == NULL)
-            goto nomem;
+        }
     }
     xb = xmlBufferCreate();
     if (xb == NULL || xmlNodeDump(xb, doc, root, 0, 1) < 0)
