@@ -79,7 +79,7 @@ DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck \
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all lib tools check test demo deps install uninstall clean \
+.PHONY: FORCE all lib tools check test demo deps install uninstall clean \
         manlint check-deps check-symbols check-header tests-bin
 
 all: lib tools
@@ -190,12 +190,15 @@ deps:
 	        --no-install-recommends $$missing; \
 	else echo "deps: all packages present"; fi
 
-libmark.pc: libmark.pc.in Makefile
+# Regenerated on every install: PREFIX may differ from the last one.
+$(O)/libmark.pc: libmark.pc.in FORCE | $(O)/dirs
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@REQUIRES@|$(MARK_PKGS)|' $< > $@
 
-install: all libmark.pc
+FORCE:
+
+install: all $(O)/libmark.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
@@ -205,7 +208,7 @@ install: all libmark.pc
 	ln -sf libmark.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmark.so
 	install -m 644 libmark/include/mark.h $(DESTDIR)$(INCLUDEDIR)/mark.h
-	install -m 644 libmark.pc $(DESTDIR)$(PKGCONFIGDIR)/libmark.pc
+	install -m 644 $(O)/libmark.pc $(DESTDIR)$(PKGCONFIGDIR)/libmark.pc
 	install -m 644 man/aimark.1 $(DESTDIR)$(MANDIR)/man1/aimark.1
 	install -m 644 man/libmark.3 $(DESTDIR)$(MANDIR)/man3/libmark.3
 
@@ -219,4 +222,4 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man3/libmark.3
 
 clean:
-	rm -rf build build-san libmark.pc samples/out
+	rm -rf build build-san samples/out

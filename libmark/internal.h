@@ -28,6 +28,8 @@ struct mark_ctx {
     int log_max;                         /* highest level passed on */
     int64_t limits[MARK_LIMIT_COUNT_];
     char errmsg[MARK__ERRMSG_MAX];       /* detail of the last failure */
+    int last_format;                     /* recognised by the last open,
+                                            for error reports */
 };
 
 /* Allocation through the ctx allocator; NULL ctx is a programming error. */
@@ -118,8 +120,6 @@ struct mark_media {
     mark_problems *problems;             /* reader findings, file level */
     mark_label *staged;                  /* label to write on save */
     void *priv;                          /* backend state */
-    int broken;                          /* sticky: a save failed inside a
-                                            backend and left it unusable */
 };
 
 /* Backend descriptor: one per container file, listed in the registry. */

@@ -76,6 +76,7 @@ static void usage_mark(FILE *f)
 "  -q, --quiet             no progress bar, no summary\n"
 "  -v, --verbose           say what was written\n"
 "      --config FILE       config file (default $AIMARK_CONFIG, else\n"
+"                          $XDG_CONFIG_HOME/aimark/config or\n"
 "                          ~/.config/aimark/config)\n"
 "      --no-visible        no visible label (none is drawn in this version)\n"
 "      --no-watermark      no watermark (none is embedded in this version)\n"
@@ -361,8 +362,15 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, const job *j)
         if (err[0] == '\0')
             snprintf(err, sizeof err, "%s", mark_ctx_errmsg(ctx)[0]
                      ? mark_ctx_errmsg(ctx) : mark_strerror(rc));
-        msg("cannot write '%s': %s", j->out ? j->out : "<stdout>", err);
-        st = rc == MARK_ENOMEM ? EXIT_INTERNAL : EXIT_OUTPUT;
+        if (rc == MARK_EFORMAT || rc == MARK_ELIMIT ||
+            rc == MARK_EUNSUPPORTED) {
+            /* the input's own metadata cannot take the label */
+            msg("cannot mark '%s': %s", shown_in, err);
+            st = EXIT_INPUT;
+        } else {
+            msg("cannot write '%s': %s", j->out ? j->out : "<stdout>", err);
+            st = rc == MARK_ENOMEM ? EXIT_INTERNAL : EXIT_OUTPUT;
+        }
         goto done;
     }
     if (o->verbose)
@@ -545,14 +553,16 @@ int cmd_mark(int argc, char **argv)
     }
     if (config_load(&cfg, config_path) != 0)
         goto out;
+    /* a propagator from the environment or config file turns marking into
+     * propagation only when the command line does not name a producer:
+     * an explicit --producer must never be silently ignored */
+    if (o.producer == NULL && o.propagator == NULL) {
+        env = getenv("AIMARK_PROPAGATOR");
+        o.propagator = env != NULL && env[0] ? env : cfg.propagator;
+    }
     env = getenv("AIMARK_PRODUCER");
     if (o.producer == NULL)
         o.producer = env != NULL && env[0] ? env : cfg.producer;
-    env = getenv("AIMARK_PROPAGATOR");
-    if (o.propagator == NULL && env != NULL && env[0])
-        o.propagator = env;
-    if (o.propagator == NULL)
-        o.propagator = cfg.propagator;
     if (o.producer == NULL && o.propagator == NULL) {
         msg("no producer code: give --producer CODE, set AIMARK_PRODUCER, "
             "or put 'producer = CODE' in the config file");
@@ -618,7 +628,7 @@ int cmd_mark(int argc, char **argv)
     }
     progress_end(&b.prog);
     pthread_mutex_destroy(&b.lock);
-    if (!o.quiet && (b.n > 1 || b.failed > 0) && b.n > 1)
+    if (!o.quiet && b.n > 1)
         msg("marked %zu of %zu files%s", b.done - b.failed, b.n,
             b.failed ? "; see the errors above" : "");
     st = b.status;

@@ -19,7 +19,8 @@ static void usage_verify(FILE *f)
 "\n"
 "      --json              one JSON object per file per line\n"
 "      --files-from FILE   read paths from FILE, one a line ('-': stdin)\n"
-"  -q, --quiet             no report; the exit status tells\n"
+"  -q, --quiet             no report (not even --json); the exit status\n"
+"                          tells\n"
 "  -h, --help              this help\n"
 "\n"
 "Exit status: 0 every file carries a mark, 1 at least one carries none,\n"
@@ -141,7 +142,7 @@ int cmd_verify(int argc, char **argv)
                                                       : mark_strerror(rc);
 
             msg("cannot read '%s': %s", shown, why);
-            if (json && mark_error_report_json(ctx, shown, MARK_FORMAT_UNKNOWN,
+            if (json && !quiet && mark_error_report_json(ctx, shown, MARK_FORMAT_UNKNOWN,
                                                why, &rep) == MARK_OK)
                 printf("%s\n", rep);
             mark_free(ctx, rep);
@@ -152,7 +153,7 @@ int cmd_verify(int argc, char **argv)
         }
         if (mark_media_verdict(m) == MARK_VERDICT_NONE)
             any_none = 1;
-        if (json) {
+        if (json && !quiet) {
             if (mark_media_report_json(m, shown, &rep) != MARK_OK) {
                 mark_media_free(m);
                 goto oom;

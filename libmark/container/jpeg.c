@@ -224,7 +224,8 @@ static int jpeg_parse(mark_media *m)
         return mark__err(m->ctx, MARK_EFORMAT, "JPEG has no %s",
                          seen_sof ? "image data" : "frame header");
     if (jp->end < len)
-        return mark__problem_add(m->problems, MARK_SEV_INFO, "trailing-data",
+        return mark__problem_add(m->problems, MARK_SEV_WARNING,
+                                 "trailing-data",
                                  -1, "%zu bytes after the JPEG EOI marker "
                                  "(kept as they are)", len - jp->end);
     return MARK_OK;

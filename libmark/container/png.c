@@ -163,7 +163,9 @@ static int scan_text(mark_media *m, chunk *c, const unsigned char *d)
     if (compressed) {
         rc = inflated(m, d + vo, c->len - vo, &val, where);
         if (rc == 1) {              /* unreadable: reported, still ours */
-            c->role = is_aigc ? ROLE_DROP : ROLE_COPY;
+            /* an XMP packet we cannot read must not be kept beside the
+             * new one: marking such a file fails instead */
+            c->role = is_aigc ? ROLE_DROP : ROLE_XMP;
             mark__buf_free(&val);
             return MARK_OK;
         }

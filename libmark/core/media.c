@@ -166,6 +166,7 @@ static int media_from_data(mark_ctx *ctx, mark_media **out,
         return mark__err(ctx, MARK_EEMPTY, "input is empty");
     }
     fmt = mark_sniff(data, len);
+    ctx->last_format = fmt;
     if (fmt == MARK_FORMAT_UNKNOWN) {
         mark__free(ctx, data);
         return mark__err(ctx, MARK_EUNKNOWN, "not a recognised media "
@@ -226,6 +227,7 @@ int mark_media_open_buffer(mark_ctx *ctx, mark_media **out, const void *buf,
     *out = NULL;
     if (ctx == NULL || (buf == NULL && len))
         return MARK_EINVAL;
+    ctx->last_format = MARK_FORMAT_UNKNOWN;
     if (too_big(ctx, len))
         return mark__err(ctx, MARK_ELIMIT, "input of %zu bytes exceeds the "
                          "limit of %lld bytes", len,
@@ -273,6 +275,7 @@ int mark_media_open_io(mark_ctx *ctx, mark_media **out, const mark_io *io,
     *out = NULL;
     if (ctx == NULL || io == NULL || io->read == NULL)
         return MARK_EINVAL;
+    ctx->last_format = MARK_FORMAT_UNKNOWN;
     mark__buf_init(&b, ctx);
     rc = slurp(ctx, io->read, user, &b);
     if (rc < 0) {
@@ -304,6 +307,7 @@ int mark_media_open_file(mark_ctx *ctx, mark_media **out, const char *path)
     *out = NULL;
     if (ctx == NULL || path == NULL)
         return MARK_EINVAL;
+    ctx->last_format = MARK_FORMAT_UNKNOWN;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return mark__err(ctx, MARK_EIO, "%s", strerror(errno));
@@ -431,9 +435,6 @@ static int media_encode(mark_media *m, mark__buf *out)
 {
     int rc;
 
-    if (m->broken)
-        return mark__err(m->ctx, MARK_ESTATE, "media unusable after an "
-                         "earlier failure");
     rc = m->c->write(m, out);
     if (rc < 0)
         mark__buf_free(out);

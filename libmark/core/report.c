@@ -230,6 +230,8 @@ int mark_error_report_json(mark_ctx *ctx, const char *file, int format,
         return mark__err(ctx, MARK_ENOMEM, "out of memory");
     json_object_set_new(root, "file",
                         jstr(file));
+    if (format <= MARK_FORMAT_UNKNOWN || format >= MARK_FORMAT_COUNT_)
+        format = ctx->last_format;
     json_object_set_new(root, "format",
                         format > MARK_FORMAT_UNKNOWN &&
                         format < MARK_FORMAT_COUNT_

@@ -347,6 +347,7 @@ MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);
 /* Metadata labels found in the file, in file order. */
 typedef struct mark_found_label {
     const char *carrier;     /* stable name: "xmp", "png-text",
+                                "png-ztxt", "png-itxt",
                                 "exif-usercomment" */
     const char *location;    /* for people: "PNG iTXt 'XML:com.adobe.xmp'" */
     int form;                /* enum mark_form */
@@ -424,7 +425,9 @@ MARK_API MARK_WUR int mark_media_report_json(const mark_media *m,
 
 /* mark_error_report_json() :
  *  The same report shape for a file that could not be read: verdict
- *  "error", with "error" holding message.  format may be NULL. */
+ *  "error", with "error" holding message.  format may be
+ *  MARK_FORMAT_UNKNOWN: then the format that the last failed open on ctx
+ *  recognised (if any) is reported. */
 MARK_API MARK_WUR int mark_error_report_json(mark_ctx *ctx, const char *file,
                                              int format, const char *message,
                                              char **out);

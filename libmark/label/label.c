@@ -126,7 +126,10 @@ int mark_label_copy(const mark_label *src, mark_label **out)
     size_t i;
     int rc;
 
-    if (src == NULL || out == NULL)
+    if (out == NULL)
+        return MARK_EINVAL;
+    *out = NULL;
+    if (src == NULL)
         return MARK_EINVAL;
     rc = mark_label_new(src->ctx, &l);
     if (rc < 0)

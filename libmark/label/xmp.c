@@ -127,6 +127,10 @@ static int record(mark_media *m, const xmlNs *ns, const char *prefixed_name,
         return mark__problem_add(m->problems, MARK_SEV_ERROR, "namespace",
                                  idx, "AIGC property bound to %s, not %s",
                                  (const char *)ns->href, MARK__TC260_NS);
+    if (k == NS_NONE)
+        return mark__problem_add(m->problems, MARK_SEV_ERROR, "namespace",
+                                 idx, "AIGC property in no namespace, not "
+                                 "%s", MARK__TC260_NS);
     return MARK_OK;
 }
 
@@ -204,6 +208,10 @@ int mark__xmp_scan(mark_media *m, const char *packet, size_t len,
 
     if (n_labels != NULL)
         *n_labels = 0;
+    if ((int64_t)len > m->ctx->limits[MARK_LIMIT_METADATA_BYTES])
+        return mark__problem_add(m->problems, MARK_SEV_WARNING, "xmp", -1,
+                                 "%s: XMP packet of %zu bytes exceeds the "
+                                 "metadata limit; not read", location, len);
     doc = parse_packet(packet, len, why, sizeof why);
     if (doc == NULL)
         return mark__problem_add(m->problems, MARK_SEV_WARNING, "xmp", -1,
@@ -379,6 +387,9 @@ int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
     int rc = MARK_OK;
     size_t i;
 
+    if ((int64_t)len > ctx->limits[MARK_LIMIT_METADATA_BYTES])
+        return mark__err(ctx, MARK_ELIMIT, "existing XMP packet of %zu "
+                         "bytes exceeds the metadata limit", len);
     if (packet != NULL && trimmed_len(packet, len) > 0) {
         doc = parse_packet(packet, len, why, sizeof why);
         if (doc == NULL)

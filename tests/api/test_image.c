@@ -477,6 +477,100 @@ static void put32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
+/* png with one chunk (type, data) inserted after IHDR; caller frees. */
+static unsigned char *with_chunk(const unsigned char *png, size_t len,
+                                 const char *type, const void *data,
+                                 size_t dlen, size_t *olen)
+{
+    size_t pos = 33;                             /* signature + IHDR */
+    unsigned char *o = malloc(len + dlen + 12);
+
+    memcpy(o, png, pos);
+    put32(o + pos, (uint32_t)dlen);
+    memcpy(o + pos + 4, type, 4);
+    memcpy(o + pos + 8, data, dlen);
+    put32(o + pos + 8 + dlen,
+          (uint32_t)crc32(0, o + pos + 4, (uInt)(dlen + 4)));
+    memcpy(o + pos + 12 + dlen, png + pos, len - pos);
+    *olen = len + dlen + 12;
+    return o;
+}
+
+static int problem_with(const mark_media *m, const char *code,
+                        const char *text)
+{
+    const mark_problems *p = mark_media_problems(m);
+    size_t i;
+
+    for (i = 0; i < mark_problems_count(p); i++) {
+        mark_problem pr;
+
+        mark_problems_get(p, i, &pr);
+        if (strcmp(pr.code, code) == 0 && strstr(pr.message, text) != NULL)
+            return 1;
+    }
+    return 0;
+}
+
+/* XMP packets we cannot read stop marking rather than end up beside a
+ * second packet; an AIGC property in no namespace is reported. */
+static void test_odd_xmp(void)
+{
+    static const char itxt_bad[] = "XML:com.adobe.xmp\0\1\0\0\0not zlib";
+    static const char nons[] =
+        "XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">"
+        "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">"
+        "<rdf:Description rdf:about=\"\"><AIGC>{\"Label\":\"1\","
+        "\"ContentProducer\":\"x\",\"ProduceID\":\"y\"}</AIGC>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>";
+    size_t len, blen;
+    unsigned char *png = fixture("png-rgb8.png", &len), *b;
+    mark_media *m = NULL;
+    mark_label *l = new_label("odd");
+    void *out = NULL;
+    size_t olen;
+
+    b = with_chunk(png, len, "iTXt", itxt_bad, sizeof itxt_bad - 1, &blen);
+    CHECK_RC(mark_media_open_buffer(ctx, &m, b, blen), MARK_OK);
+    CHECK(m != NULL && problem_with(m, "png-text", "zlib"));
+    CHECK_RC(mark_media_set_label(m, l), MARK_OK);
+    CHECK_RC(mark_media_save_buffer(m, &out, &olen), MARK_EFORMAT);
+    CHECK(out == NULL);
+    mark_media_free(m);
+    free(b);
+
+    b = with_chunk(png, len, "iTXt", nons, sizeof nons - 1, &blen);
+    CHECK_RC(mark_media_open_buffer(ctx, &m, b, blen), MARK_OK);
+    CHECK(m != NULL && mark_media_label_count(m) == 1);
+    CHECK(m != NULL && problem_with(m, "namespace", "no namespace"));
+    /* marking replaces it with a properly bound one */
+    CHECK_RC(mark_media_set_label(m, l), MARK_OK);
+    CHECK_RC(mark_media_save_buffer(m, &out, &olen), MARK_OK);
+    mark_media_free(m);
+    CHECK_RC(mark_media_open_buffer(ctx, &m, out, olen), MARK_OK);
+    CHECK(m != NULL && mark_media_label_count(m) == 1 && !errors_in(m));
+    mark_media_free(m);
+    mark_free(ctx, out);
+    free(b);
+
+    /* an uncompressed packet over the metadata limit is not parsed, and
+     * marking refuses to merge into it */
+    b = with_chunk(png, len, "iTXt", nons, sizeof nons - 1, &blen);
+    CHECK_RC(mark_ctx_set_limit(ctx, MARK_LIMIT_METADATA_BYTES, 100),
+             MARK_OK);
+    CHECK_RC(mark_media_open_buffer(ctx, &m, b, blen), MARK_OK);
+    CHECK(m != NULL && mark_media_label_count(m) == 0);
+    CHECK(m != NULL && problem_with(m, "xmp", "metadata limit"));
+    CHECK_RC(mark_media_set_label(m, l), MARK_OK);
+    CHECK_RC(mark_media_save_buffer(m, &out, &olen), MARK_ELIMIT);
+    CHECK_RC(mark_ctx_set_limit(ctx, MARK_LIMIT_METADATA_BYTES, 16 << 20),
+             MARK_OK);
+    mark_media_free(m);
+    free(b);
+    mark_label_free(l);
+    free(png);
+}
+
 /* A PNG with a zTXt "AIGC" chunk inflating to 64 MiB: a bomb. */
 static void test_limits(void)
 {
@@ -732,6 +826,7 @@ int main(void)
     test_plain_comment_kept();
     test_bad_input();
     test_limits();
+    test_odd_xmp();
     test_save_file(tmp);
     test_io_callbacks();
     test_allocator();

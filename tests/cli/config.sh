@@ -44,6 +44,18 @@ has out '"ProduceID":"orig-1"'
 has out "\"ContentPropagator\":\"$OTHER\""
 has out '"PropagateID":"plat-7"'
 has out '"propagated"'
+# a propagator from the environment never overrides an explicit --producer
+checks=$((checks + 1))
+AIMARK_PROPAGATOR=$OTHER "$AIMARK" mark --producer doubao --produce-id n-1 p0.jpg -o p3.jpg || fail "env propagator"
+expect 0 "$AIMARK" verify --json p3.jpg
+has out '"ContentProducer":"doubao"'
+has out '"PropagateID":"n-1"'
+# ...but without one, it makes a propagation run
+checks=$((checks + 1))
+AIMARK_PROPAGATOR=$OTHER "$AIMARK" mark p0.jpg -o p4.jpg || fail "env propagation"
+expect 0 "$AIMARK" verify --json p4.jpg
+has out "\"ContentPropagator\":\"$OTHER\""
+has out '"ProduceID":"orig-1"'
 # nothing to propagate and no producer: an input error for that file
 expect 3 "$AIMARK" mark --propagator $OTHER "$F/png-rgb8.png" -o p2.png
 has err "carries no label to propagate"

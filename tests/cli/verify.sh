@@ -26,6 +26,13 @@ expect 3 "$AIMARK" verify --json junk.bin "$F/png-rgb8.png"
 has out '"verdict":"error"'
 has out '"error":"not a recognised media format'
 lines out 2
+# a recognised but unsupported format is named in the error line
+printf 'RIFF\044\0\0\0WAVEfmt ' > snd.wav
+expect 3 "$AIMARK" verify --json snd.wav
+has out '"format":"wav","verdict":"error"'
+# -q prints nothing, --json or not
+expect 1 "$AIMARK" verify -q --json "$F/png-rgb8.png"
+lines out 0
 # human report names problems
 expect 0 "$AIMARK" verify "$F/var-png-badlabel.png"
 has out "suspected"
