@@ -35,8 +35,10 @@ endif
 
 # Libraries libmark links against (pkg-config names).
 MARK_PKGS := libpng libjpeg zlib jansson libxml-2.0
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(MARK_PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(MARK_PKGS) 2>/dev/null)
+# Deferred (=, not :=): `make deps demo` parses this file before deps has
+# installed the libraries, so pkg-config must run when a recipe needs it.
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MARK_PKGS))
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(MARK_PKGS))
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef -Wvla \
