@@ -105,28 +105,47 @@ static size_t keyword_end(const unsigned char *d, uint32_t len)
     return 0;
 }
 
-static int inflated(mark_media *m, const unsigned char *p, size_t n,
-                    mark__buf *out, const char *where)
+/* The value of a text chunk (tEXt, zTXt, iTXt) whose keyword ends at k,
+ * inflated when compressed (bounded by the metadata limit).
+ * @return : MARK_OK, 1 when the chunk is too short to hold a value, or
+ * the inflation's error with its message in the ctx. */
+static int text_value(mark_ctx *ctx, const chunk *c, const unsigned char *d,
+                      size_t k, mark__buf *out)
 {
-    int rc = mark__inflate(m->ctx, p, n,
-                           (size_t)m->ctx->limits[MARK_LIMIT_METADATA_BYTES],
-                           out);
+    size_t vo = k, i;
+    int compressed = 0;
 
-    if (rc == MARK_EFORMAT || rc == MARK_ELIMIT)
-        return mark__problem_add(m->problems, MARK_SEV_WARNING, "png-text",
-                                 -1, "%s: %s", where,
-                                 mark_ctx_errmsg(m->ctx)) < 0 ? MARK_ENOMEM
-                                                              : 1;
-    return rc;
+    if (strcmp(c->type, "zTXt") == 0) {
+        compressed = 1;
+        vo = k + 1;
+    } else if (strcmp(c->type, "iTXt") == 0) {
+        if (k + 2 > c->len)
+            return 1;
+        compressed = d[k] != 0;
+        vo = k + 2;
+        for (i = 0; i < 2; i++) {     /* language tag, translated keyword */
+            while (vo < c->len && d[vo] != 0)
+                vo++;
+            vo++;
+        }
+    }
+    if (vo > c->len)
+        return 1;
+    if (!compressed)
+        return mark__buf_put(out, d + vo, c->len - vo);
+    return mark__inflate(ctx, d + vo, c->len - vo,
+                         (size_t)ctx->limits[MARK_LIMIT_METADATA_BYTES], out);
 }
 
 /* Text chunks: find the value of keyword AIGC or an XMP packet. */
 static int scan_text(mark_media *m, chunk *c, const unsigned char *d)
 {
-    size_t k = keyword_end(d, c->len), vo;
-    int is_xmp, is_aigc, compressed = 0, rc = MARK_OK;
+    size_t k = keyword_end(d, c->len);
+    int is_xmp, is_aigc, rc;
     char where[64];
-    const char *carrier;
+    const char *carrier = strcmp(c->type, "zTXt") == 0 ? "png-ztxt"
+                        : strcmp(c->type, "iTXt") == 0 ? "png-itxt"
+                                                       : "png-text";
     mark__buf val;
 
     if (k == 0)
@@ -136,43 +155,16 @@ static int scan_text(mark_media *m, chunk *c, const unsigned char *d)
     if (!is_xmp && !is_aigc)
         return MARK_OK;
     snprintf(where, sizeof where, "PNG %s '%s'", c->type, (const char *)d);
-    vo = k;
-    if (strcmp(c->type, "zTXt") == 0) {
-        compressed = 1;
-        vo = k + 1;
-        carrier = "png-ztxt";
-    } else if (strcmp(c->type, "iTXt") == 0) {
-        size_t i;
-
-        if (k + 2 > c->len)
-            return MARK_OK;
-        compressed = d[k] != 0;
-        vo = k + 2;
-        for (i = 0; i < 2; i++) {     /* language tag, translated keyword */
-            while (vo < c->len && d[vo] != 0)
-                vo++;
-            vo++;
-        }
-        carrier = "png-itxt";
-    } else {
-        carrier = "png-text";
-    }
-    if (vo > c->len)
-        return MARK_OK;
     mark__buf_init(&val, m->ctx);
-    if (compressed) {
-        rc = inflated(m, d + vo, c->len - vo, &val, where);
-        if (rc == 1) {              /* unreadable: reported, still ours */
-            /* an XMP packet we cannot read must not be kept beside the
-             * new one: marking such a file fails instead */
-            c->role = is_aigc ? ROLE_DROP : ROLE_XMP;
-            mark__buf_free(&val);
-            return MARK_OK;
-        }
-    } else {
-        rc = mark__buf_put(&val, d + vo, c->len - vo);
-    }
-    if (rc == MARK_OK && is_xmp) {
+    rc = text_value(m->ctx, c, d, k, &val);
+    if (rc == MARK_EFORMAT || rc == MARK_ELIMIT) {
+        /* unreadable, but still a carrier: an AIGC chunk is dropped, and
+         * an XMP packet must not be kept beside the new one, so marking
+         * such a file fails instead */
+        c->role = is_aigc ? ROLE_DROP : ROLE_XMP;
+        rc = mark__problem_add(m->problems, MARK_SEV_WARNING, "png-text",
+                               -1, "%s: %s", where, mark_ctx_errmsg(m->ctx));
+    } else if (rc == MARK_OK && is_xmp) {
         c->role = ROLE_XMP;
         rc = mark__xmp_scan(m, (const char *)val.data, val.len, where,
                             &c->xmp_labels);
@@ -183,7 +175,7 @@ static int scan_text(mark_media *m, chunk *c, const unsigned char *d)
         rc = rc < 0 ? rc : MARK_OK;
     }
     mark__buf_free(&val);
-    return rc;
+    return rc == 1 ? MARK_OK : rc;
 }
 
 static int png_parse(mark_media *m)
@@ -315,33 +307,11 @@ static int put_xmp(mark__buf *out, const mark__buf *packet)
 static int xmp_of(mark_media *m, const chunk *c, mark__buf *packet)
 {
     const unsigned char *d = m->data + c->off + 8;
-    mark__buf tmp;
-    size_t k = keyword_end(d, c->len), vo = k, i;
-    int compressed = 0, rc;
+    int rc = text_value(m->ctx, c, d, keyword_end(d, c->len), packet);
 
-    if (strcmp(c->type, "zTXt") == 0) {
-        compressed = 1;
-        vo = k + 1;
-    } else if (strcmp(c->type, "iTXt") == 0) {
-        compressed = d[k] != 0;
-        vo = k + 2;
-        for (i = 0; i < 2; i++) {
-            while (vo < c->len && d[vo] != 0)
-                vo++;
-            vo++;
-        }
-    }
-    if (vo > c->len)
-        vo = c->len;
-    if (!compressed)
-        return mark__buf_put(packet, d + vo, c->len - vo);
-    mark__buf_init(&tmp, m->ctx);
-    rc = mark__inflate(m->ctx, d + vo, c->len - vo,
-                       (size_t)m->ctx->limits[MARK_LIMIT_METADATA_BYTES],
-                       &tmp);
-    if (rc == MARK_OK)
-        rc = mark__buf_put(packet, tmp.data, tmp.len);
-    mark__buf_free(&tmp);
+    if (rc == 1)
+        return mark__err(m->ctx, MARK_EFORMAT, "PNG %s XMP chunk is too "
+                         "short to hold a packet", c->type);
     return rc;
 }
 
