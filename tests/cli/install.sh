@@ -21,9 +21,12 @@ ok test "$n" -eq 0
 expect 0 make -s -C "$TOP" O="$O" install PREFIX="$pfx"
 export PKG_CONFIG_PATH="$pfx/lib/pkgconfig"
 checks=$((checks + 1))
+# static libmark with shared dependencies: the packages libmark.pc lists
+# as Requires.private supply the link flags
+deps=$(pkg-config --print-requires-private libmark)
 cc -std=c11 $san -o prog "$TOP/samples/code/label_image.c" \
     $(pkg-config --cflags libmark) "$pfx/lib/libmark.a" \
-    $(pkg-config --static --libs-only-l libmark | sed 's/-lmark//') \
+    $(pkg-config --libs $deps) \
     || fail "sample does not build against the installed static library"
 checks=$((checks + 1))
 cc -std=c11 $san -o prog2 "$TOP/samples/code/label_image.c" \
