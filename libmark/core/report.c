@@ -147,11 +147,13 @@ static int dump(mark_ctx *ctx, json_t *root, char **out)
                         : mark__err(ctx, MARK_ENOMEM, "out of memory");
 }
 
-static json_t *not_checked(const char *why)
+static json_t *not_checked(const char *why, int watermark)
 {
     json_t *o = json_object();
 
     json_object_set_new(o, "found", json_false());
+    if (watermark)
+        json_object_set_new(o, "payload", json_null());
     json_object_set_new(o, "checked", json_false());
     json_object_set_new(o, "note", json_string(why));
     return o;
@@ -210,10 +212,10 @@ int mark_media_report_json(const mark_media *m, const char *file, char **out)
     json_object_set_new(root, "metadata", meta);
     json_object_set_new(root, "watermark",
                         not_checked("watermark detection is not available "
-                                    "in this version"));
+                                    "in this version", 1));
     json_object_set_new(root, "explicit",
                         not_checked("explicit label detection is not "
-                                    "available in this version"));
+                                    "available in this version", 0));
     return dump(m->ctx, root, out);
 }
 
