@@ -34,11 +34,12 @@ O ?= build-san
 endif
 
 # Libraries libmark links against (pkg-config names).
-MARK_PKGS := libpng libjpeg zlib jansson libxml-2.0
+MARK_PKGS := libpng libjpeg zlib jansson libxml-2.0 freetype2 harfbuzz \
+             fontconfig
 # Deferred (=, not :=): `make deps demo` parses this file before deps has
 # installed the libraries, so pkg-config must run when a recipe needs it.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MARK_PKGS))
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(MARK_PKGS))
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(MARK_PKGS)) -lm
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef -Wvla \
@@ -56,7 +57,7 @@ ALL_CFLAGS = $(MARK_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 LIB_SRC := $(wildcard libmark/core/*.c libmark/label/*.c \
-                      libmark/container/*.c)
+                      libmark/container/*.c libmark/visible/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(O)/pic/%.o)
 TOOL_SRC := $(wildcard tools/*.c)
@@ -75,7 +76,8 @@ GENIMG := $(O)/tests/genimg
 
 # Debian packages: build, test and run.
 DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
-              zlib1g-dev libjansson-dev libxml2-dev
+              zlib1g-dev libjansson-dev libxml2-dev libfreetype-dev \
+              libharfbuzz-dev libfontconfig-dev fonts-noto-cjk
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck \
              libjpeg-turbo-progs
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
@@ -90,12 +92,14 @@ lib: $(STATIC) $(O)/libmark.so
 
 tools: $(AIMARK)
 
-$(O)/%.o: %.c libmark/include/mark.h libmark/internal.h | $(O)/dirs
+$(O)/%.o: %.c libmark/include/mark.h libmark/internal.h \
+          libmark/visible/visible.h | $(O)/dirs
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -fvisibility=hidden -Ilibmark \
 	    -c $< -o $@
 
-$(O)/pic/%.o: %.c libmark/include/mark.h libmark/internal.h | $(O)/dirs
+$(O)/pic/%.o: %.c libmark/include/mark.h libmark/internal.h \
+              libmark/visible/visible.h | $(O)/dirs
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -fPIC -fvisibility=hidden \
 	    -Ilibmark -c $< -o $@

@@ -108,6 +108,7 @@ typedef struct mark__found {
 
 /* The media object. */
 struct mark__container;
+struct mark__image;
 
 struct mark_media {
     mark_ctx *ctx;
@@ -119,8 +120,26 @@ struct mark_media {
     size_t n_found;
     mark_problems *problems;             /* reader findings, file level */
     mark_label *staged;                  /* label to write on save */
+    mark_visible *visible;               /* label to draw on save */
+    char *visible_json;                  /* record of a drawn label, for
+                                            the XMP writer */
+    char *visible_record;                /* record found in the XMP */
+    int explicit_state;                  /* 0 unchecked, 1 checked */
+    struct mark__explicit *explicit_res; /* verifier's finding */
     void *priv;                          /* backend state */
 };
+
+/* What the verifier found of an explicit label (visible/record.c). */
+typedef struct mark__explicit {
+    int checked;                         /* a check could be made */
+    int found;
+    double score;                        /* correlation with the record */
+    uint32_t ink_h;                      /* measured text height, px */
+    double ratio;                        /* ink_h / shortest side */
+    char text[256];
+    char position[32];
+    char note[256];
+} mark__explicit;
 
 /* Backend descriptor: one per container file, listed in the registry. */
 typedef struct mark__container {
@@ -129,9 +148,17 @@ typedef struct mark__container {
     int type;                            /* enum mark_media_type */
     /* Parse m->data: fill m->info, record labels and problems. */
     int (*parse)(mark_media *m);
-    /* Write m->data with m->staged applied (NULL: unchanged) to out. */
+    /* Write m->data with m->staged and m->visible_json applied (both
+     * NULL: unchanged) to out. */
     int (*write)(mark_media *m, mark__buf *out);
     void (*uninit)(mark_media *m);
+    /* Draw v into the pixels of m->data: a complete new file in out. */
+    int (*draw)(mark_media *m, mark_visible *v, mark__buf *out);
+    /* Decode the rectangle (clipped, possibly grown) to 8-bit grey or
+     * RGB; *rx / *ry receive the corner of what came back. */
+    int (*pixels)(mark_media *m, uint32_t x, uint32_t y, uint32_t w,
+                  uint32_t h, struct mark__image *img, uint32_t *rx,
+                  uint32_t *ry);
 } mark__container;
 
 extern const mark__container mark__container_png;
@@ -157,13 +184,20 @@ int mark__media_add_label(mark_media *m, const char *carrier,
 int mark__xmp_scan(mark_media *m, const char *packet, size_t len,
                    const char *location, int *n_labels);
 
-/* Build a new packet: the properties of packet (NULL or empty: none) with
- * every AIGC property removed and, when bare_json is not NULL, one
- * TC260:AIGC property with that value added.  pad is the number of bytes
+/* Build a new packet: the properties of packet (NULL or empty: none)
+ * with, when bare_json is not NULL, every AIGC property replaced by one
+ * TC260:AIGC property with that value, and when visible_json is not NULL
+ * any aimark:VisibleLabel record replaced by one with that value (records
+ * are also dropped when only bare_json is given).  pad is the number of bytes
  * of whitespace padding to add (XMP's in-place editing room).  The result
  * is a complete <?xpacket?>-wrapped packet in *out. */
 int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
-                      const char *bare_json, size_t pad, mark__buf *out);
+                      const char *bare_json, const char *visible_json,
+                      size_t pad, mark__buf *out);
+
+/* Our own namespace, for the record of a drawn label. */
+#define MARK__AIMARK_NS "urn:aimark:ns:1.0/"
+
 
 /* EXIF (label/exif.c).  tiff points at the TIFF header ("II*\0"/"MM\0*").
  * Records a UserComment that holds a label; *uc_off / *uc_len (may be
@@ -171,6 +205,80 @@ int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
  * when there is none holding a label. */
 int mark__exif_scan(mark_media *m, const unsigned char *tiff, size_t len,
                     const char *location, size_t *uc_off, size_t *uc_len);
+
+/* An image in memory for pixel work: interleaved samples, 8 or 16 bits
+ * per sample (16-bit samples in native byte order), 1 to 4 channels:
+ * grey, grey + alpha, RGB, RGBA.  data is allocated by the ctx. */
+typedef struct mark__image {
+    unsigned char *data;
+    size_t stride;                       /* bytes per row */
+    uint32_t width;
+    uint32_t height;
+    int channels;                        /* 1..4 */
+    int depth;                           /* 8 or 16 */
+} mark__image;
+
+void mark__image_free(mark_ctx *ctx, mark__image *img);
+/* The enum mark_pixel value describing img. */
+int mark__image_pixel(const mark__image *img);
+int mark__image_promote_rgb(mark_ctx *ctx, mark__image *img);
+int mark__image_crop8(mark_ctx *ctx, const mark__image *src, uint32_t x,
+                      uint32_t y, uint32_t w, uint32_t h, mark__image *dst);
+
+/* PNG pixels (container/png_pixels.c, the only file including png.h).
+ * Decode: palette expanded to RGB or RGBA, tRNS to alpha, grey below 8
+ * bits to 8 bits, 16 bits kept, interlacing undone. */
+int mark__png_decode(mark_ctx *ctx, const unsigned char *png, size_t len,
+                     mark__image *img);
+/* Encode img as a complete PNG that keeps the original's chunks: every
+ * chunk of orig other than IHDR, IDAT and IEND is copied byte for byte in
+ * its place (before or after the image data), except PLTE, tRNS, bKGD,
+ * sBIT and hIST when the colour type or depth changed; the interlace
+ * method is kept. */
+int mark__png_encode(mark_ctx *ctx, const unsigned char *orig,
+                     size_t orig_len, const mark__image *img,
+                     mark__buf *out);
+
+/* JPEG pixels in the DCT-coefficient domain (container/jpeg_pixels.c,
+ * the only file including jpeglib.h).  A region is decoded, changed and
+ * put back; every block outside it keeps its coefficients, so the rest of
+ * the image is bit-identical and nothing is re-quantised twice. */
+typedef struct mark__jpeg_edit mark__jpeg_edit;
+
+int mark__jpeg_edit_open(mark_ctx *ctx, const unsigned char *jpg,
+                         size_t len, mark__jpeg_edit **out);
+/* Image size, components (1 grey, 3 colour, 4 CMYK/YCCK) and the IJG
+ * quality (1-100) that best matches the luminance quantisation table. */
+void mark__jpeg_edit_info(const mark__jpeg_edit *e, uint32_t *width,
+                          uint32_t *height, int *components, int *quality);
+/* Decode the rectangle (x, y, w, h), clipped to the image and grown to
+ * whole MCUs, into img (8-bit; 1 channel for grey JPEGs, else RGB);
+ * *rx / *ry receive the top-left corner of what was returned. */
+int mark__jpeg_edit_get(mark__jpeg_edit *e, uint32_t x, uint32_t y,
+                        uint32_t w, uint32_t h, mark__image *img,
+                        uint32_t *rx, uint32_t *ry);
+/* Put back a region returned by _get (same img size and corner),
+ * re-quantised with the file's own tables. */
+int mark__jpeg_edit_put(mark__jpeg_edit *e, const mark__image *img,
+                        uint32_t rx, uint32_t ry);
+/* The complete new file: the original's APPn and COM segments kept byte
+ * for byte and in order, then the image written by libjpeg with the same
+ * quantisation tables, sampling factors, progressive mode and restart
+ * interval, then whatever followed the original EOI. */
+int mark__jpeg_edit_finish(mark__jpeg_edit *e, mark__buf *out);
+void mark__jpeg_edit_free(mark__jpeg_edit *e);
+
+/* The visible label (libmark/visible/). */
+int mark__visible_draw_region(mark_visible *v, const mark_frame *f,
+                              uint32_t full_w, uint32_t full_h, uint32_t ox,
+                              uint32_t oy);
+/* Are the label's colours grey (so a grey image can stay grey)? */
+int mark__visible_is_grey(const mark_visible *v);
+/* JSON record of the label as laid out on a width x height image. */
+int mark__visible_record(mark_visible *v, uint32_t width, uint32_t height,
+                         char **json);
+/* Check the pixels of m against the record in its XMP. */
+int mark__visible_check(mark_media *m, mark__explicit *res);
 
 /* Platform-independent helpers (core/util.c). */
 int mark__inflate(mark_ctx *ctx, const unsigned char *src, size_t len,

@@ -27,6 +27,16 @@ typedef struct mark_opts {
     int quiet;
     int verbose;
     int jobs;
+    int metadata;                /* write the metadata label */
+    int visible;                 /* draw the visible label */
+    const char *label_text;      /* NULL: the library's default */
+    int label_force;
+    int position;
+    double label_height;         /* 0: default */
+    const char *font;
+    uint32_t text_rgb;
+    uint32_t plate_rgb;
+    double plate_opacity;        /* < 0: automatic */
 } mark_opts;
 
 typedef struct job {
@@ -45,6 +55,9 @@ typedef struct batch {
     progress prog;
     pthread_mutex_t lock;
 } batch;
+
+static int make_visible(mark_ctx *ctx, const mark_opts *o,
+                        mark_visible **v);
 
 static void usage_mark(FILE *f)
 {
@@ -78,13 +91,55 @@ static void usage_mark(FILE *f)
 "      --config FILE       config file (default $AIMARK_CONFIG, else\n"
 "                          $XDG_CONFIG_HOME/aimark/config or\n"
 "                          ~/.config/aimark/config)\n"
-"      --no-visible        no visible label (none is drawn in this version)\n"
+"      --label TEXT        visible label text (default \"AI\xe7\x94\x9f\xe6\x88\x90\"); it must\n"
+"                          hold an AI element and a generation element\n"
+"      --label-force       accept label text lacking an element (warns)\n"
+"      --position POS      bottom-right (default), bottom-left, top-right,\n"
+"                          top-left, bottom, top, left, right\n"
+"      --label-height F    text height as a fraction of the shortest side,\n"
+"                          0.05 to 0.25, or a percentage (default 6%%)\n"
+"      --font FILE         font file for the label (default: fontconfig's\n"
+"                          bold CJK sans-serif)\n"
+"      --label-color RGB   text colour, hex RRGGBB (default ffffff)\n"
+"      --plate-color RGB   backing plate colour, hex RRGGBB or auto\n"
+"      --plate-opacity X   plate opacity 0.05-1, or auto (default)\n"
+"      --no-visible        no visible label: metadata only, lossless\n"
 "      --no-watermark      no watermark (none is embedded in this version)\n"
-"      --no-metadata       reserved: no metadata label (nothing else would\n"
-"                          be written in this version, so it is refused)\n"
+"      --no-metadata       no metadata label: the visible label only\n"
 "      --payload HEX       reserved for the watermark (not yet available)\n"
 "      --key FILE          reserved for the watermark (not yet available)\n"
 "  -h, --help              this help\n");
+}
+
+static int parse_rgb(const char *s, uint32_t *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (*s == '#')
+        s++;
+    if (strlen(s) != 6)
+        return -1;
+    v = strtoul(s, &end, 16);
+    if (*end != '\0')
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* 0.06 or 6% */
+static double parse_fraction(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+
+    if (end == s)
+        return -1;
+    if (*end == '%') {
+        v /= 100;
+        end++;
+    }
+    return *end == '\0' ? v : -1;
 }
 
 /* NAME.EXT -> NAME<suffix>.EXT, beside the input. */
@@ -262,7 +317,8 @@ static int make_label(mark_ctx *ctx, const mark_opts *o, mark_media *m,
 }
 
 static void json_report(const job *j, const char *format,
-                        const mark_label *l, const char *error)
+                        const mark_label *l, const char *error,
+                        const mark_box *ink, const mark_media_info *info)
 {
     int f;
 
@@ -293,6 +349,13 @@ static void json_report(const job *j, const char *format,
         }
         fputc('}', stdout);
     }
+    if (ink != NULL) {
+        uint32_t s = info->width < info->height ? info->width : info->height;
+
+        fprintf(stdout, ",\"visible\":{\"ink\":[%u,%u,%u,%u],"
+                "\"height_ratio\":%.4f}", ink->x, ink->y, ink->w, ink->h,
+                (double)ink->h / s);
+    }
     fputs("}\n", stdout);
     fflush(stdout);
     out_unlock();
@@ -307,7 +370,8 @@ static int same_file(const char *a, const char *b)
 }
 
 /* Mark one file; returns its exit status. */
-static int mark_one(mark_ctx *ctx, const mark_opts *o, const job *j)
+static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
+                    const job *j)
 {
     static const mark_io in_io = { fd_read_cb, NULL, NULL, NULL };
     static const mark_io out_io = { NULL, fd_write_cb, NULL, NULL };
@@ -334,12 +398,18 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, const job *j)
     }
     mark_media_get_info(m, &info);
     fmt = mark_format_name(info.format);
-    st = make_label(ctx, o, m, shown_in, &l);
-    if (st != 0) {
-        snprintf(err, sizeof err, "no label could be built");
-        goto done;
+    if (o->metadata) {
+        st = make_label(ctx, o, m, shown_in, &l);
+        if (st != 0) {
+            snprintf(err, sizeof err, "no label could be built");
+            goto done;
+        }
+        rc = mark_media_set_label(m, l);
+    } else {
+        rc = MARK_OK;
     }
-    rc = mark_media_set_label(m, l);
+    if (rc == MARK_OK && v != NULL)
+        rc = mark_media_set_visible(m, v);
     if (rc < 0) {
         snprintf(err, sizeof err, "%s", mark_ctx_errmsg(ctx));
         msg("cannot mark '%s': %s", shown_in, err);
@@ -376,8 +446,15 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, const job *j)
     if (o->verbose)
         msg("marked '%s' -> '%s'", shown_in, j->out ? j->out : "<stdout>");
 done:
-    if (o->json)
-        json_report(j, fmt, st == 0 ? l : NULL, st == 0 ? NULL : err);
+    if (o->json) {
+        mark_box ink;
+        int drew = st == 0 && v != NULL &&
+                   mark_visible_layout(v, info.width, info.height, NULL,
+                                       &ink) == MARK_OK;
+
+        json_report(j, fmt, st == 0 ? l : NULL, st == 0 ? NULL : err,
+                    drew ? &ink : NULL, &info);
+    }
     mark_label_free(l);
     mark_media_free(m);
     return st;
@@ -387,11 +464,15 @@ static void *worker(void *arg)
 {
     batch *b = arg;
     mark_ctx *ctx = NULL;
+    mark_visible *v = NULL;
     size_t i;
     int st;
 
-    if (mark_ctx_new(&ctx, NULL) != MARK_OK) {
-        msg("out of memory");
+    if (mark_ctx_new(&ctx, NULL) != MARK_OK ||
+        (b->o->visible && make_visible(ctx, b->o, &v) != MARK_OK)) {
+        msg("cannot set up: %s", ctx != NULL ? mark_ctx_errmsg(ctx)
+                                              : "out of memory");
+        mark_ctx_free(ctx);
         pthread_mutex_lock(&b->lock);
         b->status = EXIT_INTERNAL;
         pthread_mutex_unlock(&b->lock);
@@ -403,7 +484,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&b->lock);
         if (i >= b->n)
             break;
-        st = mark_one(ctx, b->o, &b->jobs[i]);
+        st = mark_one(ctx, b->o, v, &b->jobs[i]);
         pthread_mutex_lock(&b->lock);
         b->done++;
         if (st != 0)
@@ -413,6 +494,7 @@ static void *worker(void *arg)
         progress_update(&b->prog, b->done, b->failed);
         pthread_mutex_unlock(&b->lock);
     }
+    mark_visible_free(v);
     mark_ctx_free(ctx);
     return NULL;
 }
@@ -453,8 +535,64 @@ enum {
     OPT_IN_PLACE = 256, OPT_SUFFIX, OPT_PRODUCER, OPT_PRODUCE_ID,
     OPT_LABEL_VALUE, OPT_PROPAGATOR, OPT_PROPAGATE_ID, OPT_FILES_FROM,
     OPT_JSON, OPT_CONFIG, OPT_NO_VISIBLE, OPT_NO_WATERMARK, OPT_NO_METADATA,
-    OPT_PAYLOAD, OPT_KEY
+    OPT_PAYLOAD, OPT_KEY, OPT_LABEL, OPT_LABEL_FORCE, OPT_POSITION,
+    OPT_LABEL_HEIGHT, OPT_FONT, OPT_LABEL_COLOR, OPT_PLATE_COLOR,
+    OPT_PLATE_OPACITY
 };
+
+/* A renderer from the options; errors are reported with msg(). */
+static int make_visible(mark_ctx *ctx, const mark_opts *o, mark_visible **v)
+{
+    int rc = mark_visible_new(ctx, v);
+
+    if (rc == MARK_OK && o->label_text != NULL)
+        rc = mark_visible_set_text(*v, o->label_text,
+                                   o->label_force ? MARK_TEXT_FORCE : 0);
+    if (rc == MARK_OK && o->font != NULL)
+        rc = mark_visible_set_font(*v, o->font);
+    if (rc == MARK_OK)
+        rc = mark_visible_set_position(*v, o->position);
+    if (rc == MARK_OK && o->label_height > 0)
+        rc = mark_visible_set_height(*v, o->label_height);
+    if (rc == MARK_OK)
+        rc = mark_visible_set_colors(*v, o->text_rgb, o->plate_rgb,
+                                     o->plate_opacity);
+    if (rc < 0) {
+        mark_visible_free(*v);
+        *v = NULL;
+    }
+    return rc;
+}
+
+/* Check the visible-label options once, font included, before any file
+ * is touched. */
+static int check_visible(const mark_opts *o)
+{
+    mark_ctx *ctx;
+    mark_visible *v = NULL;
+    char why[512];
+    int rc;
+
+    if (o->label_text != NULL &&
+        mark_explicit_text_check(o->label_text, why, sizeof why) != 0) {
+        if (!o->label_force) {
+            msg("%s; use --label-force to draw it anyway", why);
+            return -1;
+        }
+        msg("warning: %s", why);
+    }
+    if (mark_ctx_new(&ctx, NULL) != MARK_OK)
+        return -1;
+    rc = make_visible(ctx, o, &v);
+    if (rc == MARK_OK)
+        rc = mark_visible_layout(v, 1000, 1000, NULL, NULL);
+    if (rc < 0)
+        msg("%s", mark_ctx_errmsg(ctx)[0] ? mark_ctx_errmsg(ctx)
+                                           : mark_strerror(rc));
+    mark_visible_free(v);
+    mark_ctx_free(ctx);
+    return rc < 0 ? -1 : 0;
+}
 
 int cmd_mark(int argc, char **argv)
 {
@@ -478,6 +616,14 @@ int cmd_mark(int argc, char **argv)
         { "no-watermark", no_argument, NULL, OPT_NO_WATERMARK },
         { "no-metadata", no_argument, NULL, OPT_NO_METADATA },
         { "payload", required_argument, NULL, OPT_PAYLOAD },
+        { "label", required_argument, NULL, OPT_LABEL },
+        { "label-force", no_argument, NULL, OPT_LABEL_FORCE },
+        { "position", required_argument, NULL, OPT_POSITION },
+        { "label-height", required_argument, NULL, OPT_LABEL_HEIGHT },
+        { "font", required_argument, NULL, OPT_FONT },
+        { "label-color", required_argument, NULL, OPT_LABEL_COLOR },
+        { "plate-color", required_argument, NULL, OPT_PLATE_COLOR },
+        { "plate-opacity", required_argument, NULL, OPT_PLATE_OPACITY },
         { "key", required_argument, NULL, OPT_KEY },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -495,6 +641,12 @@ int cmd_mark(int argc, char **argv)
     memset(&b, 0, sizeof b);
     o.suffix = ".aigc";
     o.jobs = 1;
+    o.metadata = 1;
+    o.visible = 1;
+    o.position = MARK_POS_BOTTOM_RIGHT;
+    o.text_rgb = 0xffffff;
+    o.plate_rgb = MARK_COLOR_AUTO;
+    o.plate_opacity = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:fj:qvh", longopts, NULL)) != -1) {
         switch (c) {
@@ -521,11 +673,57 @@ int cmd_mark(int argc, char **argv)
         case OPT_FILES_FROM: files_from = optarg; break;
         case OPT_JSON: o.json = 1; break;
         case OPT_CONFIG: config_path = optarg; break;
-        case OPT_NO_VISIBLE: case OPT_NO_WATERMARK: break;
-        case OPT_NO_METADATA:
-            msg("--no-metadata leaves nothing to write: this version "
-                "writes the metadata label only");
-            goto out;
+        case OPT_NO_VISIBLE: o.visible = 0; break;
+        case OPT_NO_WATERMARK: break;
+        case OPT_NO_METADATA: o.metadata = 0; break;
+        case OPT_LABEL: o.label_text = optarg; break;
+        case OPT_LABEL_FORCE: o.label_force = 1; break;
+        case OPT_FONT: o.font = optarg; break;
+        case OPT_POSITION:
+            o.position = mark_position_parse(optarg);
+            if (o.position < 0) {
+                msg("unknown position '%s' (bottom-right, bottom-left, "
+                    "top-right, top-left, bottom, top, left, right)",
+                    optarg);
+                goto out;
+            }
+            break;
+        case OPT_LABEL_HEIGHT:
+            o.label_height = parse_fraction(optarg);
+            if (!(o.label_height >= 0.05 && o.label_height <= 0.25)) {
+                msg("--label-height wants 0.05 to 0.25 of the shortest "
+                    "side (5%% is the rule's floor), not '%s'", optarg);
+                goto out;
+            }
+            break;
+        case OPT_LABEL_COLOR:
+            if (parse_rgb(optarg, &o.text_rgb) != 0) {
+                msg("--label-color wants a hex colour RRGGBB, not '%s'",
+                    optarg);
+                goto out;
+            }
+            break;
+        case OPT_PLATE_COLOR:
+            if (strcmp(optarg, "auto") == 0) {
+                o.plate_rgb = MARK_COLOR_AUTO;
+            } else if (parse_rgb(optarg, &o.plate_rgb) != 0) {
+                msg("--plate-color wants a hex colour RRGGBB or auto, not "
+                    "'%s'", optarg);
+                goto out;
+            }
+            break;
+        case OPT_PLATE_OPACITY:
+            if (strcmp(optarg, "auto") == 0) {
+                o.plate_opacity = -1;
+            } else {
+                o.plate_opacity = parse_fraction(optarg);
+                if (!(o.plate_opacity >= 0.05 && o.plate_opacity <= 1)) {
+                    msg("--plate-opacity wants 0.05 to 1 or auto, not "
+                        "'%s'", optarg);
+                    goto out;
+                }
+            }
+            break;
         case OPT_PAYLOAD: case OPT_KEY:
             msg("--%s is reserved for the watermark, which this version "
                 "does not embed yet", c == OPT_KEY ? "key" : "payload");
@@ -563,11 +761,17 @@ int cmd_mark(int argc, char **argv)
     env = getenv("AIMARK_PRODUCER");
     if (o.producer == NULL)
         o.producer = env != NULL && env[0] ? env : cfg.producer;
-    if (o.producer == NULL && o.propagator == NULL) {
+    if (!o.metadata && !o.visible) {
+        msg("--no-metadata and --no-visible leave nothing to write");
+        goto out;
+    }
+    if (o.metadata && o.producer == NULL && o.propagator == NULL) {
         msg("no producer code: give --producer CODE, set AIMARK_PRODUCER, "
             "or put 'producer = CODE' in the config file");
         goto out;
     }
+    if (o.visible && check_visible(&o) != 0)
+        goto out;
     if (o.produce_id != NULL && in.n > 1) {
         msg("--produce-id names one piece of content; with several inputs "
             "each gets a fresh ID");
@@ -582,7 +786,7 @@ int cmd_mark(int argc, char **argv)
         msg("--in-place and -o exclude each other");
         goto out;
     }
-    if (check_fields(&o) != 0)
+    if (o.metadata && check_fields(&o) != 0)
         goto out;
     b.jobs = calloc(in.n, sizeof *b.jobs);
     if (b.jobs == NULL) {

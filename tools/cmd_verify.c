@@ -37,6 +37,7 @@ static void human_report(const char *name, mark_media *m)
 {
     const mark_problems *pr = mark_media_problems(m);
     mark_media_info info;
+    mark_explicit_info ex;
     size_t i, n = mark_media_label_count(m);
     int f;
 
@@ -79,8 +80,17 @@ static void human_report(const char *name, mark_media *m)
         }
     }
     printf("  watermark: not checked (not available in this version)\n");
-    printf("  explicit label: not checked (not available in this "
-           "version)\n");
+    mark_media_explicit(m, &ex);
+    if (!ex.checked)
+        printf("  explicit label: not checked (%s)\n", ex.note);
+    else if (!ex.found)
+        printf("  explicit label: not found (%s; score %.2f)\n", ex.note,
+               ex.score);
+    else
+        printf("  explicit label: \"%s\" at %s, text %u px = %.1f%% of "
+               "the shortest side (%s 5%%), score %.2f\n", ex.text,
+               ex.position, ex.height_px, ex.height_ratio * 100,
+               ex.height_ratio >= 0.05 ? "meets" : "BELOW", ex.score);
 }
 
 enum { OPT_JSON = 256, OPT_FILES_FROM };

@@ -248,7 +248,7 @@ static int put_xmp(mark__buf *out, const mark__buf *packet)
 /* Build the packet, with XMP's customary 2 KiB of padding when it fits in
  * one segment, else with less, else fail. */
 static int build_packet(mark_media *m, const segment *old, const char *json,
-                        mark__buf *packet)
+                        const char *visible, mark__buf *packet)
 {
     const char *op = NULL;
     size_t olen = 0, room = SEG_MAX_PAYLOAD - XMP_HEAD_LEN;
@@ -258,18 +258,18 @@ static int build_packet(mark_media *m, const segment *old, const char *json,
         op = (const char *)m->data + old->poff + XMP_HEAD_LEN;
         olen = old->plen - XMP_HEAD_LEN;
     }
-    rc = mark__xmp_rewrite(m->ctx, op, olen, json, 0, packet);
+    rc = mark__xmp_rewrite(m->ctx, op, olen, json, visible, 0, packet);
     if (rc < 0)
         return rc;
     if (packet->len > room)
         return mark__err(m->ctx, MARK_ELIMIT, "the merged XMP packet of "
                          "%zu bytes does not fit in one JPEG APP1 segment",
                          packet->len);
-    if (json == NULL)
+    if (json == NULL && visible == NULL)
         return MARK_OK;
     room -= packet->len;
     packet->len = 0;
-    return mark__xmp_rewrite(m->ctx, op, olen, json,
+    return mark__xmp_rewrite(m->ctx, op, olen, json, visible,
                              room < 2048 ? room : 2048, packet);
 }
 
@@ -281,16 +281,19 @@ static int jpeg_write(mark_media *m, mark__buf *out)
     size_t i, main_xmp = SIZE_MAX;
     int rc;
 
-    if (m->staged == NULL)
+    if (m->staged == NULL && m->visible_json == NULL)
         return mark__buf_put(out, m->data, m->len);
     mark__buf_init(&packet, m->ctx);
     for (i = 0; i < jp->n && main_xmp == SIZE_MAX; i++)
         if (jp->segs[i].role == ROLE_XMP)
             main_xmp = i;
-    rc = mark_label_to_json(m->staged, MARK_FORM_BARE, &json, NULL);
+    rc = MARK_OK;
+    if (m->staged != NULL)
+        rc = mark_label_to_json(m->staged, MARK_FORM_BARE, &json, NULL);
     if (rc == MARK_OK)
         rc = build_packet(m, main_xmp != SIZE_MAX ? &jp->segs[main_xmp]
-                                                  : NULL, json, &packet);
+                                                  : NULL, json,
+                          m->visible_json, &packet);
     if (rc == MARK_OK)
         rc = mark__buf_reserve(out, m->len + packet.len + 64);
     if (rc == MARK_OK)
@@ -303,15 +306,16 @@ static int jpeg_write(mark_media *m, mark__buf *out)
 
         if (i == main_xmp) {
             rc = put_xmp(out, &packet);
-        } else if (s->role == ROLE_XMP && s->xmp_labels > 0) {
+        } else if (s->role == ROLE_XMP && s->xmp_labels > 0 &&
+                   json != NULL) {
             mark__buf stripped;
 
             mark__buf_init(&stripped, m->ctx);
-            rc = build_packet(m, s, NULL, &stripped);
+            rc = build_packet(m, s, NULL, NULL, &stripped);
             if (rc == MARK_OK)
                 rc = put_xmp(out, &stripped);
             mark__buf_free(&stripped);
-        } else if (s->role == ROLE_EXIF_BLANK) {
+        } else if (s->role == ROLE_EXIF_BLANK && json != NULL) {
             size_t at = out->len + s->uc_off;
 
             rc = mark__buf_put(out, d, s->len);
@@ -331,6 +335,56 @@ static int jpeg_write(mark_media *m, mark__buf *out)
     return rc;
 }
 
+/* The visible label: only the blocks under the plate are decoded, drawn
+ * on and re-quantised; the rest of the image keeps its coefficients. */
+static int jpeg_draw(mark_media *m, mark_visible *v, mark__buf *out)
+{
+    mark__jpeg_edit *e = NULL;
+    mark__image img;
+    mark_box plate;
+    mark_frame f;
+    uint32_t W, H, rx, ry;
+    int comps, q, rc;
+
+    memset(&img, 0, sizeof img);
+    rc = mark__jpeg_edit_open(m->ctx, m->data, m->len, &e);
+    if (rc < 0)
+        return rc;
+    mark__jpeg_edit_info(e, &W, &H, &comps, &q);
+    rc = mark_visible_layout(v, W, H, &plate, NULL);
+    if (rc == MARK_OK)
+        rc = mark__jpeg_edit_get(e, plate.x, plate.y, plate.w, plate.h,
+                                 &img, &rx, &ry);
+    if (rc == MARK_OK) {
+        f.data = img.data;
+        f.stride = img.stride;
+        f.width = img.width;
+        f.height = img.height;
+        f.pixel = mark__image_pixel(&img);
+        rc = mark__visible_draw_region(v, &f, W, H, rx, ry);
+    }
+    if (rc == MARK_OK)
+        rc = mark__jpeg_edit_put(e, &img, rx, ry);
+    if (rc == MARK_OK)
+        rc = mark__jpeg_edit_finish(e, out);
+    mark__image_free(m->ctx, &img);
+    mark__jpeg_edit_free(e);
+    return rc;
+}
+
+static int jpeg_pixels(mark_media *m, uint32_t x, uint32_t y, uint32_t w,
+                       uint32_t h, mark__image *img, uint32_t *rx,
+                       uint32_t *ry)
+{
+    mark__jpeg_edit *e = NULL;
+    int rc = mark__jpeg_edit_open(m->ctx, m->data, m->len, &e);
+
+    if (rc == MARK_OK)
+        rc = mark__jpeg_edit_get(e, x, y, w, h, img, rx, ry);
+    mark__jpeg_edit_free(e);
+    return rc;
+}
+
 static void jpeg_uninit(mark_media *m)
 {
     jpeg_priv *jp = m->priv;
@@ -344,5 +398,5 @@ static void jpeg_uninit(mark_media *m)
 
 const mark__container mark__container_jpeg = {
     "jpeg", MARK_FORMAT_JPEG, MARK_MEDIA_IMAGE,
-    jpeg_parse, jpeg_write, jpeg_uninit,
+    jpeg_parse, jpeg_write, jpeg_uninit, jpeg_draw, jpeg_pixels,
 };

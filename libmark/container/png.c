@@ -325,17 +325,19 @@ static int png_write(mark_media *m, mark__buf *out)
 
     mark__buf_init(&old, m->ctx);
     mark__buf_init(&packet, m->ctx);
-    if (m->staged == NULL)
+    if (m->staged == NULL && m->visible_json == NULL)
         return mark__buf_put(out, m->data, m->len);
     for (i = 0; i < pp->n && main_xmp == SIZE_MAX; i++)
         if (pp->chunks[i].role == ROLE_XMP)
             main_xmp = i;
-    rc = mark_label_to_json(m->staged, MARK_FORM_BARE, &json, NULL);
+    rc = MARK_OK;
+    if (m->staged != NULL)
+        rc = mark_label_to_json(m->staged, MARK_FORM_BARE, &json, NULL);
     if (rc == MARK_OK && main_xmp != SIZE_MAX)
         rc = xmp_of(m, &pp->chunks[main_xmp], &old);
     if (rc == MARK_OK)
         rc = mark__xmp_rewrite(m->ctx, (const char *)old.data, old.len,
-                               json, 0, &packet);
+                               json, m->visible_json, 0, &packet);
     if (rc == MARK_OK)
         rc = mark__buf_reserve(out, m->len + packet.len + 64);
     if (rc == MARK_OK)
@@ -350,9 +352,12 @@ static int png_write(mark_media *m, mark__buf *out)
             if (i == main_xmp || rc < 0)
                 continue;
         }
-        if (i == main_xmp || c->role == ROLE_DROP)
+        if (i == main_xmp || (c->role == ROLE_DROP && json != NULL))
             continue;
-        if (c->role == ROLE_XMP && c->xmp_labels > 0) {
+        if (json == NULL && c->role != ROLE_XMP) {
+            /* no new label: the old carriers stay as they are */
+            rc = mark__buf_put(out, m->data + c->off, (size_t)c->len + 12);
+        } else if (c->role == ROLE_XMP && c->xmp_labels > 0 && json != NULL) {
             /* a second packet holding a label loses the label */
             mark__buf extra, stripped;
 
@@ -361,7 +366,7 @@ static int png_write(mark_media *m, mark__buf *out)
             rc = xmp_of(m, c, &extra);
             if (rc == MARK_OK)
                 rc = mark__xmp_rewrite(m->ctx, (const char *)extra.data,
-                                       extra.len, NULL, 0, &stripped);
+                                       extra.len, NULL, NULL, 0, &stripped);
             if (rc == MARK_OK)
                 rc = put_xmp(out, &stripped);
             mark__buf_free(&extra);
@@ -395,6 +400,62 @@ static int png_write(mark_media *m, mark__buf *out)
     return rc;
 }
 
+static int has_iccp(const mark_media *m)
+{
+    const png_priv *pp = m->priv;
+    size_t i;
+
+    for (i = 0; i < pp->n; i++)
+        if (strcmp(pp->chunks[i].type, "iCCP") == 0)
+            return 1;
+    return 0;
+}
+
+/* The visible label: decode, draw, encode keeping every other chunk.  A
+ * grey image stays grey when the label's colours are grey. */
+static int png_draw(mark_media *m, mark_visible *v, mark__buf *out)
+{
+    mark__image img;
+    mark_frame f;
+    int rc;
+
+    rc = mark__png_decode(m->ctx, m->data, m->len, &img);
+    if (rc < 0)
+        return rc;
+    /* a grey image with an ICC profile keeps its grey profile valid only
+     * as grey: then the label is drawn in its luminance */
+    if (img.channels <= 2 && !mark__visible_is_grey(v) && !has_iccp(m))
+        rc = mark__image_promote_rgb(m->ctx, &img);
+    if (rc == MARK_OK) {
+        f.data = img.data;
+        f.stride = img.stride;
+        f.width = img.width;
+        f.height = img.height;
+        f.pixel = mark__image_pixel(&img);
+        rc = mark__visible_draw_region(v, &f, img.width, img.height, 0, 0);
+    }
+    if (rc == MARK_OK)
+        rc = mark__png_encode(m->ctx, m->data, m->len, &img, out);
+    mark__image_free(m->ctx, &img);
+    return rc;
+}
+
+static int png_pixels(mark_media *m, uint32_t x, uint32_t y, uint32_t w,
+                      uint32_t h, mark__image *img, uint32_t *rx,
+                      uint32_t *ry)
+{
+    mark__image full;
+    int rc = mark__png_decode(m->ctx, m->data, m->len, &full);
+
+    if (rc < 0)
+        return rc;
+    rc = mark__image_crop8(m->ctx, &full, x, y, w, h, img);
+    mark__image_free(m->ctx, &full);
+    *rx = x;
+    *ry = y;
+    return rc;
+}
+
 static void png_uninit(mark_media *m)
 {
     png_priv *pp = m->priv;
@@ -408,5 +469,5 @@ static void png_uninit(mark_media *m)
 
 const mark__container mark__container_png = {
     "png", MARK_FORMAT_PNG, MARK_MEDIA_IMAGE,
-    png_parse, png_write, png_uninit,
+    png_parse, png_write, png_uninit, png_draw, png_pixels,
 };

@@ -143,6 +143,9 @@ static void media_release(mark_media *m)
     mark__free(m->ctx, m->found);
     mark_problems_free(m->problems);
     mark_label_free(m->staged);
+    mark__free(m->ctx, m->visible_json);
+    mark__free(m->ctx, m->visible_record);
+    mark__free(m->ctx, m->explicit_res);
     mark__free(m->ctx, m->data);
 }
 
@@ -205,6 +208,17 @@ static int media_from_data(mark_ctx *ctx, mark_media **out,
         if (rc < 0)
             goto fail;
     }
+    /* a label this toolkit drew is checked now, while the media is at
+     * hand: only files carrying our record pay for the decoding */
+    m->explicit_res = mark__calloc(ctx, 1, sizeof *m->explicit_res);
+    if (m->explicit_res == NULL) {
+        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+        goto fail;
+    }
+    rc = mark__visible_check(m, m->explicit_res);
+    if (rc < 0)
+        goto fail;
+    m->explicit_state = 1;
     *out = m;
     return MARK_OK;
 fail:
@@ -431,14 +445,59 @@ int mark_media_set_label(mark_media *m, const mark_label *label)
     return MARK_OK;
 }
 
+/* Draw the visible label into a new file, then write the metadata into
+ * that: the pixel step never sees labels, the label step never pixels. */
+static int encode_visible(mark_media *m, mark__buf *out)
+{
+    mark__buf pix;
+    mark_media *t = NULL;
+    int rc;
+
+    if (m->c->draw == NULL)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "visible labels are "
+                         "not supported for %s", m->c->name);
+    mark__buf_init(&pix, m->ctx);
+    rc = m->c->draw(m, m->visible, &pix);
+    if (rc < 0) {
+        mark__buf_free(&pix);
+        return rc;
+    }
+    rc = media_from_data(m->ctx, &t, pix.data, pix.len);
+    if (rc < 0)
+        return rc;
+    if (m->staged != NULL)
+        rc = mark_label_copy(m->staged, &t->staged);
+    if (rc == MARK_OK)
+        rc = mark__visible_record(m->visible, t->info.width,
+                                  t->info.height, &t->visible_json);
+    if (rc == MARK_OK)
+        rc = t->c->write(t, out);
+    mark_media_free(t);
+    return rc;
+}
+
 static int media_encode(mark_media *m, mark__buf *out)
 {
     int rc;
 
-    rc = m->c->write(m, out);
+    if (m->visible != NULL)
+        rc = encode_visible(m, out);
+    else
+        rc = m->c->write(m, out);
     if (rc < 0)
         mark__buf_free(out);
     return rc;
+}
+
+int mark_media_set_visible(mark_media *m, mark_visible *v)
+{
+    if (m == NULL)
+        return MARK_EINVAL;
+    if (v != NULL && m->c->draw == NULL)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "visible labels are "
+                         "not supported for %s", m->c->name);
+    m->visible = v;
+    return MARK_OK;
 }
 
 int mark_media_save_buffer(mark_media *m, void **out, size_t *len)

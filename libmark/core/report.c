@@ -42,6 +42,9 @@ int mark_media_verdict(const mark_media *m)
         if (v > best)
             best = v;
     }
+    if (best == MARK_VERDICT_NONE && m->explicit_res != NULL &&
+        m->explicit_res->found)
+        best = MARK_VERDICT_SUSPECTED;
     return best;
 }
 
@@ -159,6 +162,51 @@ static json_t *not_checked(const char *why, int watermark)
     return o;
 }
 
+int mark_media_explicit(const mark_media *m, mark_explicit_info *out)
+{
+    const mark__explicit *e;
+
+    if (m == NULL || out == NULL)
+        return MARK_EINVAL;
+    e = m->explicit_res;
+    memset(out, 0, sizeof *out);
+    out->text = out->position = out->note = "";
+    if (e == NULL)
+        return MARK_OK;
+    out->checked = e->checked;
+    out->found = e->found;
+    out->score = e->score;
+    out->height_px = e->ink_h;
+    out->height_ratio = e->ratio;
+    out->text = e->text;
+    out->position = e->position;
+    out->note = e->note;
+    return MARK_OK;
+}
+
+static json_t *explicit_json(const mark__explicit *e)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "found", json_boolean(e != NULL && e->found));
+    json_object_set_new(o, "checked", json_boolean(e != NULL && e->checked));
+    if (e != NULL && e->checked) {
+        json_object_set_new(o, "text", jstr(e->text));
+        json_object_set_new(o, "position", jstr(e->position));
+        json_object_set_new(o, "height_px", json_integer(e->ink_h));
+        json_object_set_new(o, "height_ratio",
+                            json_real((double)(long)(e->ratio * 10000 + 0.5)
+                                      / 10000));
+        json_object_set_new(o, "meets_rule",
+                            json_boolean(e->found && e->ratio >= 0.05));
+        json_object_set_new(o, "score",
+                            json_real((double)(long)(e->score * 1000 + 0.5)
+                                      / 1000));
+    }
+    json_object_set_new(o, "note", jstr(e != NULL ? e->note : ""));
+    return o;
+}
+
 int mark_media_report_json(const mark_media *m, const char *file, char **out)
 {
     json_t *root, *meta, *labels, *probs;
@@ -213,9 +261,7 @@ int mark_media_report_json(const mark_media *m, const char *file, char **out)
     json_object_set_new(root, "watermark",
                         not_checked("watermark detection is not available "
                                     "in this version", 1));
-    json_object_set_new(root, "explicit",
-                        not_checked("explicit label detection is not "
-                                    "available in this version", 0));
+    json_object_set_new(root, "explicit", explicit_json(m->explicit_res));
     return dump(m->ctx, root, out);
 }
 

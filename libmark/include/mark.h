@@ -397,6 +397,144 @@ MARK_API MARK_WUR int mark_media_save_io(mark_media *m, const mark_io *io,
                                          void *user);
 
 /* ------------------------------------------------------------------ */
+/* Explicit (visible) labels. */
+
+/* mark_explicit_text_check() :
+ *  Does text carry both elements GB 45438 ch. 5 asks of a label: an AI
+ *  element ("AI" as a word, or "人工智能") and a generation element
+ *  ("生成" or "合成")?  When not, why (may be NULL) receives an
+ *  explanation.  @return : MARK_OK or MARK_ELABEL. */
+MARK_API int mark_explicit_text_check(const char *text, char *why,
+                                      size_t cap);
+
+/* Where a label goes: a corner or the middle of an edge. */
+enum mark_position {
+    MARK_POS_BOTTOM_RIGHT = 0,
+    MARK_POS_BOTTOM_LEFT,
+    MARK_POS_TOP_RIGHT,
+    MARK_POS_TOP_LEFT,
+    MARK_POS_BOTTOM,
+    MARK_POS_TOP,
+    MARK_POS_LEFT,
+    MARK_POS_RIGHT,
+    MARK_POS_COUNT_
+};
+
+/* "bottom-right", ... and back; _parse returns -1 for an unknown name. */
+MARK_API const char *mark_position_name(int position);
+MARK_API int mark_position_parse(const char *name);
+
+/* Pixel layouts a frame may have: interleaved samples; 16-bit samples in
+ * native byte order; RGB(A) and grey are sRGB-encoded. */
+enum mark_pixel {
+    MARK_PIXEL_GRAY8 = 0,
+    MARK_PIXEL_GRAYA8,
+    MARK_PIXEL_RGB8,
+    MARK_PIXEL_RGBA8,
+    MARK_PIXEL_GRAY16,
+    MARK_PIXEL_GRAYA16,
+    MARK_PIXEL_RGB16,
+    MARK_PIXEL_RGBA16,
+    MARK_PIXEL_COUNT_
+};
+
+typedef struct mark_frame {
+    void *data;              /* top-left sample */
+    size_t stride;           /* bytes from one row to the next */
+    uint32_t width;
+    uint32_t height;
+    int pixel;               /* enum mark_pixel */
+} mark_frame;
+
+typedef struct mark_box {
+    uint32_t x;              /* left column */
+    uint32_t y;              /* top row */
+    uint32_t w;
+    uint32_t h;
+} mark_box;
+
+/* A label renderer: text, font, placement, size and colours, with the
+ * shaped text and its rasterised mask cached between frames of one size
+ * (video draws the same label on many frames). */
+typedef struct mark_visible mark_visible;
+
+#define MARK_COLOR_AUTO 0xff000000u  /* plate colour chosen from the text */
+
+/* mark_visible_new() :
+ *  A renderer with the defaults: text 「AI生成」, the bold CJK sans-serif
+ *  font fontconfig finds, bottom-right, text 6% of the shortest side,
+ *  white text on a semi-opaque dark plate whose opacity follows the
+ *  pixels underneath.  Fonts are loaded on first use, so font errors come
+ *  from mark_visible_layout() / _draw().  Pairs with mark_visible_free(). */
+MARK_API MARK_WUR int mark_visible_new(mark_ctx *ctx, mark_visible **out);
+MARK_API void mark_visible_free(mark_visible *v);
+
+enum mark_visible_flags {
+    MARK_TEXT_FORCE = 1      /* accept text lacking a required element */
+};
+
+/* Set the label text (UTF-8, copied).  Text without both elements is
+ * refused with MARK_ELABEL unless MARK_TEXT_FORCE is given. */
+MARK_API int mark_visible_set_text(mark_visible *v, const char *text,
+                                   unsigned flags);
+/* A font file to use instead of fontconfig's choice (NULL: back to the
+ * default).  Every character of the text must have a glyph in it. */
+MARK_API int mark_visible_set_font(mark_visible *v, const char *path);
+MARK_API int mark_visible_set_position(mark_visible *v, int position);
+/* Height of the drawn text (its ink, measured on the pixels) as a
+ * fraction of the image's shortest side: 0.05 (the rule's floor) to 0.5;
+ * default 0.06.  @return MARK_EINVAL below the floor. */
+MARK_API int mark_visible_set_height(mark_visible *v, double fraction);
+/* Colours as 0xRRGGBB.  plate may be MARK_COLOR_AUTO; opacity in
+ * (0, 1], or a negative value for automatic (from the pixels under the
+ * plate, enough for a 4.5:1 contrast).  Frames with alpha always get an
+ * opaque plate. */
+MARK_API int mark_visible_set_colors(mark_visible *v, uint32_t text,
+                                     uint32_t plate, double opacity);
+
+/* mark_visible_layout() :
+ *  Where the label would go on a width x height image: the plate (the
+ *  whole area drawn) and the text's ink box.  Loads the font on first
+ *  use.  @return : MARK_OK; MARK_EBACKEND or MARK_EUNSUPPORTED for font
+ *  problems (no font, missing glyphs), MARK_ELIMIT when the text cannot
+ *  fit the image at the minimum height. */
+MARK_API int mark_visible_layout(mark_visible *v, uint32_t width,
+                                 uint32_t height, mark_box *plate,
+                                 mark_box *ink);
+
+/* mark_visible_draw() :
+ *  Draw the label on a frame in place (gamma-aware blending in linear
+ *  light).  plate and ink (may be NULL) receive the boxes drawn. */
+MARK_API int mark_visible_draw(mark_visible *v, const mark_frame *frame,
+                               mark_box *plate, mark_box *ink);
+
+/* mark_media_set_visible() :
+ *  Burn the label v describes into the media on the next save (images:
+ *  PNG re-encoded keeping its chunks; JPEG changed only in the blocks
+ *  under the label, the rest bit-identical).  v must outlive the save;
+ *  NULL cancels.  A record of the label goes into the file's XMP so the
+ *  verifier can check it later. */
+MARK_API int mark_media_set_visible(mark_media *m, mark_visible *v);
+
+/* What the verifier found of an explicit label in the media. */
+typedef struct mark_explicit_info {
+    int checked;             /* a check could be made */
+    int found;               /* the label is in the pixels */
+    double score;            /* match with the recorded label, -1 to 1 */
+    uint32_t height_px;      /* measured text height */
+    double height_ratio;     /* height_px / shortest side */
+    const char *text;        /* the label text recorded ("" if none) */
+    const char *position;    /* where it was drawn ("" if unknown) */
+    const char *note;        /* one line for people */
+} mark_explicit_info;
+
+/* The explicit-label finding for m (checked when m was opened: for
+ * images, labels this toolkit drew are found from the record it keeps in
+ * the XMP).  Strings are owned by m. */
+MARK_API int mark_media_explicit(const mark_media *m,
+                                 mark_explicit_info *out);
+
+/* ------------------------------------------------------------------ */
 /* Verification. */
 
 enum mark_verdict {

@@ -107,6 +107,14 @@ static int is_label_prop(mark_ctx *ctx, const xmlNs *ns, const char *value)
            (value != NULL && looks_like_label(ctx, value));
 }
 
+/* aimark:VisibleLabel, our record of a drawn label. */
+static int is_visible_record(const xmlNode *c)
+{
+    return c->ns != NULL && c->ns->href != NULL &&
+           strcmp((const char *)c->ns->href, MARK__AIMARK_NS) == 0 &&
+           strcmp((const char *)c->name, "VisibleLabel") == 0;
+}
+
 static int record(mark_media *m, const xmlNs *ns, const char *prefixed_name,
                   const char *value, const char *form, const char *location)
 {
@@ -177,6 +185,14 @@ static int scan_node(mark_media *m, xmlNode *node, const char *location,
     for (c = node->children; c != NULL; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
+        if (is_visible_record(c) && m->visible_record == NULL) {
+            xmlChar *v = xmlNodeGetContent(c);
+
+            if (v != NULL)
+                m->visible_record = mark__strdup(m->ctx, (const char *)v);
+            xmlFree(v);
+            continue;
+        }
         if (strcmp((const char *)c->name, "AIGC") == 0) {
             xmlChar *v = xmlNodeGetContent(c);
 
@@ -225,8 +241,9 @@ int mark__xmp_scan(mark_media *m, const char *packet, size_t len,
     return rc;
 }
 
-/* Remove every AIGC label property below node. */
-static void strip_labels(mark_ctx *ctx, xmlNode *node, int depth)
+/* Remove every record of a drawn label below node and, with labels set,
+ * every AIGC label property. */
+static void strip_labels(mark_ctx *ctx, xmlNode *node, int labels, int depth)
 {
     xmlNode *c, *next;
     xmlAttr *a, *an;
@@ -235,7 +252,7 @@ static void strip_labels(mark_ctx *ctx, xmlNode *node, int depth)
         return;
     for (a = node->properties; a != NULL; a = an) {
         an = a->next;
-        if (strcmp((const char *)a->name, "AIGC") == 0) {
+        if (labels && strcmp((const char *)a->name, "AIGC") == 0) {
             xmlChar *v = xmlNodeListGetString(node->doc, a->children, 1);
 
             if (is_label_prop(ctx, a->ns, (const char *)v))
@@ -247,9 +264,11 @@ static void strip_labels(mark_ctx *ctx, xmlNode *node, int depth)
         next = c->next;
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        if (strcmp((const char *)c->name, "AIGC") == 0) {
+        if ((labels && strcmp((const char *)c->name, "AIGC") == 0) ||
+            is_visible_record(c)) {
             xmlChar *v = xmlNodeGetContent(c);
-            int drop = is_label_prop(ctx, c->ns, (const char *)v);
+            int drop = is_visible_record(c) ||
+                       is_label_prop(ctx, c->ns, (const char *)v);
 
             xmlFree(v);
             if (drop) {
@@ -265,7 +284,7 @@ static void strip_labels(mark_ctx *ctx, xmlNode *node, int depth)
                 continue;
             }
         }
-        strip_labels(ctx, c, depth + 1);
+        strip_labels(ctx, c, labels, depth + 1);
     }
 }
 
@@ -321,52 +340,73 @@ static xmlNode *find_rdf(xmlNode *node, int depth)
     return NULL;
 }
 
-/* Add the label property desc/prop to rdf in the layout of the packet
- * around it.  libxml2's serialiser only indents elements that have no
- * whitespace text nearby, and merged packets usually carry their own, so
- * the indentation is copied from the element before ours. */
-static int add_property(xmlNode *rdf, xmlNode *desc, xmlNs *ns,
-                        const char *json)
+/* Add the properties (our AIGC label and the record of a drawn label,
+ * either may be NULL) in one new rdf:Description, in the layout of the
+ * packet around it.  libxml2's serialiser only indents elements that have
+ * no whitespace text nearby, and merged packets usually carry their own,
+ * so the indentation is copied from the element before ours. */
+static int add_properties(xmlDoc *doc, xmlNode *rdf, xmlNs *rdfns,
+                          const char *json, const char *visible)
 {
-    xmlNode *last = rdf->last, *prop;
-    char ind[64] = "", pre[80], post[80];
-    size_t n = 0;
+    xmlNode *last = rdf->last, *desc, *prev;
+    xmlNs *ns;
+    char ind[64] = "", pre[80];
+    const char *nl;
+    int layout = 0;
 
+    desc = xmlNewDocNode(doc, rdfns, (const xmlChar *)"Description", NULL);
+    if (desc == NULL)
+        return -1;
+    if (xmlNewNsProp(desc, rdfns, (const xmlChar *)"about",
+                     (const xmlChar *)"") == NULL)
+        goto fail;
     if (last != NULL && xmlIsBlankNode(last) && last->prev != NULL &&
         last->prev->prev != NULL && xmlIsBlankNode(last->prev->prev)) {
-        const char *w = (const char *)last->prev->prev->content;
-        const char *nl = w != NULL ? strrchr(w, '\n') : NULL;
-
-        if (nl != NULL) {
-            n = strlen(nl + 1);
-            if (n >= sizeof ind)
-                n = sizeof ind - 1;
-            memcpy(ind, nl + 1, n);
-            ind[n] = '\0';
-        }
-        if (xmlAddPrevSibling(last, desc) == NULL)
-            return -1;
-        /* before desc: no text node next to it to merge with */
-        snprintf(pre, sizeof pre, "\n%s", ind);
-        if (xmlAddPrevSibling(desc, xmlNewText((const xmlChar *)pre)) ==
-            NULL)
-            return -1;
-        snprintf(pre, sizeof pre, "\n%s ", ind);
-        snprintf(post, sizeof post, "\n%s", ind);
-        if (xmlAddChild(desc, xmlNewText((const xmlChar *)pre)) == NULL)
-            return -1;
-        prop = xmlNewTextChild(desc, ns, (const xmlChar *)"AIGC",
-                               (const xmlChar *)json);
-        if (prop == NULL ||
-            xmlAddChild(desc, xmlNewText((const xmlChar *)post)) == NULL)
-            return -1;
-        return 0;
+        prev = last->prev->prev;
+        nl = prev->content != NULL ? strrchr((const char *)prev->content,
+                                             '\n') : NULL;
+        if (nl != NULL)
+            snprintf(ind, sizeof ind, "%s", nl + 1);
+        layout = 1;
     }
-    if (xmlAddChild(rdf, desc) == NULL)
-        return -1;
-    /* xmlNewTextChild escapes the JSON for XML */
-    return xmlNewTextChild(desc, ns, (const xmlChar *)"AIGC",
-                           (const xmlChar *)json) != NULL ? 0 : -1;
+    if (json != NULL) {
+        ns = xmlNewNs(desc, (const xmlChar *)MARK__TC260_NS,
+                      (const xmlChar *)"TC260");
+        if (ns == NULL)
+            goto fail;
+        snprintf(pre, sizeof pre, "\n%s ", ind);
+        if ((layout && xmlAddChild(desc, xmlNewText((const xmlChar *)pre)) ==
+                           NULL) ||
+            xmlNewTextChild(desc, ns, (const xmlChar *)"AIGC",
+                            (const xmlChar *)json) == NULL)
+            goto fail;
+    }
+    if (visible != NULL) {
+        ns = xmlNewNs(desc, (const xmlChar *)MARK__AIMARK_NS,
+                      (const xmlChar *)"aimark");
+        if (ns == NULL)
+            goto fail;
+        snprintf(pre, sizeof pre, "\n%s ", ind);
+        if ((layout && xmlAddChild(desc, xmlNewText((const xmlChar *)pre)) ==
+                           NULL) ||
+            xmlNewTextChild(desc, ns, (const xmlChar *)"VisibleLabel",
+                            (const xmlChar *)visible) == NULL)
+            goto fail;
+    }
+    if (!layout)
+        return xmlAddChild(rdf, desc) != NULL ? 0 : -1;
+    snprintf(pre, sizeof pre, "\n%s", ind);
+    if (xmlAddChild(desc, xmlNewText((const xmlChar *)pre)) == NULL)
+        goto fail;
+    /* before desc, so no text node is next to it to merge with */
+    if (xmlAddPrevSibling(last, desc) == NULL)
+        goto fail;
+    return xmlAddPrevSibling(desc, xmlNewText((const xmlChar *)pre)) != NULL
+               ? 0 : -1;
+fail:
+    if (desc->parent == NULL)
+        xmlFreeNode(desc);
+    return -1;
 }
 
 static const char skeleton[] =
@@ -374,15 +414,15 @@ static const char skeleton[] =
     "<rdf:RDF xmlns:rdf=\"" RDF_NS "\"></rdf:RDF></x:xmpmeta>";
 
 int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
-                      const char *bare_json, size_t pad, mark__buf *out)
+                      const char *bare_json, const char *visible_json,
+                      size_t pad, mark__buf *out)
 {
     static const char head[] =
         "<?xpacket begin=\"\xef\xbb\xbf\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n";
     static const char tail[] = "<?xpacket end=\"w\"?>";
     char why[256];
     xmlDoc *doc;
-    xmlNode *rdf, *desc, *root;
-    xmlNs *rdfns, *ns;
+    xmlNode *rdf, *root;
     xmlBuffer *xb = NULL;
     int rc = MARK_OK;
     size_t i;
@@ -401,7 +441,8 @@ int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
             return mark__err(ctx, MARK_ENOMEM, "libxml2: %s", why);
     }
     root = xmlDocGetRootElement(doc);
-    strip_labels(ctx, (xmlNode *)doc, 0);
+    /* without a new label the old ones stay: labels are never removed */
+    strip_labels(ctx, (xmlNode *)doc, bare_json != NULL, 0);
     rdf = find_rdf(root, 0);
     if (rdf == NULL) {
         rc = mark__err(ctx, MARK_EFORMAT, "existing XMP packet has no "
@@ -409,22 +450,11 @@ int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
         goto done;
     }
     drop_empty_descriptions(rdf);
-    if (bare_json != NULL) {
-        rdfns = xmlSearchNsByHref(doc, rdf, (const xmlChar *)RDF_NS);
-        desc = xmlNewDocNode(doc, rdfns, (const xmlChar *)"Description",
-                             NULL);
-        if (desc == NULL)
-            goto nomem;
-        ns = xmlNewNs(desc, (const xmlChar *)MARK__TC260_NS,
-                      (const xmlChar *)"TC260");
-        if (ns == NULL || xmlNewNsProp(desc, rdfns, (const xmlChar *)"about",
-                                       (const xmlChar *)"") == NULL ||
-            add_property(rdf, desc, ns, bare_json) < 0) {
-            if (desc->parent == NULL)
-                xmlFreeNode(desc);
-            goto nomem;
-        }
-    }
+    if ((bare_json != NULL || visible_json != NULL) &&
+        add_properties(doc, rdf,
+                       xmlSearchNsByHref(doc, rdf, (const xmlChar *)RDF_NS),
+                       bare_json, visible_json) < 0)
+        goto nomem;
     xb = xmlBufferCreate();
     if (xb == NULL || xmlNodeDump(xb, doc, root, 0, 1) < 0)
         goto nomem;

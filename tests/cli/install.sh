@@ -26,7 +26,7 @@ checks=$((checks + 1))
 deps=$(pkg-config --print-requires-private libmark)
 cc -std=c11 $san -o prog "$TOP/samples/code/label_image.c" \
     $(pkg-config --cflags libmark) "$pfx/lib/libmark.a" \
-    $(pkg-config --libs $deps) \
+    $(pkg-config --libs $deps) -lm \
     || fail "sample does not build against the installed static library"
 checks=$((checks + 1))
 cc -std=c11 $san -o prog2 "$TOP/samples/code/label_image.c" \

@@ -9,7 +9,8 @@ CFG=$TOP/tests/exiftool.config
 
 mkdir o
 for f in "$F"/png-*.png "$F"/jpeg-*.jpg; do
-    expect 0 "$AIMARK" mark --producer $CODE --produce-id 'id&<x>' -o o "$f"
+    expect 0 "$AIMARK" mark --no-visible --producer $CODE \
+        --produce-id 'id&<x>' -o o "$f"
 done
 for f in o/*; do
     base=${f#o/}
@@ -45,6 +46,35 @@ ok cmp -s a.txt b.txt || diff a.txt b.txt | head
 exiftool -a -G1 -s o/png-meta.png > c.txt
 has c.txt "CreatorTool"
 has c.txt "ProfileDescription"
+# with the visible label (the default): every viewer decodes the output,
+# exiftool still reads the label, and outside the bottom-right corner
+# where the label goes the pixels are the input's, bit for bit
+mkdir v
+for f in "$F"/png-*.png "$F"/jpeg-*.jpg; do
+    base=${f##*/}
+    expect 0 "$AIMARK" mark --producer $CODE -o v "$f"
+    json=$(exiftool -config "$CFG" -s3 -XMP-TC260:AIGC "v/$base")
+    checks=$((checks + 1))
+    case $json in '{"Label":"1",'*) ;; *) fail "no AIGC in v/$base" ;; esac
+    checks=$((checks + 1))
+    identify "v/$base" > /dev/null 2>&1 || fail "identify cannot read v/$base"
+    # the top 60% of the image is far from the label
+    geo=$(identify -format '%w %h' "$f")
+    w=${geo% *}; h=${geo#* }
+    crop="${w}x$((h * 6 / 10))+0+0"
+    ae=$(compare -metric AE "$f[$crop]" "v/$base[$crop]" null: 2>&1)
+    checks=$((checks + 1))
+    [ "$ae" = 0 ] || fail "v/$base changed $ae pixels away from the label"
+    # and the label area did change
+    ae=$(compare -metric AE "$f" "v/$base" null: 2>&1)
+    checks=$((checks + 1))
+    [ "$ae" != 0 ] || fail "v/$base has no visible label"
+    case $base in
+    *.png) ok pngcheck -q "v/$base" ;;
+    *.jpg) checks=$((checks + 1))
+           djpeg "v/$base" > /dev/null 2>&1 || fail "djpeg fails on v/$base" ;;
+    esac
+done
 # a label written by exiftool (another producer) is read by us
 cp "$F/jpeg-baseline.jpg" et.jpg
 checks=$((checks + 1))

@@ -1,0 +1,1287 @@
+/*
+ * jpeg_pixels.c - JPEG pixels in the DCT-coefficient domain: the only file
+ * that includes jpeglib.h.
+ *
+ * The file is read once into libjpeg's coefficient arrays.  A region is
+ * decoded from its blocks (our own float IDCT, colour conversion and
+ * sample replication), and on the way back only the blocks that hold a
+ * changed pixel are transformed and quantised again; every other block,
+ * inside the region or not, keeps its coefficients.  libjpeg then writes
+ * the arrays with the file's own tables, and the original's APPn and COM
+ * segments are spliced in front byte for byte.
+ *
+ * Nothing of the region is kept between _get and _put: _put decodes the
+ * blocks again from the (still unchanged) coefficients, so it needs no
+ * memory between calls and stays correct when regions are put back in any
+ * order.  Work is done one iMCU row at a time.
+ *
+ * libjpeg reports errors by calling error_exit, which must not return; it
+ * longjmps back to run_guarded(), the only function that calls setjmp.  The
+ * code it runs keeps everything that needs freeing in structures owned by
+ * its caller, so a jump leaks nothing.
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jpeglib.h>
+#include <jerror.h>
+
+#include "internal.h"
+
+#define MAX_SCANS 1000          /* progressive scans; real files have < 30 */
+#define DEST_CHUNK 65536
+
+typedef struct jerr {
+    struct jpeg_error_mgr pub;  /* first: libjpeg sees only this */
+    jmp_buf jb;
+    mark_ctx *ctx;
+    int code;                   /* status returned after the jump */
+} jerr;
+
+typedef struct span {
+    size_t off;
+    size_t len;
+} span;
+
+typedef struct comp {
+    int h, v;                   /* sampling factors */
+    int sh, sv;                 /* pixels per sample across and down */
+    uint32_t wb, hb;            /* blocks holding image samples */
+    float q[64];                /* quantisation table, natural order */
+} comp;
+
+struct mark__jpeg_edit {
+    mark_ctx *ctx;
+    jerr err;
+    struct jpeg_decompress_struct d;
+    struct jpeg_progress_mgr progress;
+    jvirt_barray_ptr *coefs;
+    unsigned char *orig;        /* the input file, our copy */
+    size_t len;
+    span *keep;                 /* its APPn and COM segments, in order */
+    size_t n_keep;
+    size_t end;                 /* just past its EOI */
+    int ncomp;
+    int cs;                     /* J_COLOR_SPACE of the file */
+    int inverted;               /* CMYK stored Adobe style: 255 = no ink */
+    int quality;
+    uint32_t width, height;
+    uint32_t mcu_w, mcu_h;      /* iMCU size in pixels */
+    comp c[4];
+    float basis[8][8];          /* [k][n]: a(k) cos((2n + 1) k pi / 16) */
+    float basis_t[8][8];        /* transposed, [n][k] */
+};
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+
+static int code_for(int msg_code)
+{
+    switch (msg_code) {
+    case JERR_OUT_OF_MEMORY:
+        return MARK_ENOMEM;
+    case JERR_BAD_PRECISION:
+    case JERR_SOF_UNSUPPORTED:
+    case JERR_NOT_COMPILED:
+    case JERR_ARITH_NOTIMPL:
+        return MARK_EUNSUPPORTED;
+    default:
+        return MARK_EFORMAT;
+    }
+}
+
+static void on_error_exit(j_common_ptr ci)
+{
+    jerr *je = (jerr *)ci->err;
+    char msg[JMSG_LENGTH_MAX];
+
+    if (ci->err->msg_code == JERR_BAD_PRECISION) {
+        je->code = mark__err(je->ctx, MARK_EUNSUPPORTED,
+                             "%d-bit JPEG is not supported",
+                             ci->err->msg_parm.i[0]);
+    } else {
+        (*ci->err->format_message)(ci, msg);
+        je->code = mark__err(je->ctx, code_for(ci->err->msg_code),
+                             "libjpeg: %s", msg);
+    }
+    longjmp(je->jb, 1);
+}
+
+/* A warning is libjpeg patching over damaged data; writing the result
+ * back would silently damage the image, so it ends the work too. */
+static void on_emit_message(j_common_ptr ci, int level)
+{
+    jerr *je = (jerr *)ci->err;
+    char msg[JMSG_LENGTH_MAX];
+
+    if (level >= 0)
+        return;
+    (*ci->err->format_message)(ci, msg);
+    je->code = mark__err(je->ctx, MARK_EFORMAT, "libjpeg: %s", msg);
+    longjmp(je->jb, 1);
+}
+
+static void on_output_message(j_common_ptr ci)
+{
+    (void)ci;
+}
+
+/* Thousands of tiny progressive scans each cost a pass over the image. */
+static void on_progress(j_common_ptr ci)
+{
+    jerr *je = (jerr *)ci->err;
+
+    if (ci->is_decompressor &&
+        ((j_decompress_ptr)ci)->input_scan_number > MAX_SCANS) {
+        je->code = mark__err(je->ctx, MARK_ELIMIT, "JPEG has more than %d "
+                             "scans", MAX_SCANS);
+        longjmp(je->jb, 1);
+    }
+}
+
+static void init_err(jerr *je, mark_ctx *ctx)
+{
+    jpeg_std_error(&je->pub);
+    je->pub.error_exit = on_error_exit;
+    je->pub.emit_message = on_emit_message;
+    je->pub.output_message = on_output_message;
+    je->ctx = ctx;
+    je->code = MARK_OK;
+}
+
+typedef int work_fn(mark__jpeg_edit *e, void *arg);
+
+/* The one place that calls setjmp: it modifies no local after it, and fn
+ * keeps its resources in arg, so nothing is lost on the jump. */
+static int run_guarded(mark__jpeg_edit *e, work_fn *fn, void *arg)
+{
+    if (setjmp(e->err.jb))
+        return e->err.code < 0 ? e->err.code : MARK_EBACKEND;
+    return fn(e, arg);
+}
+
+/* ------------------------------------------------------------------ */
+/* The original's marker structure                                     */
+
+/* End of the entropy-coded data starting at pos: the offset of the next
+ * marker other than RSTn, or 0 when the data runs to the end. */
+static size_t entropy_end(const unsigned char *p, size_t len, size_t pos)
+{
+    while (pos + 1 < len) {
+        const unsigned char *ff = memchr(p + pos, 0xff, len - pos - 1);
+        unsigned char nx;
+
+        if (ff == NULL)
+            return 0;
+        pos = (size_t)(ff - p);
+        nx = p[pos + 1];
+        if (nx == 0x00 || (nx >= 0xd0 && nx <= 0xd7))
+            pos += 2;
+        else if (nx == 0xff)
+            pos += 1;
+        else
+            return pos;
+    }
+    return 0;
+}
+
+static int keep_span(mark__jpeg_edit *e, size_t *cap, size_t off, size_t n)
+{
+    if (e->n_keep == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        span *s = mark__realloc(e->ctx, e->keep, nc * sizeof *s);
+
+        if (s == NULL)
+            return mark__err(e->ctx, MARK_ENOMEM, "out of memory");
+        e->keep = s;
+        *cap = nc;
+    }
+    e->keep[e->n_keep].off = off;
+    e->keep[e->n_keep].len = n;
+    e->n_keep++;
+    return MARK_OK;
+}
+
+/* Record every APPn and COM segment (also those between scans) and where
+ * EOI ends.  libjpeg has not seen the file yet; this walk also bounds the
+ * number of segments it will be asked to read. */
+static int walk_markers(mark__jpeg_edit *e)
+{
+    const unsigned char *p = e->orig;
+    size_t len = e->len, pos = 2, cap = 0, nseg = 0;
+    int64_t max_seg = e->ctx->limits[MARK_LIMIT_CHUNKS];
+    int rc;
+
+    if (len < 4 || p[0] != 0xff || p[1] != 0xd8)
+        return mark__err(e->ctx, MARK_EFORMAT, "not a JPEG file");
+    for (;;) {
+        size_t start = pos, seglen;
+        int mk;
+
+        if (pos >= len)
+            return mark__err(e->ctx, MARK_EFORMAT, "JPEG is truncated (no "
+                             "EOI marker)");
+        if (p[pos] != 0xff)
+            return mark__err(e->ctx, MARK_EFORMAT, "JPEG has no marker "
+                             "where one is due (byte %zu)", pos);
+        while (pos < len && p[pos] == 0xff)
+            pos++;
+        if (pos >= len)
+            return mark__err(e->ctx, MARK_EFORMAT, "JPEG is truncated (no "
+                             "EOI marker)");
+        mk = p[pos++];
+        if ((int64_t)++nseg > max_seg)
+            return mark__err(e->ctx, MARK_ELIMIT, "JPEG has more than %lld "
+                             "segments", (long long)max_seg);
+        if (mk == 0xd9) {
+            e->end = pos;
+            return MARK_OK;
+        }
+        if (mk == 0xd8 || mk == 0x00)
+            return mark__err(e->ctx, MARK_EFORMAT, "JPEG has a stray "
+                             "marker 0x%02x at byte %zu", mk, start);
+        if (mk == 0x01 || (mk >= 0xd0 && mk <= 0xd7))
+            continue;
+        if (len - pos < 2)
+            return mark__err(e->ctx, MARK_EFORMAT, "JPEG is truncated in "
+                             "a segment header");
+        seglen = mark__be16(p + pos);
+        if (seglen < 2 || seglen > len - pos)
+            return mark__err(e->ctx, MARK_EFORMAT, "JPEG segment 0x%02x at "
+                             "byte %zu claims %zu bytes, past the end of "
+                             "the file", mk, start, seglen);
+        pos += seglen;
+        if ((mk >= 0xe0 && mk <= 0xef) || mk == 0xfe) {
+            rc = keep_span(e, &cap, start, pos - start);
+            if (rc < 0)
+                return rc;
+        } else if (mk == 0xda) {
+            size_t end = entropy_end(p, len, pos);
+
+            if (end == 0)
+                return mark__err(e->ctx, MARK_EFORMAT, "JPEG is truncated "
+                                 "in the image data (no EOI marker)");
+            pos = end;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening                                                             */
+
+/* cos(k pi / 16), k = 0..8. */
+static const float cos16[9] = {
+    1.0f, 0.980785280403230449f, 0.923879532511286756f,
+    0.831469612302545237f, 0.707106781186547524f, 0.555570233019602225f,
+    0.382683432365089772f, 0.195090322016128268f, 0.0f,
+};
+
+/* The orthonormal 8-point DCT-II basis; its 2-D product is the DCT of the
+ * JPEG standard (A.3.3), so dequantised coefficients feed it directly. */
+static void init_basis(float b[8][8])
+{
+    int k, n;
+
+    for (k = 0; k < 8; k++)
+        for (n = 0; n < 8; n++) {
+            int m = ((2 * n + 1) * k) % 32;
+            float c;
+
+            if (m > 16)
+                m = 32 - m;
+            c = m > 8 ? -cos16[16 - m] : cos16[m];
+            b[k][n] = (k == 0 ? 0.353553390593273762f : 0.5f) * c;
+        }
+}
+
+/* JPEG Annex K.1 luminance table, natural (row-major) order. */
+static const unsigned char std_luma[64] = {
+    16, 11, 10, 16, 24, 40, 51, 61,
+    12, 12, 14, 19, 26, 58, 60, 55,
+    14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62,
+    18, 22, 37, 56, 68, 109, 103, 77,
+    24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101,
+    72, 92, 95, 98, 112, 100, 103, 99,
+};
+
+/* The IJG quality (1-100) whose scaled Annex K table is nearest to q;
+ * on a tie the higher quality wins. */
+static int estimate_quality(const UINT16 *q)
+{
+    long best = -1;
+    int qual, i, found = 0;
+
+    for (qual = 1; qual <= 100; qual++) {
+        long scale = qual < 50 ? 5000 / qual : 200 - 2 * qual, sum = 0;
+
+        for (i = 0; i < 64; i++) {
+            long t = ((long)std_luma[i] * scale + 50) / 100;
+
+            t = t < 1 ? 1 : t > 255 ? 255 : t;
+            sum += t > q[i] ? t - q[i] : q[i] - t;
+        }
+        if (best < 0 || sum <= best) {
+            best = sum;
+            found = qual;
+        }
+    }
+    return found;
+}
+
+static const JQUANT_TBL *comp_qtable(const struct jpeg_decompress_struct *d,
+                                     int ci)
+{
+    const jpeg_component_info *cp = &d->comp_info[ci];
+
+    /* Latched at the component's first scan; a component that never got
+     * one has only its slot. */
+    if (cp->quant_table != NULL)
+        return cp->quant_table;
+    if (cp->quant_tbl_no >= 0 && cp->quant_tbl_no < NUM_QUANT_TBLS)
+        return d->quant_tbl_ptrs[cp->quant_tbl_no];
+    return NULL;
+}
+
+static int check_header(mark__jpeg_edit *e)
+{
+    struct jpeg_decompress_struct *d = &e->d;
+    int64_t maxdim = e->ctx->limits[MARK_LIMIT_DIMENSION];
+    int want, ci;
+
+    if ((int64_t)d->image_width > maxdim ||
+        (int64_t)d->image_height > maxdim ||
+        (int64_t)d->image_width * (int64_t)d->image_height >
+            e->ctx->limits[MARK_LIMIT_PIXELS])
+        return mark__err(e->ctx, MARK_ELIMIT, "JPEG of %ux%u pixels exceeds "
+                         "the image size limit", d->image_width,
+                         d->image_height);
+    if (d->data_precision != 8)
+        return mark__err(e->ctx, MARK_EUNSUPPORTED, "%d-bit JPEG is not "
+                         "supported", d->data_precision);
+    switch (d->jpeg_color_space) {
+    case JCS_GRAYSCALE:
+        want = 1;
+        break;
+    case JCS_YCbCr:
+    case JCS_RGB:
+        want = 3;
+        break;
+    case JCS_CMYK:
+    case JCS_YCCK:
+        want = 4;
+        break;
+    default:
+        want = 0;
+        break;
+    }
+    if (want == 0 || d->num_components != want)
+        return mark__err(e->ctx, MARK_EUNSUPPORTED, "JPEG with %d "
+                         "components in an unknown colour space is not "
+                         "supported", d->num_components);
+    /* each component must cover a whole number of pixels */
+    for (ci = 0; ci < d->num_components; ci++) {
+        const jpeg_component_info *cp = &d->comp_info[ci];
+
+        if (cp->h_samp_factor < 1 || cp->v_samp_factor < 1 ||
+            cp->h_samp_factor > d->max_h_samp_factor ||
+            cp->v_samp_factor > d->max_v_samp_factor ||
+            d->max_h_samp_factor % cp->h_samp_factor != 0 ||
+            d->max_v_samp_factor % cp->v_samp_factor != 0)
+            return mark__err(e->ctx, MARK_EUNSUPPORTED, "JPEG sampling "
+                             "factors %dx%d of component %d are not "
+                             "supported", cp->h_samp_factor,
+                             cp->v_samp_factor, ci + 1);
+    }
+    return MARK_OK;
+}
+
+static int set_geometry(mark__jpeg_edit *e)
+{
+    struct jpeg_decompress_struct *d = &e->d;
+    int ci, k;
+
+    e->ncomp = d->num_components;
+    e->cs = d->jpeg_color_space;
+    e->inverted = d->saw_Adobe_marker ? 1 : 0;
+    e->width = d->image_width;
+    e->height = d->image_height;
+    e->mcu_w = (uint32_t)d->max_h_samp_factor * 8;
+    e->mcu_h = (uint32_t)d->max_v_samp_factor * 8;
+    for (ci = 0; ci < e->ncomp; ci++) {
+        const jpeg_component_info *cp = &d->comp_info[ci];
+        const JQUANT_TBL *qt = comp_qtable(d, ci);
+        comp *c = &e->c[ci];
+
+        if (qt == NULL)
+            return mark__err(e->ctx, MARK_EFORMAT, "JPEG component %d has "
+                             "no quantisation table", ci + 1);
+        c->h = cp->h_samp_factor;
+        c->v = cp->v_samp_factor;
+        c->sh = d->max_h_samp_factor / c->h;
+        c->sv = d->max_v_samp_factor / c->v;
+        c->wb = cp->width_in_blocks;
+        c->hb = cp->height_in_blocks;
+        for (k = 0; k < 64; k++)
+            c->q[k] = (float)qt->quantval[k];
+    }
+    if (d->quant_tbl_ptrs[0] != NULL)
+        e->quality = estimate_quality(d->quant_tbl_ptrs[0]->quantval);
+    else
+        e->quality = estimate_quality(comp_qtable(d, 0)->quantval);
+    init_basis(e->basis);
+    for (k = 0; k < 64; k++)
+        e->basis_t[k % 8][k / 8] = e->basis[k / 8][k % 8];
+    return MARK_OK;
+}
+
+static int read_work(mark__jpeg_edit *e, void *arg)
+{
+    struct jpeg_decompress_struct *d = &e->d;
+    int rc;
+
+    (void)arg;
+    jpeg_create_decompress(d);
+    e->progress.progress_monitor = on_progress;
+    d->progress = &e->progress;
+    jpeg_mem_src(d, e->orig, (unsigned long)e->len);
+    if (jpeg_read_header(d, TRUE) != JPEG_HEADER_OK)
+        return mark__err(e->ctx, MARK_EFORMAT, "JPEG has no image");
+    rc = check_header(e);
+    if (rc < 0)
+        return rc;
+    e->coefs = jpeg_read_coefficients(d);
+    if (e->coefs == NULL)
+        return mark__err(e->ctx, MARK_EFORMAT, "JPEG is truncated");
+    return set_geometry(e);
+}
+
+int mark__jpeg_edit_open(mark_ctx *ctx, const unsigned char *jpg,
+                         size_t len, mark__jpeg_edit **out)
+{
+    mark__jpeg_edit *e;
+    int rc;
+
+    if (out != NULL)
+        *out = NULL;
+    if (ctx == NULL || out == NULL || (jpg == NULL && len > 0))
+        return mark__err(ctx, MARK_EINVAL, "no JPEG data to open");
+    if ((int64_t)len > ctx->limits[MARK_LIMIT_INPUT_BYTES])
+        return mark__err(ctx, MARK_ELIMIT, "JPEG of %zu bytes exceeds the "
+                         "input size limit", len);
+    e = mark__calloc(ctx, 1, sizeof *e);
+    if (e == NULL)
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    e->ctx = ctx;
+    init_err(&e->err, ctx);
+    e->d.err = &e->err.pub;
+    e->orig = mark__malloc(ctx, len);
+    if (e->orig == NULL) {
+        rc = mark__err(ctx, MARK_ENOMEM, "out of memory (%zu bytes)", len);
+        goto fail;
+    }
+    if (len > 0)
+        memcpy(e->orig, jpg, len);
+    e->len = len;
+    rc = walk_markers(e);
+    if (rc < 0)
+        goto fail;
+    rc = run_guarded(e, read_work, NULL);
+    if (rc < 0)
+        goto fail;
+    *out = e;
+    return MARK_OK;
+fail:
+    mark__jpeg_edit_free(e);
+    return rc;
+}
+
+void mark__jpeg_edit_info(const mark__jpeg_edit *e, uint32_t *width,
+                          uint32_t *height, int *components, int *quality)
+{
+    if (width != NULL)
+        *width = e != NULL ? e->width : 0;
+    if (height != NULL)
+        *height = e != NULL ? e->height : 0;
+    if (components != NULL)
+        *components = e != NULL ? e->ncomp : 0;
+    if (quality != NULL)
+        *quality = e != NULL ? e->quality : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Transforms                                                          */
+
+/* Dequantise and inverse-transform one block into out (stride floats a
+ * row), level shift included, not rounded: _put needs the exact values. */
+static void idct_block(const mark__jpeg_edit *e, const JCOEF *cf,
+                       const float *q, float *out, size_t stride)
+{
+    const float (*b)[8] = e->basis;
+    float f[64], t[64];
+    int u, v, x, y;
+
+    for (v = 0; v < 64; v++)
+        f[v] = (float)cf[v] * q[v];
+    /* rows: t[v][x] = sum_u f[v][u] b[u][x]; most rows are empty */
+    for (v = 0; v < 8; v++) {
+        const float *fr = f + v * 8;
+        float *tr = t + v * 8;
+
+        for (x = 0; x < 8; x++)
+            tr[x] = 0.0f;
+        for (u = 0; u < 8; u++) {
+            if (fr[u] == 0.0f)
+                continue;
+            for (x = 0; x < 8; x++)
+                tr[x] += fr[u] * b[u][x];
+        }
+    }
+    /* columns: out[y][x] = sum_v b[v][y] t[v][x] */
+    for (y = 0; y < 8; y++) {
+        float *o = out + (size_t)y * stride;
+
+        for (x = 0; x < 8; x++)
+            o[x] = 128.0f;
+        for (v = 0; v < 8; v++) {
+            float bv = b[v][y];
+
+            for (x = 0; x < 8; x++)
+                o[x] += bv * t[v * 8 + x];
+        }
+    }
+}
+
+static JCOEF quantise(float f, float q, int lo, int hi)
+{
+    float r = f / q;
+
+    /* Only hand-made sample values come near the limits; they keep the
+     * encoder's coefficient-size check (10 bits AC, 11 bits DC
+     * difference) from failing. */
+    if (r <= (float)lo)
+        return (JCOEF)lo;
+    if (r >= (float)hi)
+        return (JCOEF)hi;
+    return (JCOEF)(r >= 0.0f ? (int)(r + 0.5f) : -(int)(0.5f - r));
+}
+
+/* Forward transform and quantise samples s (64, row-major).  Written as
+ * sums of scaled rows, like the inverse, so the compiler can vectorise. */
+static void fdct_block(const mark__jpeg_edit *e, const float *s,
+                       const float *q, JCOEF *cf)
+{
+    const float (*b)[8] = e->basis;
+    const float (*bt)[8] = e->basis_t;
+    float t[64], f[64];
+    int u, v, x, y;
+
+    /* rows: t[y][u] = sum_x (s[y][x] - 128) bt[x][u] */
+    for (y = 0; y < 64; y++)
+        t[y] = 0.0f;
+    for (y = 0; y < 8; y++)
+        for (x = 0; x < 8; x++) {
+            float sv = s[y * 8 + x] - 128.0f;
+
+            for (u = 0; u < 8; u++)
+                t[y * 8 + u] += sv * bt[x][u];
+        }
+    /* columns: f[v][u] = sum_y b[v][y] t[y][u] */
+    for (v = 0; v < 64; v++)
+        f[v] = 0.0f;
+    for (v = 0; v < 8; v++)
+        for (y = 0; y < 8; y++) {
+            float bv = b[v][y];
+
+            for (u = 0; u < 8; u++)
+                f[v * 8 + u] += bv * t[y * 8 + u];
+        }
+    cf[0] = quantise(f[0], q[0], -1024, 1023);
+    for (u = 1; u < 64; u++)
+        cf[u] = quantise(f[u], q[u], -1023, 1023);
+}
+
+/* ------------------------------------------------------------------ */
+/* Colour                                                              */
+
+static int to_byte(float f)
+{
+    if (f <= 0.0f)
+        return 0;
+    if (f >= 255.0f)
+        return 255;
+    return (int)(f + 0.5f);
+}
+
+/* JFIF full-range YCbCr to RGB, on bytes as a decoder sees them. */
+static void ycc_rgb(int y, int cb, int cr, int *r, int *g, int *b)
+{
+    float fy = (float)y, fb = (float)(cb - 128), fr = (float)(cr - 128);
+
+    *r = to_byte(fy + 1.402f * fr);
+    *g = to_byte(fy - 0.344136286f * fb - 0.714136286f * fr);
+    *b = to_byte(fy + 1.772f * fb);
+}
+
+static void rgb_ycc(float r, float g, float b, float *y, float *cb,
+                    float *cr)
+{
+    *y = 0.299f * r + 0.587f * g + 0.114f * b;
+    *cb = -0.168735892f * r - 0.331264108f * g + 0.5f * b + 128.0f;
+    *cr = 0.5f * r - 0.418687589f * g - 0.081312411f * b + 128.0f;
+}
+
+/* The decoded samples s (component values, unrounded) of one pixel as
+ * the 1 or 3 bytes _get returns. */
+static void to_pixel(const mark__jpeg_edit *e, const float *s,
+                     unsigned char *px)
+{
+    int v[4], r, g, b, k, i;
+
+    for (i = 0; i < e->ncomp; i++)
+        v[i] = to_byte(s[i]);
+    switch (e->cs) {
+    case JCS_GRAYSCALE:
+        px[0] = (unsigned char)v[0];
+        return;
+    case JCS_RGB:
+        r = v[0];
+        g = v[1];
+        b = v[2];
+        break;
+    case JCS_YCbCr:
+        ycc_rgb(v[0], v[1], v[2], &r, &g, &b);
+        break;
+    default:
+        if (e->cs == JCS_YCCK) {
+            /* YCCK holds the CMY ink complements as YCbCr */
+            ycc_rgb(v[0], v[1], v[2], &r, &g, &b);
+            v[0] = 255 - r;
+            v[1] = 255 - g;
+            v[2] = 255 - b;
+        }
+        if (!e->inverted)
+            for (i = 0; i < 4; i++)
+                v[i] = 255 - v[i];
+        /* now 255 is no ink: paper white times the ink's complement */
+        k = v[3];
+        r = (v[0] * k + 127) / 255;
+        g = (v[1] * k + 127) / 255;
+        b = (v[2] * k + 127) / 255;
+        break;
+    }
+    px[0] = (unsigned char)r;
+    px[1] = (unsigned char)g;
+    px[2] = (unsigned char)b;
+}
+
+/* Inks (255 = none) for the colour r, g, b.  RGB to CMYK has a free
+ * choice, made two ways:
+ *  - keep_k: keep the pixel's black ink ref_ink[3] unless the colour is
+ *    lighter than it allows, and below DARK_K move the colour inks only
+ *    part of the way, since there r = c k / 255 turns a step of one level
+ *    into a swing of many in c, which quantisation then spreads over the
+ *    whole block.  For small changes: close to the old inks.
+ *  - otherwise the most black that gives the colour (k = max(r, g, b)):
+ *    the inks then depend on the colour alone, so an area painted one
+ *    colour gets uniform inks, which subsampling keeps. */
+#define DARK_K 32.0f
+
+static void rgb_inks(float r, float g, float b, const float *ref_ink,
+                     int keep_k, float *ink)
+{
+    float k = keep_k ? ref_ink[3] : 0.0f, w = 1.0f;
+    int i;
+
+    if (k < r)
+        k = r;
+    if (k < g)
+        k = g;
+    if (k < b)
+        k = b;
+    if (keep_k && k < DARK_K)
+        w = k > 0.0f ? k / DARK_K : 0.0f;
+    if (k >= 0.5f) {
+        ink[0] = 255.0f * r / k;
+        ink[1] = 255.0f * g / k;
+        ink[2] = 255.0f * b / k;
+    } else {
+        /* black: any colour ink will do, so keep what was there */
+        for (i = 0; i < 3; i++)
+            ink[i] = ref_ink[i];
+    }
+    for (i = 0; i < 3; i++)
+        ink[i] = ref_ink[i] + w * (ink[i] - ref_ink[i]);
+    ink[3] = k;
+}
+
+/* Component values for a pixel of colour px; ref are its decoded values
+ * (for CMYK, the inks to stay near; see rgb_inks()). */
+static void from_pixel(const mark__jpeg_edit *e, const unsigned char *px,
+                       const float *ref, int keep_k, float *out)
+{
+    float r, g, b, ref_ink[4], ink[4];
+    int i;
+
+    if (e->cs == JCS_GRAYSCALE) {
+        out[0] = (float)px[0];
+        return;
+    }
+    r = (float)px[0];
+    g = (float)px[1];
+    b = (float)px[2];
+    if (e->cs == JCS_RGB) {
+        out[0] = r;
+        out[1] = g;
+        out[2] = b;
+        return;
+    }
+    if (e->cs == JCS_YCbCr) {
+        rgb_ycc(r, g, b, &out[0], &out[1], &out[2]);
+        return;
+    }
+    if (e->cs == JCS_YCCK) {
+        /* YCCK holds the complements of the stored CMY as YCbCr */
+        float fb = ref[1] - 128.0f, fr = ref[2] - 128.0f;
+
+        ref_ink[0] = 255.0f - (ref[0] + 1.402f * fr);
+        ref_ink[1] = 255.0f - (ref[0] - 0.344136286f * fb -
+                               0.714136286f * fr);
+        ref_ink[2] = 255.0f - (ref[0] + 1.772f * fb);
+    } else {
+        for (i = 0; i < 3; i++)
+            ref_ink[i] = ref[i];
+    }
+    ref_ink[3] = ref[3];
+    if (!e->inverted)
+        for (i = 0; i < 4; i++)
+            ref_ink[i] = 255.0f - ref_ink[i];
+    rgb_inks(r, g, b, ref_ink, keep_k, ink);
+    if (!e->inverted)
+        for (i = 0; i < 4; i++)
+            ink[i] = 255.0f - ink[i];
+    if (e->cs == JCS_YCCK) {
+        rgb_ycc(255.0f - ink[0], 255.0f - ink[1], 255.0f - ink[2],
+                &out[0], &out[1], &out[2]);
+        out[3] = ink[3];
+    } else {
+        for (i = 0; i < 4; i++)
+            out[i] = ink[i];
+    }
+}
+
+/* The samples a changed pixel asks for.  A small change (a watermark) is
+ * added to the exact decoded values, so what rounding and clipping hid
+ * survives: an edge's overshoot below 0 stays, and the change is all that
+ * the blocks see.  A large one (drawing) sets the colour itself, as an
+ * overshoot kept there would show.  Sizes in between blend the two. */
+#define BLEND_LO 8
+#define BLEND_HI 24
+
+static void changed_values(const mark__jpeg_edit *e, const unsigned char *px,
+                           const unsigned char *was, const float *ref,
+                           float *out)
+{
+    int i, m = 0, nch = e->ncomp == 1 ? 1 : 3;
+    float now[4], before[4], w;
+
+    for (i = 0; i < nch; i++) {
+        int d = px[i] > was[i] ? px[i] - was[i] : was[i] - px[i];
+
+        m = d > m ? d : m;
+    }
+    from_pixel(e, px, ref, 0, out);
+    if (m >= BLEND_HI)
+        return;
+    w = m <= BLEND_LO ? 1.0f
+                      : (float)(BLEND_HI - m) / (float)(BLEND_HI - BLEND_LO);
+    if (e->ncomp == 4)
+        from_pixel(e, px, ref, 1, now);
+    else
+        memcpy(now, out, sizeof now);
+    from_pixel(e, was, ref, 1, before);
+    for (i = 0; i < e->ncomp; i++)
+        out[i] += w * (now[i] + ref[i] - before[i] - out[i]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Regions                                                             */
+
+/* One call's work area: a region of whole iMCUs and one iMCU row of
+ * samples per component. */
+typedef struct region {
+    uint32_t mc0, mc1;          /* iMCU columns [mc0, mc1) */
+    uint32_t mr0, mr1;          /* iMCU rows */
+    uint32_t px0, px1;          /* pixel columns inside the image */
+    uint32_t py0, py1;
+    size_t pw[4];               /* plane width in samples */
+    size_t bcols[4];            /* blocks across the region */
+    float *plane[4];            /* decoded samples of the current row */
+    float *delta[4];            /* _put: summed changes per sample */
+    unsigned char *dirty[4];    /* _put: blocks holding a changed pixel */
+    uint32_t *xmap[4];          /* pixel column - px0 -> sample column */
+    JBLOCKARRAY rows[4];        /* the current row's coefficient blocks */
+    mark__image *out;           /* _get */
+    const mark__image *in;      /* _put */
+} region;
+
+static void region_free(mark_ctx *ctx, region *rg)
+{
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        mark__free(ctx, rg->plane[i]);
+        mark__free(ctx, rg->delta[i]);
+        mark__free(ctx, rg->dirty[i]);
+        mark__free(ctx, rg->xmap[i]);
+    }
+}
+
+static int region_alloc(mark__jpeg_edit *e, region *rg, int for_put)
+{
+    uint32_t npx = rg->px1 - rg->px0, i;
+    int ci;
+
+    for (ci = 0; ci < e->ncomp; ci++) {
+        const comp *c = &e->c[ci];
+        size_t n;
+
+        rg->bcols[ci] = (size_t)(rg->mc1 - rg->mc0) * (size_t)c->h;
+        rg->pw[ci] = rg->bcols[ci] * 8;
+        n = rg->pw[ci] * (size_t)c->v * 8;
+        rg->plane[ci] = mark__malloc(e->ctx, n * sizeof(float));
+        rg->xmap[ci] = mark__malloc(e->ctx, npx * sizeof(uint32_t));
+        if (rg->plane[ci] == NULL || rg->xmap[ci] == NULL)
+            return mark__err(e->ctx, MARK_ENOMEM, "out of memory");
+        for (i = 0; i < npx; i++)
+            rg->xmap[ci][i] = i / (uint32_t)c->sh;
+        if (!for_put)
+            continue;
+        rg->delta[ci] = mark__malloc(e->ctx, n * sizeof(float));
+        rg->dirty[ci] = mark__malloc(e->ctx, rg->bcols[ci] * (size_t)c->v);
+        if (rg->delta[ci] == NULL || rg->dirty[ci] == NULL)
+            return mark__err(e->ctx, MARK_ENOMEM, "out of memory");
+    }
+    return MARK_OK;
+}
+
+/* Decode iMCU row mr of the region into rg->plane[]; blocks past the
+ * image's last (dummy blocks of partial MCUs) only ever cover pixels
+ * outside the image and are left grey. */
+static void decode_row(mark__jpeg_edit *e, region *rg, uint32_t mr,
+                       boolean writable)
+{
+    int ci;
+
+    for (ci = 0; ci < e->ncomp; ci++) {
+        const comp *c = &e->c[ci];
+        size_t pw = rg->pw[ci], bx;
+        uint32_t by;
+
+        rg->rows[ci] = (*e->d.mem->access_virt_barray)(
+            (j_common_ptr)&e->d, e->coefs[ci], mr * (uint32_t)c->v,
+            (JDIMENSION)c->v, writable);
+        for (by = 0; by < (uint32_t)c->v; by++) {
+            uint32_t gby = mr * (uint32_t)c->v + by;
+
+            for (bx = 0; bx < rg->bcols[ci]; bx++) {
+                uint32_t gbx = rg->mc0 * (uint32_t)c->h + (uint32_t)bx;
+                float *dst = rg->plane[ci] + (size_t)by * 8 * pw + bx * 8;
+                int y, x;
+
+                if (gby < c->hb && gbx < c->wb) {
+                    idct_block(e, rg->rows[ci][by][gbx], c->q, dst, pw);
+                    continue;
+                }
+                for (y = 0; y < 8; y++)
+                    for (x = 0; x < 8; x++)
+                        dst[(size_t)y * pw + (size_t)x] = 128.0f;
+            }
+        }
+    }
+}
+
+static int get_work(mark__jpeg_edit *e, void *arg)
+{
+    region *rg = arg;
+    mark__image *img = rg->out;
+    uint32_t mr;
+
+    for (mr = rg->mr0; mr < rg->mr1; mr++) {
+        uint32_t y0 = mr * e->mcu_h, y1 = y0 + e->mcu_h, py;
+
+        if (y1 > rg->py1)
+            y1 = rg->py1;
+        decode_row(e, rg, mr, FALSE);
+        for (py = y0; py < y1; py++) {
+            unsigned char *o = img->data + (size_t)(py - rg->py0) *
+                               img->stride;
+            const float *row[4];
+            uint32_t lx, npx = rg->px1 - rg->px0;
+            int ci;
+
+            for (ci = 0; ci < e->ncomp; ci++)
+                row[ci] = rg->plane[ci] + (size_t)((py - y0) /
+                          (uint32_t)e->c[ci].sv) * rg->pw[ci];
+            for (lx = 0; lx < npx; lx++) {
+                float s[4];
+
+                for (ci = 0; ci < e->ncomp; ci++)
+                    s[ci] = row[ci][rg->xmap[ci][lx]];
+                to_pixel(e, s, o + (size_t)lx * (size_t)img->channels);
+            }
+        }
+    }
+    return MARK_OK;
+}
+
+/* Grow (x, y, w, h) to whole iMCUs and clip it to the image. */
+static int set_region(mark__jpeg_edit *e, region *rg, uint32_t x, uint32_t y,
+                      uint32_t w, uint32_t h)
+{
+    uint32_t xe, ye;
+
+    if (x >= e->width || y >= e->height || w == 0 || h == 0)
+        return mark__err(e->ctx, MARK_EINVAL, "region %ux%u at %u,%u is "
+                         "outside the %ux%u image", w, h, x, y, e->width,
+                         e->height);
+    xe = w > e->width - x ? e->width : x + w;
+    ye = h > e->height - y ? e->height : y + h;
+    rg->mc0 = x / e->mcu_w;
+    rg->mc1 = (uint32_t)(((uint64_t)xe + e->mcu_w - 1) / e->mcu_w);
+    rg->mr0 = y / e->mcu_h;
+    rg->mr1 = (uint32_t)(((uint64_t)ye + e->mcu_h - 1) / e->mcu_h);
+    rg->px0 = rg->mc0 * e->mcu_w;
+    rg->py0 = rg->mr0 * e->mcu_h;
+    rg->px1 = (uint64_t)rg->mc1 * e->mcu_w > e->width ? e->width
+                                                     : rg->mc1 * e->mcu_w;
+    rg->py1 = (uint64_t)rg->mr1 * e->mcu_h > e->height ? e->height
+                                                      : rg->mr1 * e->mcu_h;
+    return MARK_OK;
+}
+
+int mark__jpeg_edit_get(mark__jpeg_edit *e, uint32_t x, uint32_t y,
+                        uint32_t w, uint32_t h, mark__image *img,
+                        uint32_t *rx, uint32_t *ry)
+{
+    region rg;
+    size_t stride, n;
+    int rc;
+
+    if (img != NULL)
+        memset(img, 0, sizeof *img);
+    if (e == NULL || img == NULL)
+        return MARK_EINVAL;
+    memset(&rg, 0, sizeof rg);
+    rc = set_region(e, &rg, x, y, w, h);
+    if (rc < 0)
+        return rc;
+    img->width = rg.px1 - rg.px0;
+    img->height = rg.py1 - rg.py0;
+    img->channels = e->ncomp == 1 ? 1 : 3;
+    img->depth = 8;
+    stride = (size_t)img->width * (size_t)img->channels;
+    n = stride * img->height;
+    img->stride = stride;
+    img->data = mark__malloc(e->ctx, n);
+    if (img->data == NULL) {
+        rc = mark__err(e->ctx, MARK_ENOMEM, "out of memory (%zu bytes)", n);
+        goto done;
+    }
+    rg.out = img;
+    rc = region_alloc(e, &rg, 0);
+    if (rc == MARK_OK)
+        rc = run_guarded(e, get_work, &rg);
+done:
+    region_free(e->ctx, &rg);
+    if (rc < 0) {
+        mark__free(e->ctx, img->data);
+        memset(img, 0, sizeof *img);
+        return rc;
+    }
+    if (rx != NULL)
+        *rx = rg.px0;
+    if (ry != NULL)
+        *ry = rg.py0;
+    return MARK_OK;
+}
+
+/* How many of the n pixels from pos on lie before end. */
+static float pixels_inside(uint32_t pos, int n, uint32_t end)
+{
+    if (pos >= end)
+        return 0.0f;
+    return end - pos < (uint32_t)n ? (float)(end - pos) : (float)n;
+}
+
+/* Transform and store the dirty blocks of iMCU row mr.  A subsampled
+ * sample becomes the mean of the pixels it covers inside the image:
+ * changed ones bring their new value, the others the decoded one; the
+ * padding past the edge is never seen, so it has no say (as libjpeg's
+ * encoder, which replicates the edge pixels). */
+static void encode_row(mark__jpeg_edit *e, region *rg, uint32_t mr)
+{
+    int ci;
+
+    for (ci = 0; ci < e->ncomp; ci++) {
+        const comp *c = &e->c[ci];
+        size_t pw = rg->pw[ci], bx;
+        uint32_t by;
+
+        for (by = 0; by < (uint32_t)c->v; by++)
+            for (bx = 0; bx < rg->bcols[ci]; bx++) {
+                uint32_t gbx = rg->mc0 * (uint32_t)c->h + (uint32_t)bx;
+                size_t base = (size_t)by * 8 * pw + bx * 8;
+                float s[64];
+                uint32_t yy, xx;
+
+                if (!rg->dirty[ci][(size_t)by * rg->bcols[ci] + bx])
+                    continue;
+                for (yy = 0; yy < 8; yy++) {
+                    uint32_t py = mr * e->mcu_h +
+                                  (by * 8 + yy) * (uint32_t)c->sv;
+                    float ny = pixels_inside(py, c->sv, e->height);
+
+                    for (xx = 0; xx < 8; xx++) {
+                        size_t i = base + (size_t)yy * pw + xx;
+                        uint32_t px = rg->px0 +
+                                      ((uint32_t)bx * 8 + xx) *
+                                      (uint32_t)c->sh;
+                        float n = ny * pixels_inside(px, c->sh, e->width);
+
+                        s[yy * 8 + xx] = rg->plane[ci][i];
+                        if (n > 0.0f)
+                            s[yy * 8 + xx] += rg->delta[ci][i] / n;
+                    }
+                }
+                fdct_block(e, s, c->q, rg->rows[ci][by][gbx]);
+            }
+    }
+}
+
+static int put_work(mark__jpeg_edit *e, void *arg)
+{
+    region *rg = arg;
+    const mark__image *img = rg->in;
+    uint32_t mr;
+    int ci;
+
+    for (mr = rg->mr0; mr < rg->mr1; mr++) {
+        uint32_t y0 = mr * e->mcu_h, y1 = y0 + e->mcu_h, py;
+
+        if (y1 > rg->py1)
+            y1 = rg->py1;
+        decode_row(e, rg, mr, TRUE);
+        for (ci = 0; ci < e->ncomp; ci++) {
+            memset(rg->delta[ci], 0, rg->pw[ci] * (size_t)e->c[ci].v * 8 *
+                   sizeof(float));
+            memset(rg->dirty[ci], 0, rg->bcols[ci] * (size_t)e->c[ci].v);
+        }
+        for (py = y0; py < y1; py++) {
+            const unsigned char *in = img->data + (size_t)(py - rg->py0) *
+                                      img->stride;
+            size_t roff[4], boff[4];
+            uint32_t lx, npx = rg->px1 - rg->px0;
+
+            for (ci = 0; ci < e->ncomp; ci++) {
+                size_t sy = (py - y0) / (uint32_t)e->c[ci].sv;
+
+                roff[ci] = sy * rg->pw[ci];
+                boff[ci] = sy / 8 * rg->bcols[ci];
+            }
+            for (lx = 0; lx < npx; lx++) {
+                const unsigned char *px = in + (size_t)lx *
+                                          (size_t)img->channels;
+                unsigned char was[3];
+                float s[4], nv[4];
+
+                for (ci = 0; ci < e->ncomp; ci++)
+                    s[ci] = rg->plane[ci][roff[ci] + rg->xmap[ci][lx]];
+                to_pixel(e, s, was);
+                if (was[0] == px[0] && (img->channels == 1 ||
+                    (was[1] == px[1] && was[2] == px[2])))
+                    continue;
+                changed_values(e, px, was, s, nv);
+                for (ci = 0; ci < e->ncomp; ci++) {
+                    size_t sx = rg->xmap[ci][lx];
+
+                    rg->delta[ci][roff[ci] + sx] += nv[ci] - s[ci];
+                    rg->dirty[ci][boff[ci] + sx / 8] = 1;
+                }
+            }
+        }
+        encode_row(e, rg, mr);
+    }
+    return MARK_OK;
+}
+
+int mark__jpeg_edit_put(mark__jpeg_edit *e, const mark__image *img,
+                        uint32_t rx, uint32_t ry)
+{
+    region rg;
+    int rc;
+
+    if (e == NULL || img == NULL || img->data == NULL)
+        return MARK_EINVAL;
+    if (img->depth != 8 || img->channels != (e->ncomp == 1 ? 1 : 3) ||
+        img->stride < (size_t)img->width * (size_t)img->channels)
+        return mark__err(e->ctx, MARK_EINVAL, "image of %d channels of %d "
+                         "bits does not fit this JPEG", img->channels,
+                         img->depth);
+    memset(&rg, 0, sizeof rg);
+    rc = set_region(e, &rg, rx, ry, img->width, img->height);
+    if (rc < 0)
+        return rc;
+    if (rg.px0 != rx || rg.py0 != ry || rg.px1 - rg.px0 != img->width ||
+        rg.py1 - rg.py0 != img->height)
+        return mark__err(e->ctx, MARK_EINVAL, "region %ux%u at %u,%u is not "
+                         "one returned by a get", img->width, img->height,
+                         rx, ry);
+    rg.in = img;
+    rc = region_alloc(e, &rg, 1);
+    if (rc == MARK_OK)
+        rc = run_guarded(e, put_work, &rg);
+    region_free(e->ctx, &rg);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+
+/* libjpeg writes into a mark__buf through the ctx allocator (jpeg_mem_dest
+ * loses track of its buffer when an error strikes while it grows). */
+typedef struct buf_dest {
+    struct jpeg_destination_mgr pub;    /* first: libjpeg sees only this */
+    mark__buf *buf;
+    jerr *err;
+} buf_dest;
+
+static void dest_grow(j_compress_ptr ci, size_t extra)
+{
+    buf_dest *bd = (buf_dest *)ci->dest;
+    int rc = mark__buf_reserve(bd->buf, extra);
+
+    if (rc < 0) {
+        bd->err->code = rc;             /* the message is already set */
+        longjmp(bd->err->jb, 1);
+    }
+    bd->pub.next_output_byte = bd->buf->data + bd->buf->len;
+    bd->pub.free_in_buffer = bd->buf->cap - bd->buf->len;
+}
+
+static void dest_init(j_compress_ptr ci)
+{
+    dest_grow(ci, DEST_CHUNK);
+}
+
+static boolean dest_empty(j_compress_ptr ci)
+{
+    buf_dest *bd = (buf_dest *)ci->dest;
+
+    /* libjpeg filled all the room it was given */
+    bd->buf->len = bd->buf->cap;
+    dest_grow(ci, bd->buf->cap > DEST_CHUNK ? bd->buf->cap : DEST_CHUNK);
+    return TRUE;
+}
+
+static void dest_term(j_compress_ptr ci)
+{
+    buf_dest *bd = (buf_dest *)ci->dest;
+
+    bd->buf->len = (size_t)(bd->pub.next_output_byte - bd->buf->data);
+}
+
+typedef struct writer {
+    struct jpeg_compress_struct c;
+    buf_dest dest;
+    mark__buf lj;               /* what libjpeg wrote */
+} writer;
+
+static int write_work(mark__jpeg_edit *e, void *arg)
+{
+    writer *w = arg;
+    struct jpeg_compress_struct *c = &w->c;
+
+    c->err = &e->err.pub;
+    jpeg_create_compress(c);
+    w->dest.pub.init_destination = dest_init;
+    w->dest.pub.empty_output_buffer = dest_empty;
+    w->dest.pub.term_destination = dest_term;
+    w->dest.buf = &w->lj;
+    w->dest.err = &e->err;
+    c->dest = &w->dest.pub;
+    jpeg_copy_critical_parameters(&e->d, c);
+    /* the original's own APP0 / APP14 are spliced back instead */
+    c->write_JFIF_header = FALSE;
+    c->write_Adobe_marker = FALSE;
+    c->optimize_coding = TRUE;
+    c->restart_interval = e->d.restart_interval;
+    c->restart_in_rows = 0;
+    if (e->d.progressive_mode)
+        jpeg_simple_progression(c);
+    jpeg_write_coefficients(c, e->coefs);
+    jpeg_finish_compress(c);
+    return MARK_OK;
+}
+
+/* SOI, the original's APPn and COM segments, libjpeg's tables and scans,
+ * then what followed the original EOI. */
+static int splice(mark__jpeg_edit *e, const mark__buf *lj, mark__buf *out)
+{
+    const unsigned char *p = lj->data;
+    size_t pos = 2, i;
+    int rc;
+
+    if (lj->len < 4 || p[0] != 0xff || p[1] != 0xd8)
+        return mark__err(e->ctx, MARK_EBACKEND, "libjpeg wrote no JPEG");
+    while (pos + 4 <= lj->len && p[pos] == 0xff && p[pos + 1] >= 0xe0 &&
+           p[pos + 1] <= 0xef)
+        pos += 2 + (size_t)mark__be16(p + pos + 2);
+    if (pos >= lj->len)
+        return mark__err(e->ctx, MARK_EBACKEND, "libjpeg wrote no image");
+    rc = mark__buf_reserve(out, e->len + lj->len);
+    if (rc < 0)
+        return rc;
+    rc = mark__buf_put(out, "\xff\xd8", 2);
+    for (i = 0; i < e->n_keep && rc == MARK_OK; i++)
+        rc = mark__buf_put(out, e->orig + e->keep[i].off, e->keep[i].len);
+    if (rc == MARK_OK)
+        rc = mark__buf_put(out, p + pos, lj->len - pos);
+    if (rc == MARK_OK && e->end < e->len)
+        rc = mark__buf_put(out, e->orig + e->end, e->len - e->end);
+    return rc;
+}
+
+int mark__jpeg_edit_finish(mark__jpeg_edit *e, mark__buf *out)
+{
+    writer w;
+    int rc;
+
+    if (e == NULL || out == NULL)
+        return MARK_EINVAL;
+    memset(&w, 0, sizeof w);
+    mark__buf_init(&w.lj, e->ctx);
+    rc = run_guarded(e, write_work, &w);
+    /* safe on a half-made object: it only frees what was allocated */
+    jpeg_destroy_compress(&w.c);
+    if (rc == MARK_OK)
+        rc = splice(e, &w.lj, out);
+    mark__buf_free(&w.lj);
+    return rc;
+}
+
+void mark__jpeg_edit_free(mark__jpeg_edit *e)
+{
+    mark_ctx *ctx;
+
+    if (e == NULL)
+        return;
+    ctx = e->ctx;
+    /* a no-op on an object jpeg_create_decompress never finished */
+    jpeg_destroy_decompress(&e->d);
+    mark__free(ctx, e->keep);
+    mark__free(ctx, e->orig);
+    mark__free(ctx, e);
+}
