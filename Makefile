@@ -78,7 +78,7 @@ GENIMG := $(O)/tests/genimg
 DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               zlib1g-dev libjansson-dev libxml2-dev libfreetype-dev \
               libharfbuzz-dev libfontconfig-dev fonts-noto-cjk
-DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck \
+DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
              libjpeg-turbo-progs
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -131,7 +131,8 @@ $(AIMARK): $(TOOL_OBJ) $(STATIC)
 # Tests: unit tests may see internals, API tests only mark.h.
 $(O)/tests/unit/%: tests/unit/%.c tests/harness.h $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Ilibmark -Itests $< -o $@ \
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Ilibmark -Ilibmark/visible -Itests \
+	    $< -o $@ \
 	    $(STATIC) $(PKG_LIBS) $(ALL_LDFLAGS)
 
 $(O)/tests/api/%: tests/api/%.c tests/harness.h $(STATIC)

@@ -1,6 +1,6 @@
 /*
- * jpeg_pixels.c - JPEG pixels in the DCT-coefficient domain: the only file
- * that includes jpeglib.h.
+ * jpeg_pixels.c - JPEG pixels in the DCT-coefficient domain; the only
+ * library file that includes jpeglib.h.
  *
  * The file is read once into libjpeg's coefficient arrays.  A region is
  * decoded from its blocks (our own float IDCT, colour conversion and
@@ -677,32 +677,33 @@ static void to_pixel(const mark__jpeg_edit *e, const float *s,
     px[2] = (unsigned char)b;
 }
 
-/* Inks (255 = none) for the colour r, g, b.  RGB to CMYK has a free
- * choice, made two ways:
- *  - keep_k: keep the pixel's black ink ref_ink[3] unless the colour is
- *    lighter than it allows, and below DARK_K move the colour inks only
- *    part of the way, since there r = c k / 255 turns a step of one level
- *    into a swing of many in c, which quantisation then spreads over the
- *    whole block.  For small changes: close to the old inks.
- *  - otherwise the most black that gives the colour (k = max(r, g, b)):
- *    the inks then depend on the colour alone, so an area painted one
- *    colour gets uniform inks, which subsampling keeps. */
+/* Inks (255 = none) for the colour r, g, b.  RGB to CMYK leaves the
+ * black free; keep (0 to 1) slides between two choices:
+ *  - 0, the most black that gives the colour (k = max(r, g, b)): the inks
+ *    then depend on the colour alone, so an area painted one colour gets
+ *    uniform inks, which subsampling keeps;
+ *  - 1, the pixel's own black ref_ink[3] unless the colour is lighter
+ *    than it allows, so a small change stays small in every ink.  Below
+ *    DARK_K the colour inks then move only part of the way, since there
+ *    r = c k / 255 turns a step of one level into a swing of many in c,
+ *    which quantisation spreads over the whole block.
+ * The inks are solved for the chosen black, so every mix gives the
+ * colour (bar that darkest corner). */
 #define DARK_K 32.0f
 
 static void rgb_inks(float r, float g, float b, const float *ref_ink,
-                     int keep_k, float *ink)
+                     float keep, float *ink)
 {
-    float k = keep_k ? ref_ink[3] : 0.0f, w = 1.0f;
+    float kmin = r, k, w = 1.0f;
     int i;
 
-    if (k < r)
-        k = r;
-    if (k < g)
-        k = g;
-    if (k < b)
-        k = b;
-    if (keep_k && k < DARK_K)
-        w = k > 0.0f ? k / DARK_K : 0.0f;
+    if (kmin < g)
+        kmin = g;
+    if (kmin < b)
+        kmin = b;
+    k = ref_ink[3] > kmin ? kmin + keep * (ref_ink[3] - kmin) : kmin;
+    if (k < DARK_K)
+        w = 1.0f - keep * (1.0f - (k > 0.0f ? k : 0.0f) / DARK_K);
     if (k >= 0.5f) {
         ink[0] = 255.0f * r / k;
         ink[1] = 255.0f * g / k;
@@ -720,7 +721,7 @@ static void rgb_inks(float r, float g, float b, const float *ref_ink,
 /* Component values for a pixel of colour px; ref are its decoded values
  * (for CMYK, the inks to stay near; see rgb_inks()). */
 static void from_pixel(const mark__jpeg_edit *e, const unsigned char *px,
-                       const float *ref, int keep_k, float *out)
+                       const float *ref, float keep_k, float *out)
 {
     float r, g, b, ref_ink[4], ink[4];
     int i;
@@ -785,25 +786,23 @@ static void changed_values(const mark__jpeg_edit *e, const unsigned char *px,
                            float *out)
 {
     int i, m = 0, nch = e->ncomp == 1 ? 1 : 3;
-    float now[4], before[4], w;
+    float before[4], w;
 
     for (i = 0; i < nch; i++) {
         int d = px[i] > was[i] ? px[i] - was[i] : was[i] - px[i];
 
         m = d > m ? d : m;
     }
-    from_pixel(e, px, ref, 0, out);
-    if (m >= BLEND_HI)
-        return;
     w = m <= BLEND_LO ? 1.0f
-                      : (float)(BLEND_HI - m) / (float)(BLEND_HI - BLEND_LO);
-    if (e->ncomp == 4)
-        from_pixel(e, px, ref, 1, now);
-    else
-        memcpy(now, out, sizeof now);
-    from_pixel(e, was, ref, 1, before);
+        : m >= BLEND_HI ? 0.0f
+        : (float)(BLEND_HI - m) / (float)(BLEND_HI - BLEND_LO);
+    from_pixel(e, px, ref, w, out);
+    if (w == 0.0f)
+        return;
+    /* what the exact values hold beyond the colour they decode to */
+    from_pixel(e, was, ref, 1.0f, before);
     for (i = 0; i < e->ncomp; i++)
-        out[i] += w * (now[i] + ref[i] - before[i] - out[i]);
+        out[i] += w * (ref[i] - before[i]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -983,6 +982,10 @@ int mark__jpeg_edit_get(mark__jpeg_edit *e, uint32_t x, uint32_t y,
     img->channels = e->ncomp == 1 ? 1 : 3;
     img->depth = 8;
     stride = (size_t)img->width * (size_t)img->channels;
+    if (stride > SIZE_MAX / img->height) {
+        memset(img, 0, sizeof *img);
+        return mark__err(e->ctx, MARK_ENOMEM, "region too large");
+    }
     n = stride * img->height;
     img->stride = stride;
     img->data = mark__malloc(e->ctx, n);

@@ -139,7 +139,8 @@ static json_t *label_json(const mark__found *f)
 /* Hand a jansson string over as a ctx allocation. */
 static int dump(mark_ctx *ctx, json_t *root, char **out)
 {
-    char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                              JSON_REAL_PRECISION(6));
 
     json_decref(root);
     if (s == NULL)

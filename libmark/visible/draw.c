@@ -26,6 +26,8 @@
 #define LEGIBLE_PX 10          /* smallest ink height worth aiming for */
 
 
+static void place(mark_visible *v, uint32_t W, uint32_t H, uint32_t margin);
+
 static const char *const position_names[MARK_POS_COUNT_] = {
     "bottom-right", "bottom-left", "top-right", "top-left",
     "bottom", "top", "left", "right",
@@ -157,7 +159,9 @@ int mark_visible_set_position(mark_visible *v, int position)
     if (v == NULL || position < 0 || position >= MARK_POS_COUNT_)
         return MARK_EINVAL;
     v->position = position;
-    invalidate(v);
+    /* the text and its outline stay; only the plate moves */
+    if (v->mask.data != NULL)
+        place(v, v->cw, v->ch, v->margin);
     return MARK_OK;
 }
 
@@ -268,6 +272,7 @@ static int make_outline(mark_visible *v, uint32_t r)
 
 static void place(mark_visible *v, uint32_t W, uint32_t H, uint32_t margin)
 {
+    v->margin = margin;
     uint32_t pw = v->plate.w, ph = v->plate.h;
     uint32_t left = margin, right = W - margin - pw;
     uint32_t top = margin, bottom = H - margin - ph;

@@ -115,6 +115,35 @@ static double luma8(const mark__image *img, uint32_t x, uint32_t y)
     return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
 }
 
+/* Mean luminance over the cell [x0,x1) x [y0,y1) in image coordinates,
+ * weighting each pixel by how much of it the cell covers: a label shrunk
+ * with its image has cells smaller than a pixel, and whole-pixel cells
+ * would then sample it unevenly. */
+static double cell_mean(const mark__image *img, uint32_t rx, uint32_t ry,
+                        double x0, double x1, double y0, double y1)
+{
+    double s = 0, wsum = 0;
+    long px, py;
+
+    for (py = (long)floor(y0); py < (long)ceil(y1); py++) {
+        double wy = fmin(y1, py + 1.0) - fmax(y0, (double)py);
+
+        if (wy <= 0 || py < (long)ry || py - (long)ry >= (long)img->height)
+            continue;
+        for (px = (long)floor(x0); px < (long)ceil(x1); px++) {
+            double wx = fmin(x1, px + 1.0) - fmax(x0, (double)px);
+
+            if (wx <= 0 || px < (long)rx ||
+                px - (long)rx >= (long)img->width)
+                continue;
+            s += wx * wy * luma8(img, (uint32_t)(px - (long)rx),
+                                 (uint32_t)(py - (long)ry));
+            wsum += wx * wy;
+        }
+    }
+    return wsum > 0 ? s / wsum : 0;
+}
+
 static double correlate(const double *a, const double *b, int n)
 {
     double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
@@ -142,6 +171,7 @@ int mark__visible_check(mark_media *m, mark__explicit *res)
     double want[SIG_W * SIG_H], got[SIG_W * SIG_H], sx, sy;
     uint32_t W = m->info.width, H = m->info.height, bx, by, bw, bh, rx, ry;
     mark__image img;
+    double fx, fy, fw, fh;
     int i, rc, gx, gy, light;
 
     memset(res, 0, sizeof *res);
@@ -172,10 +202,15 @@ int mark__visible_check(mark_media *m, mark__explicit *res)
     snprintf(res->position, sizeof res->position, "%s", pos);
     sx = (double)W / (double)json_integer_value(json_array_get(image, 0));
     sy = (double)H / (double)json_integer_value(json_array_get(image, 1));
-    bx = (uint32_t)(json_integer_value(json_array_get(ink, 0)) * sx);
-    by = (uint32_t)(json_integer_value(json_array_get(ink, 1)) * sy);
-    bw = (uint32_t)(json_integer_value(json_array_get(ink, 2)) * sx + 0.5);
-    bh = (uint32_t)(json_integer_value(json_array_get(ink, 3)) * sy + 0.5);
+    /* the ink box on this image, in fractional pixels */
+    fx = (double)json_integer_value(json_array_get(ink, 0)) * sx;
+    fy = (double)json_integer_value(json_array_get(ink, 1)) * sy;
+    fw = (double)json_integer_value(json_array_get(ink, 2)) * sx;
+    fh = (double)json_integer_value(json_array_get(ink, 3)) * sy;
+    bx = (uint32_t)fx;
+    by = (uint32_t)fy;
+    bw = (uint32_t)(fw + 0.5);
+    bh = (uint32_t)(fh + 0.5);
     if (!(sx > 0 && sy > 0) || bw < 2 || bh < 2 || bx + bw > W ||
         by + bh > H) {
         snprintf(res->note, sizeof res->note, "the label record does not "
@@ -191,35 +226,19 @@ int mark__visible_check(mark_media *m, mark__explicit *res)
         want[i] = light ? q : 255.0 - q;
     }
     json_decref(o);
-    rc = m->c->pixels(m, bx, by, bw, bh, &img, &rx, &ry);
+    rc = m->c->pixels(m, (uint32_t)fx, (uint32_t)fy, bw + 2, bh + 2, &img,
+                      &rx, &ry);
     if (rc < 0) {
         snprintf(res->note, sizeof res->note, "pixels unreadable: %s",
                  mark_ctx_errmsg(m->ctx));
         return rc == MARK_ENOMEM ? rc : MARK_OK;
     }
     for (gy = 0; gy < SIG_H; gy++)
-        for (gx = 0; gx < SIG_W; gx++) {
-            uint32_t x0 = bx + (uint32_t)((uint64_t)bw * gx / SIG_W);
-            uint32_t x1 = bx + (uint32_t)((uint64_t)bw * (gx + 1) / SIG_W);
-            uint32_t y0 = by + (uint32_t)((uint64_t)bh * gy / SIG_H);
-            uint32_t y1 = by + (uint32_t)((uint64_t)bh * (gy + 1) / SIG_H);
-            double s = 0;
-            uint32_t x, y, n = 0;
-
-            if (x1 == x0)
-                x1 = x0 + 1;
-            if (y1 == y0)
-                y1 = y0 + 1;
-            for (y = y0; y < y1; y++)
-                for (x = x0; x < x1; x++) {
-                    if (x < rx || y < ry || x - rx >= img.width ||
-                        y - ry >= img.height)
-                        continue;
-                    s += luma8(&img, x - rx, y - ry);
-                    n++;
-                }
-            got[gy * SIG_W + gx] = n ? s / n : 0;
-        }
+        for (gx = 0; gx < SIG_W; gx++)
+            got[gy * SIG_W + gx] =
+                cell_mean(&img, rx, ry, fx + fw * gx / SIG_W,
+                          fx + fw * (gx + 1) / SIG_W, fy + fh * gy / SIG_H,
+                          fy + fh * (gy + 1) / SIG_H);
     mark__image_free(m->ctx, &img);
     res->checked = 1;
     res->score = correlate(want, got, SIG_W * SIG_H);

@@ -55,6 +55,7 @@ struct mark_visible {
     mark_box plate;
     mark_box ink;
     uint32_t pad;                        /* plate edge to mask */
+    uint32_t margin;                     /* image edge to plate */
     float to_linear[256];                /* sRGB 8-bit -> linear */
 };
 
