@@ -83,7 +83,7 @@ DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-cor
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: FORCE all lib tools check test demo deps install uninstall clean \
+.PHONY: FORCE bench all lib tools check test demo deps install uninstall clean \
         manlint check-deps check-symbols check-header tests-bin
 
 all: lib tools
@@ -178,6 +178,15 @@ check-symbols: $(O)/libmark.so
 	@if ! diff -u tests/symbols.txt $(O)/symbols.txt; then \
 	    echo "check-symbols: exported symbols changed (update" \
 	         "tests/symbols.txt if intended)"; exit 1; fi
+
+# Benchmarks: not part of check (they take minutes and measure time).
+$(O)/bench/%: bench/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $< -o $@ $(STATIC) $(PKG_LIBS) \
+	    $(ALL_LDFLAGS)
+
+bench: $(O)/bench/bench_image
+	$(O)/bench/bench_image $(BENCH_REPS)
 
 demo: all
 	@sh samples/demo.sh $(AIMARK)

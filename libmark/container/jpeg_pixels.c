@@ -1202,6 +1202,22 @@ typedef struct writer {
     mark__buf lj;               /* what libjpeg wrote */
 } writer;
 
+/* Files made with optimised Huffman tables (fewer codes than the 162 of
+ * the standard AC table) get optimised tables again, which costs a
+ * second pass; files with the standard tables, as cameras write them,
+ * are written in one pass with the standard tables. */
+static int had_optimised_tables(const struct jpeg_decompress_struct *d)
+{
+    const JHUFF_TBL *t = d->ac_huff_tbl_ptrs[0];
+    int i, n = 0;
+
+    if (t == NULL)
+        return 1;
+    for (i = 1; i <= 16; i++)
+        n += t->bits[i];
+    return n < 162;
+}
+
 static int write_work(mark__jpeg_edit *e, void *arg)
 {
     writer *w = arg;
@@ -1219,7 +1235,7 @@ static int write_work(mark__jpeg_edit *e, void *arg)
     /* the original's own APP0 / APP14 are spliced back instead */
     c->write_JFIF_header = FALSE;
     c->write_Adobe_marker = FALSE;
-    c->optimize_coding = TRUE;
+    c->optimize_coding = had_optimised_tables(&e->d) ? TRUE : FALSE;
     c->restart_interval = e->d.restart_interval;
     c->restart_in_rows = 0;
     if (e->d.progressive_mode)
