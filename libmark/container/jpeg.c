@@ -245,8 +245,9 @@ static int put_xmp(mark__buf *out, const mark__buf *packet)
     return rc;
 }
 
-/* Build the packet, with XMP's customary 2 KiB of padding when it fits in
- * one segment, else with less, else fail. */
+/* Build the packet, with 512 bytes of padding (room for an editor to
+ * change it in place) when it fits in one segment, else with less, else
+ * fail. */
 static int build_packet(mark_media *m, const segment *old, const char *json,
                         const char *visible, mark__buf *packet)
 {
@@ -270,7 +271,7 @@ static int build_packet(mark_media *m, const segment *old, const char *json,
     room -= packet->len;
     packet->len = 0;
     return mark__xmp_rewrite(m->ctx, op, olen, json, visible,
-                             room < 2048 ? room : 2048, packet);
+                             room < 512 ? room : 512, packet);
 }
 
 static int jpeg_write(mark_media *m, mark__buf *out)

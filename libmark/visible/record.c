@@ -63,7 +63,7 @@ int mark__visible_record(mark_visible *v, uint32_t W, uint32_t H,
 {
     mark_box plate, ink;
     double g[SIG_W * SIG_H], mx = 0;
-    char sig[SIG_W * SIG_H * 2 + 1], rgb[8];
+    char sig[SIG_W * SIG_H + 1], rgb[8];
     json_t *o;
     char *s;
     int i, rc;
@@ -76,11 +76,13 @@ int mark__visible_record(mark_visible *v, uint32_t W, uint32_t H,
     for (i = 0; i < SIG_W * SIG_H; i++)
         if (g[i] > mx)
             mx = g[i];
+    /* one hex digit a cell: 16 levels are plenty for a correlation */
     for (i = 0; i < SIG_W * SIG_H; i++) {
-        unsigned q = mx > 0 ? (unsigned)(g[i] / mx * 255 + 0.5) : 0;
+        unsigned q = mx > 0 ? (unsigned)(g[i] / mx * 15 + 0.5) : 0;
 
-        snprintf(sig + 2 * i, 3, "%02x", q);
+        sig[i] = "0123456789abcdef"[q];
     }
+    sig[SIG_W * SIG_H] = '\0';
     snprintf(rgb, sizeof rgb, "#%06x", mark__visible_text_rgb(v));
     o = json_pack("{s:i,s:s,s:s,s:s,s:[i,i],s:[i,i,i,i],s:[i,i,i,i],"
                   "s:s,s:[i,i],s:s}",
@@ -192,7 +194,7 @@ int mark__visible_check(mark_media *m, mark__explicit *res)
                                  "image", &image, "sig", &sig, "text_rgb",
                                  &trgb) != 0 ||
         json_array_size(ink) != 4 || json_array_size(image) != 2 ||
-        strlen(sig) != SIG_W * SIG_H * 2) {
+        strlen(sig) != SIG_W * SIG_H) {
         snprintf(res->note, sizeof res->note, "the label record in the XMP "
                  "is damaged");
         json_decref(o);
@@ -220,10 +222,10 @@ int mark__visible_check(mark_media *m, mark__explicit *res)
     }
     light = strtol(trgb + 1, NULL, 16) > 0x808080;
     for (i = 0; i < SIG_W * SIG_H; i++) {
-        unsigned q;
+        const char *d = strchr("0123456789abcdef", sig[i]);
+        double q = d != NULL && *d ? (double)(d - "0123456789abcdef") : 0;
 
-        sscanf(sig + 2 * i, "%2x", &q);
-        want[i] = light ? q : 255.0 - q;
+        want[i] = light ? q : 15.0 - q;
     }
     json_decref(o);
     rc = m->c->pixels(m, (uint32_t)fx, (uint32_t)fy, bw + 2, bh + 2, &img,
