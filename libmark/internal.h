@@ -187,8 +187,8 @@ int mark__xmp_scan(mark_media *m, const char *packet, size_t len,
 /* Build a new packet: the properties of packet (NULL or empty: none)
  * with, when bare_json is not NULL, every AIGC property replaced by one
  * TC260:AIGC property with that value, and when visible_json is not NULL
- * any aimark:VisibleLabel record replaced by one with that value (records
- * are also dropped when only bare_json is given).  pad is the number of bytes
+ * any aimark:VisibleLabel record replaced by one with that value.  pad is
+ * the number of bytes
  * of whitespace padding to add (XMP's in-place editing room).  The result
  * is a complete <?xpacket?>-wrapped packet in *out. */
 int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,

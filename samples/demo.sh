@@ -74,25 +74,35 @@ if ! run verify $outs; then
     echo "demo.sh: not every output carries a label" >&2
     failed=1
 fi
-# exactly one label each, without errors
+# exactly one label each, without errors, and the visible label found
 # shellcheck disable=SC2086
 bad=$("$aimark" verify --json $outs | grep -vc '"compliant":true')
 if [ "$bad" -ne 0 ]; then
     echo "demo.sh: $bad output(s) not compliant" >&2
     failed=1
 fi
+# shellcheck disable=SC2086
+bad=$("$aimark" verify --json $outs | grep -vc '"explicit":{"found":true')
+if [ "$bad" -ne 0 ]; then
+    echo "demo.sh: $bad output(s) without their visible label" >&2
+    failed=1
+fi
 
 same=0
 if [ -x /usr/bin/identify ]; then
-    step "compare pixels with the originals"
-    for f in $images upload.png; do
+    step "metadata only (--no-visible): pixels unchanged"
+    mkdir -p out/metadata-only
+    for f in $images; do
+        "$aimark" mark -f -q --no-visible --producer "$producer" "$f" \
+            -o "out/metadata-only/$f" || failed=1
         a=$(/usr/bin/identify -format '%#' "$f" 2>/dev/null)
-        b=$(/usr/bin/identify -format '%#' "out/$f" 2>/dev/null)
+        b=$(/usr/bin/identify -format '%#' "out/metadata-only/$f" \
+            2>/dev/null)
         if [ -n "$a" ] && [ "$a" = "$b" ]; then
             echo "$f: pixels unchanged"
             same=$((same + 1))
         else
-            echo "demo.sh: $f: pixels differ after marking" >&2
+            echo "demo.sh: $f: pixels differ after metadata-only marking" >&2
             failed=1
         fi
     done
@@ -104,7 +114,7 @@ sh "$here/pipe-generator.sh" "$aimark" || failed=1
 echo
 if [ "$failed" -eq 0 ]; then
     if [ "$same" -gt 0 ]; then
-        pix=", pixels unchanged in $same"
+        pix="; metadata-only marking left the pixels of $same unchanged"
     else
         pix=""
     fi

@@ -15,7 +15,7 @@ static void usage(FILE *f)
 "GB 45438-2025 and the Labelling Measures.\n"
 "\n"
 "commands:\n"
-"  mark      write the AIGC metadata label into files\n"
+"  mark      label files: visible label and AIGC metadata label\n"
 "  verify    report the marks files carry, with a verdict\n"
 "  help      this help (aimark help COMMAND: that command's help)\n"
 "\n"

@@ -64,7 +64,8 @@ static void usage_mark(FILE *f)
     fprintf(f,
 "usage: aimark mark [options] INPUT... [-o OUTPUT]\n"
 "\n"
-"Write the GB 45438 metadata label (the AIGC record) into images.\n"
+"Label images as GB 45438 asks: the visible \"AI\xe7\x94\x9f\xe6\x88\x90\" label drawn in a\n"
+"corner and the metadata label (the AIGC record) in the XMP.\n"
 "INPUT '-' reads stdin; the format is recognised from the content.\n"
 "\n"
 "  -o, --output PATH       output file for one input, or a directory;\n"

@@ -480,7 +480,10 @@ static int media_encode(mark_media *m, mark__buf *out)
 {
     int rc;
 
-    if (m->visible != NULL)
+    /* a label this toolkit drew is still there (a platform re-marking a
+     * labelled file): it is not drawn a second time, and its record stays */
+    if (m->visible != NULL && !(m->explicit_res != NULL &&
+                                m->explicit_res->found))
         rc = encode_visible(m, out);
     else
         rc = m->c->write(m, out);

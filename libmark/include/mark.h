@@ -461,7 +461,7 @@ typedef struct mark_visible mark_visible;
 #define MARK_COLOR_AUTO 0xff000000u  /* plate colour chosen from the text */
 
 /* mark_visible_new() :
- *  A renderer with the defaults: text 「AI生成」, the bold CJK sans-serif
+ *  A renderer with the defaults: text "AI生成", the bold CJK sans-serif
  *  font fontconfig finds, bottom-right, text 6% of the shortest side,
  *  white text on a semi-opaque dark plate whose opacity follows the
  *  pixels underneath.  Fonts are loaded on first use, so font errors come
@@ -482,7 +482,7 @@ MARK_API int mark_visible_set_text(mark_visible *v, const char *text,
 MARK_API int mark_visible_set_font(mark_visible *v, const char *path);
 MARK_API int mark_visible_set_position(mark_visible *v, int position);
 /* Height of the drawn text (its ink, measured on the pixels) as a
- * fraction of the image's shortest side: 0.05 (the rule's floor) to 0.5;
+ * fraction of the image's shortest side: 0.05 (the rule's floor) to 0.25;
  * default 0.06.  @return MARK_EINVAL below the floor. */
 MARK_API int mark_visible_set_height(mark_visible *v, double fraction);
 /* Colours as 0xRRGGBB.  plate may be MARK_COLOR_AUTO; opacity in
@@ -513,7 +513,8 @@ MARK_API int mark_visible_draw(mark_visible *v, const mark_frame *frame,
  *  PNG re-encoded keeping its chunks; JPEG changed only in the blocks
  *  under the label, the rest bit-identical).  v must outlive the save;
  *  NULL cancels.  A record of the label goes into the file's XMP so the
- *  verifier can check it later. */
+ *  verifier can check it later; a file in which a label recorded so is
+ *  still found in the pixels is not drawn on a second time. */
 MARK_API int mark_media_set_visible(mark_media *m, mark_visible *v);
 
 /* What the verifier found of an explicit label in the media. */
@@ -521,7 +522,8 @@ typedef struct mark_explicit_info {
     int checked;             /* a check could be made */
     int found;               /* the label is in the pixels */
     double score;            /* match with the recorded label, -1 to 1 */
-    uint32_t height_px;      /* measured text height */
+    uint32_t height_px;      /* text height of the recorded label at this
+                                image's size */
     double height_ratio;     /* height_px / shortest side */
     const char *text;        /* the label text recorded ("" if none) */
     const char *position;    /* where it was drawn ("" if unknown) */

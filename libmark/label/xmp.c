@@ -241,9 +241,10 @@ int mark__xmp_scan(mark_media *m, const char *packet, size_t len,
     return rc;
 }
 
-/* Remove every record of a drawn label below node and, with labels set,
- * every AIGC label property. */
-static void strip_labels(mark_ctx *ctx, xmlNode *node, int labels, int depth)
+/* Remove below node every AIGC label property (with labels set) and
+ * every record of a drawn label (with records set). */
+static void strip_labels(mark_ctx *ctx, xmlNode *node, int labels,
+                         int records, int depth)
 {
     xmlNode *c, *next;
     xmlAttr *a, *an;
@@ -265,7 +266,7 @@ static void strip_labels(mark_ctx *ctx, xmlNode *node, int labels, int depth)
         if (c->type != XML_ELEMENT_NODE)
             continue;
         if ((labels && strcmp((const char *)c->name, "AIGC") == 0) ||
-            is_visible_record(c)) {
+            (records && is_visible_record(c))) {
             xmlChar *v = xmlNodeGetContent(c);
             int drop = is_visible_record(c) ||
                        is_label_prop(ctx, c->ns, (const char *)v);
@@ -284,7 +285,7 @@ static void strip_labels(mark_ctx *ctx, xmlNode *node, int labels, int depth)
                 continue;
             }
         }
-        strip_labels(ctx, c, labels, depth + 1);
+        strip_labels(ctx, c, labels, records, depth + 1);
     }
 }
 
@@ -442,7 +443,8 @@ int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
     }
     root = xmlDocGetRootElement(doc);
     /* without a new label the old ones stay: labels are never removed */
-    strip_labels(ctx, (xmlNode *)doc, bare_json != NULL, 0);
+    strip_labels(ctx, (xmlNode *)doc, bare_json != NULL,
+                 visible_json != NULL, 0);
     rdf = find_rdf(root, 0);
     if (rdf == NULL) {
         rc = mark__err(ctx, MARK_EFORMAT, "existing XMP packet has no "

@@ -29,6 +29,15 @@ has out '"explicit":{"found":true'
 "$IM" a.jpg -fill gray -draw 'rectangle 300,280 479,359' covered.jpg
 expect 0 "$AIMARK" verify --json covered.jpg
 has out '"explicit":{"found":false,"checked":true'
+# marking a labelled file again (a platform re-publishing it) does not
+# draw a second label; metadata-only marking keeps the label's record
+expect 0 "$AIMARK" mark --producer $CODE a.jpg -o a2.jpg
+checks=$((checks + 1))
+djpeg a.jpg > a.pnm; djpeg a2.jpg > a2.pnm
+cmp -s a.pnm a2.pnm || fail "re-marking drew a second label"
+expect 0 "$AIMARK" mark --no-visible --producer $CODE a.jpg -o a3.jpg
+expect 0 "$AIMARK" verify --json a3.jpg
+has out '"explicit":{"found":true'
 # other text, position, size and colours
 expect 0 "$AIMARK" mark --producer $CODE --label 'AI-generated 人工智能生成' \
     --position top-left --label-height 8% --label-color 202020 \
