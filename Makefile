@@ -35,7 +35,7 @@ endif
 
 # Libraries libmark links against (pkg-config names).
 MARK_PKGS := libpng libjpeg zlib jansson libxml-2.0 freetype2 harfbuzz \
-             fontconfig
+             fontconfig libsodium
 # Deferred (=, not :=): `make deps demo` parses this file before deps has
 # installed the libraries, so pkg-config must run when a recipe needs it.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MARK_PKGS))
@@ -57,7 +57,8 @@ ALL_CFLAGS = $(MARK_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 LIB_SRC := $(wildcard libmark/core/*.c libmark/label/*.c \
-                      libmark/container/*.c libmark/visible/*.c)
+                      libmark/container/*.c libmark/visible/*.c \
+                      libmark/payload/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(O)/pic/%.o)
 TOOL_SRC := $(wildcard tools/*.c)
@@ -77,7 +78,7 @@ GENIMG := $(O)/tests/genimg
 # Debian packages: build, test and run.
 DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               zlib1g-dev libjansson-dev libxml2-dev libfreetype-dev \
-              libharfbuzz-dev libfontconfig-dev fonts-noto-cjk
+              libharfbuzz-dev libfontconfig-dev fonts-noto-cjk libsodium-dev
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
              libjpeg-turbo-progs
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
@@ -93,13 +94,13 @@ lib: $(STATIC) $(O)/libmark.so
 tools: $(AIMARK)
 
 $(O)/%.o: %.c libmark/include/mark.h libmark/internal.h \
-          libmark/visible/visible.h | $(O)/dirs
+          libmark/visible/visible.h libmark/payload/payload.h | $(O)/dirs
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -fvisibility=hidden -Ilibmark \
 	    -c $< -o $@
 
 $(O)/pic/%.o: %.c libmark/include/mark.h libmark/internal.h \
-              libmark/visible/visible.h | $(O)/dirs
+              libmark/visible/visible.h libmark/payload/payload.h | $(O)/dirs
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -fPIC -fvisibility=hidden \
 	    -Ilibmark -c $< -o $@
@@ -131,7 +132,8 @@ $(AIMARK): $(TOOL_OBJ) $(STATIC)
 # Tests: unit tests may see internals, API tests only mark.h.
 $(O)/tests/unit/%: tests/unit/%.c tests/harness.h $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Ilibmark -Ilibmark/visible -Itests \
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Ilibmark -Ilibmark/visible \
+	    -Ilibmark/payload -Itests \
 	    $< -o $@ \
 	    $(STATIC) $(PKG_LIBS) $(ALL_LDFLAGS)
 

@@ -17,6 +17,7 @@ static void usage(FILE *f)
 "commands:\n"
 "  mark      label files: visible label and AIGC metadata label\n"
 "  verify    report the marks files carry, with a verdict\n"
+"  keygen    make a private watermark key file\n"
 "  help      this help (aimark help COMMAND: that command's help)\n"
 "\n"
 "  aimark --version    print the tool and library versions\n"
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
             return cmd_mark(2, av);
         if (strcmp(argv[2], "verify") == 0)
             return cmd_verify(2, av);
+        if (strcmp(argv[2], "keygen") == 0)
+            return cmd_keygen(2, av);
         msg("'%s' is not an aimark command (see 'aimark --help')", argv[2]);
         return EXIT_USAGE;
     }
@@ -71,6 +74,8 @@ int main(int argc, char **argv)
         return cmd_mark(argc - 1, argv + 1);
     if (strcmp(cmd, "verify") == 0)
         return cmd_verify(argc - 1, argv + 1);
+    if (strcmp(cmd, "keygen") == 0)
+        return cmd_keygen(argc - 1, argv + 1);
     msg("'%s' is not an aimark command (see 'aimark --help')", cmd);
     return EXIT_USAGE;
 }

@@ -88,5 +88,6 @@ long parse_count(const char *s, long max);
 
 int cmd_mark(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include <libxml/parser.h>
+#include <sodium.h>
 
 #include "internal.h"
 
@@ -62,6 +63,12 @@ int mark_ctx_new(mark_ctx **out, const mark_alloc *alloc)
     /* libxml2 wants its one-time set-up done before threads race to it;
      * it is idempotent, so every new ctx may ask. */
     xmlInitParser();
+    /* likewise libsodium (thread-safe, idempotent; < 0 only when the
+     * system has no random source) */
+    if (sodium_init() < 0) {
+        al.free_fn(al.user, ctx);
+        return MARK_EIO;
+    }
     *out = ctx;
     return MARK_OK;
 }

@@ -397,6 +397,49 @@ MARK_API MARK_WUR int mark_media_save_io(mark_media *m, const mark_io *io,
                                          void *user);
 
 /* ------------------------------------------------------------------ */
+/* Watermark keys and payloads (shared by every medium's watermark). */
+
+/* A watermark key: 32 secret bytes, wiped when freed.  The public default
+ * key lets anyone verify; a private key (aimark keygen) lets only its
+ * holders embed and find. */
+typedef struct mark_key mark_key;
+
+/* The public default key.  Pairs with mark_key_free(). */
+MARK_API MARK_WUR int mark_key_default(mark_ctx *ctx, mark_key **out);
+/* A fresh random key from the system's random source. */
+MARK_API MARK_WUR int mark_key_generate(mark_ctx *ctx, mark_key **out);
+/* mark_key_load() :
+ *  Parse a key file's contents: the line "aimark-key-v1 " followed by 64
+ *  hex digits (comments starting with '#' and blank lines allowed).
+ *  @return : MARK_OK, or MARK_EKEY with the reason. */
+MARK_API MARK_WUR int mark_key_load(mark_ctx *ctx, mark_key **out,
+                                    const void *data, size_t len);
+/* The key file text for key; *out is allocated by the ctx (free with
+ * mark_free), and holds the secret: write it somewhere private. */
+MARK_API MARK_WUR int mark_key_save(const mark_key *key, char **out,
+                                    size_t *len);
+/* A public fingerprint of the key (16 hex digits), safe to print. */
+MARK_API int mark_key_id(const mark_key *key, char id[17]);
+MARK_API void mark_key_free(mark_key *key);
+
+/* A watermark payload: 64 bits. */
+typedef struct mark_payload {
+    uint8_t bytes[8];
+} mark_payload;
+
+/* 16 hex digits <-> payload.  @return MARK_EINVAL on bad text. */
+MARK_API int mark_payload_from_hex(mark_payload *p, const char *hex);
+MARK_API int mark_payload_to_hex(const mark_payload *p, char hex[17]);
+
+/* mark_payload_derive() :
+ *  The default payload of a label: the first 8 bytes of
+ *  BLAKE2b-256("aimark payload v1" 0x00 ContentProducer 0x00 ProduceID),
+ *  so a verifier can tell whether a watermark matches the metadata and a
+ *  provider can find its log record from the watermark alone.
+ *  @return : MARK_ELABEL when either field is missing or empty. */
+MARK_API int mark_payload_derive(const mark_label *label, mark_payload *out);
+
+/* ------------------------------------------------------------------ */
 /* Explicit (visible) labels. */
 
 /* mark_explicit_text_check() :
