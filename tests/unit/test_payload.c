@@ -192,6 +192,8 @@ static void test_keys_and_hex(void)
     mark_key_id(a, ia);
     mark_key_id(b, ib);
     CHECK_STR(ia, ib);
+    mark_key_free(b);
+    b = NULL;
     mark_free(ctx, text);
     CHECK_RC(mark_key_default(ctx, &c), MARK_OK);
     mark_key_id(c, ic);
