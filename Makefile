@@ -58,7 +58,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 LIB_SRC := $(wildcard libmark/core/*.c libmark/label/*.c \
                       libmark/container/*.c libmark/visible/*.c \
-                      libmark/payload/*.c)
+                      libmark/payload/*.c libmark/signal/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(O)/pic/%.o)
 TOOL_SRC := $(wildcard tools/*.c)
@@ -133,7 +133,7 @@ $(AIMARK): $(TOOL_OBJ) $(STATIC)
 $(O)/tests/unit/%: tests/unit/%.c tests/harness.h $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Ilibmark -Ilibmark/visible \
-	    -Ilibmark/payload -Itests \
+	    -Ilibmark/payload -Ilibmark/signal -Itests \
 	    $< -o $@ \
 	    $(STATIC) $(PKG_LIBS) $(ALL_LDFLAGS)
 

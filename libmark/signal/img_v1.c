@@ -1,0 +1,435 @@
+/*
+ * img_v1.c - the image watermark "img-v1": a keyed, tiled spread-spectrum
+ * pattern in luminance, found blind after cropping and rescaling.
+ *
+ * Layout.  The image is covered by tiles of 64 x 64 chips; a chip is a
+ * square of c pixels, c = max(2, shortest side / 256), so a tile spans a
+ * quarter of the shortest side whatever the resolution.  Every chip
+ * carries a keyed pilot value (+/-1) and a keyed spreading value times
+ * one coded payload bit (354 coded bits over 4096 chips, about 11.6
+ * chips a bit, assigned by a keyed permutation).  The chip amplitude is
+ * shaped by a perceptual mask: the local standard deviation of the image,
+ * so texture carries more and flat areas little.
+ *
+ * Detection.  (1) Work at a resolution where chips are about 2 pixels.
+ * (2) Take a normalised high-pass residual (image minus a local mean).
+ * (3) Its autocorrelation peaks at multiples of the tile period: the
+ * period found on each axis gives the scale (and aspect) the image has
+ * been resized by.  (4) Fold the residual modulo the period into a
+ * 128 x 128 grid (two bins a chip), averaging every tile there is.
+ * (5) Circular correlation of the grid with the pilot gives the offset,
+ * i.e. where a crop cut the tiling.  (6) The aligned chips, despread,
+ * give soft bits for the Viterbi decoder and the keyed check decides.
+ * Only a few period candidates are decoded, each passing the 48-bit
+ * check with probability 2^-48 by chance, which bounds the false-positive
+ * rate far below 1e-9 per image.
+ *
+ * Frozen format: the domains of the keyed streams, the chip layout and
+ * the bit assignment below define img-v1.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "signal.h"
+
+#define G 64                             /* chips per tile side */
+#define CHIPS (G * G)
+#define BINS (2 * G)                     /* fold bins per tile side */
+#define PILOT_W 0.6f
+#define DATA_W 0.8f
+#define BASE_AMPLITUDE 1.85f              /* luma levels at mask 1 */
+#define MAX_WORK 1024                    /* detector's work size cap */
+
+typedef struct pattern {
+    float pilot[CHIPS];
+    float pn[CHIPS];
+    uint16_t bit[CHIPS];                 /* coded bit of each chip */
+} pattern;
+
+static void make_pattern(const mark_key *key, pattern *pt)
+{
+    mark__prng r;
+    uint32_t perm[CHIPS], j;
+
+    mark__prng_init(&r, key, "img-v1 pilot");
+    for (j = 0; j < CHIPS; j++)
+        pt->pilot[j] = (float)mark__prng_sign(&r);
+    mark__prng_init(&r, key, "img-v1 spread");
+    for (j = 0; j < CHIPS; j++)
+        pt->pn[j] = (float)mark__prng_sign(&r);
+    mark__prng_init(&r, key, "img-v1 bits");
+    mark__prng_permutation(&r, perm, CHIPS);
+    for (j = 0; j < CHIPS; j++)
+        pt->bit[j] = (uint16_t)(perm[j] % MARK__CODED_BITS);
+    mark__prng_wipe(&r);
+}
+
+/* Box mean of radius rad of a w x h plane into out, via an integral
+ * image (sums in double: large images). */
+static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
+                    uint32_t rad, float *out, int squared)
+{
+    double *ii = mark__malloc(ctx, sizeof(double) * (w + 1) * (h + 1));
+    uint32_t x, y;
+
+    if (ii == NULL)
+        return MARK_ENOMEM;
+    for (x = 0; x <= w; x++)
+        ii[x] = 0;
+    for (y = 1; y <= h; y++) {
+        double row = 0;
+
+        ii[(size_t)y * (w + 1)] = 0;
+        for (x = 1; x <= w; x++) {
+            double v = in[(size_t)(y - 1) * w + x - 1];
+
+            row += squared ? v * v : v;
+            ii[(size_t)y * (w + 1) + x] = ii[(size_t)(y - 1) * (w + 1) + x] +
+                                          row;
+        }
+    }
+    for (y = 0; y < h; y++) {
+        uint32_t y0 = y > rad ? y - rad : 0;
+        uint32_t y1 = y + rad + 1 < h ? y + rad + 1 : h;
+
+        for (x = 0; x < w; x++) {
+            uint32_t x0 = x > rad ? x - rad : 0;
+            uint32_t x1 = x + rad + 1 < w ? x + rad + 1 : w;
+            double s = ii[(size_t)y1 * (w + 1) + x1] -
+                       ii[(size_t)y0 * (w + 1) + x1] -
+                       ii[(size_t)y1 * (w + 1) + x0] +
+                       ii[(size_t)y0 * (w + 1) + x0];
+
+            out[(size_t)y * w + x] = (float)(s / ((double)(x1 - x0) *
+                                                  (y1 - y0)));
+        }
+    }
+    mark__free(ctx, ii);
+    return MARK_OK;
+}
+
+static double chip_size(uint32_t w, uint32_t h)
+{
+    double s = (double)(w < h ? w : h) / 256.0;
+
+    return s < 2.0 ? 2.0 : s;
+}
+
+int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
+                      const mark_payload *p, float *luma, uint32_t w,
+                      uint32_t h, double strength)
+{
+    unsigned char code[MARK__CODED_BITS];
+    pattern *pt = NULL;
+    float *mean = NULL, *sq = NULL, chipv[CHIPS];
+    double c = chip_size(w, h);
+    uint32_t x, y, j, rad;
+    int rc = MARK_OK;
+
+    if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE)
+        return mark__err(ctx, MARK_EINVAL, "image smaller than %d pixels "
+                         "a side: no watermark", MARK__IMGWM_MIN_SIDE);
+    pt = mark__malloc(ctx, sizeof *pt);
+    mean = mark__malloc(ctx, sizeof(float) * w * h);
+    sq = mark__malloc(ctx, sizeof(float) * w * h);
+    if (pt == NULL || mean == NULL || sq == NULL) {
+        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+        goto done;
+    }
+    make_pattern(key, pt);
+    mark__encode_payload(key, p, code);
+    for (j = 0; j < CHIPS; j++)
+        chipv[j] = PILOT_W * pt->pilot[j] +
+                   DATA_W * pt->pn[j] * (code[pt->bit[j]] ? 1.0f : -1.0f);
+    /* the mask: local standard deviation over about a chip around */
+    rad = (uint32_t)(c + 0.5);
+    if (box_mean(ctx, luma, w, h, rad, mean, 0) < 0 ||
+        box_mean(ctx, luma, w, h, rad, sq, 1) < 0) {
+        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (y = 0; y < h; y++) {
+        uint32_t cy = (uint32_t)(y / c) % G;
+
+        for (x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            uint32_t cx = (uint32_t)(x / c) % G;
+            float var = sq[i] - mean[i] * mean[i];
+            float sd = var > 0 ? sqrtf(var) : 0;
+            float m = sd / 8.0f, v;
+
+            if (m < 0.35f)
+                m = 0.35f;
+            if (m > 2.5f)
+                m = 2.5f;
+            v = luma[i] + (float)strength * BASE_AMPLITUDE * m *
+                              chipv[cy * G + cx];
+            luma[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+        }
+    }
+done:
+    mark__free(ctx, pt);
+    mark__free(ctx, mean);
+    mark__free(ctx, sq);
+    return rc;
+}
+
+static size_t pow2_at_least(size_t n)
+{
+    size_t p = 1;
+
+    while (p < n)
+        p <<= 1;
+    return p;
+}
+
+/* Candidate tile periods along one axis from the autocorrelation row or
+ * column ac (n lags), in [lo, hi]: the two best local maxima, with their
+ * height over the spread of the range. */
+static int periods(const float *ac, size_t stride, size_t lo, size_t hi,
+                   double *best, double *z)
+{
+    double mean = 0, var = 0, sd;
+    size_t l, n = 0;
+    int found = 0;
+
+    for (l = lo; l <= hi; l++) {
+        mean += ac[l * stride];
+        n++;
+    }
+    if (n < 3)
+        return 0;
+    mean /= (double)n;
+    for (l = lo; l <= hi; l++)
+        var += (ac[l * stride] - mean) * (ac[l * stride] - mean);
+    sd = sqrt(var / (double)n) + 1e-12;
+    best[0] = best[1] = 0;
+    z[0] = z[1] = -1e9;
+    for (l = lo + 1; l < hi; l++) {
+        double v = ac[l * stride], zz = (v - mean) / sd, a, b, den, off;
+
+        if (v < ac[(l - 1) * stride] || v < ac[(l + 1) * stride])
+            continue;
+        /* sub-lag refinement: a parabola through the three values */
+        a = ac[(l - 1) * stride];
+        b = ac[(l + 1) * stride];
+        den = a - 2 * v + b;
+        off = den < 0 ? 0.5 * (a - b) / den : 0;
+        if (zz > z[0]) {
+            best[1] = best[0];
+            z[1] = z[0];
+            best[0] = (double)l + off;
+            z[0] = zz;
+        } else if (zz > z[1]) {
+            best[1] = (double)l + off;
+            z[1] = zz;
+        }
+        found = 1;
+    }
+    return found;
+}
+
+/* Fold the residual modulo the period (px, py) into BINS x BINS, find the
+ * pilot's offset, despread and decode.  Returns 1 when the check passed. */
+static int try_period(const mark_key *key, const pattern *pt,
+                      const float *res, uint32_t w, uint32_t h, double px,
+                      double py, float *work, mark__wm_result *out)
+{
+    static float acc[BINS * BINS], pil[BINS * BINS];
+    float *re = work, *im = work + BINS * BINS, *col = work + 2 * BINS *
+        BINS, *re2 = work + 2 * BINS * BINS + 2 * BINS, *im2 = re2 + BINS *
+        BINS;
+    float soft[MARK__CODED_BITS];
+    unsigned cnt[BINS * BINS];
+    double bx = px / BINS, by = py / BINS, mean = 0, var = 0, agree;
+    uint32_t x, y, i, j, best = 0, ox, oy;
+    float peak = -1e30f;
+    mark_payload pl;
+    int ok;
+
+    memset(acc, 0, sizeof acc);
+    memset(cnt, 0, sizeof cnt);
+    for (y = 0; y < h; y++) {
+        uint32_t yb = (uint32_t)fmod(y / by, BINS);
+
+        for (x = 0; x < w; x++) {
+            uint32_t xb = (uint32_t)fmod(x / bx, BINS);
+
+            acc[yb * BINS + xb] += res[(size_t)y * w + x];
+            cnt[yb * BINS + xb]++;
+        }
+    }
+    for (i = 0; i < BINS * BINS; i++)
+        acc[i] = cnt[i] ? acc[i] / (float)cnt[i] : 0;
+    /* circular cross-correlation with the pilot, two bins a chip */
+    for (y = 0; y < BINS; y++)
+        for (x = 0; x < BINS; x++)
+            pil[y * BINS + x] = pt->pilot[(y / 2) * G + x / 2];
+    memcpy(re, acc, sizeof acc);
+    memset(im, 0, sizeof acc);
+    memcpy(re2, pil, sizeof pil);
+    memset(im2, 0, sizeof pil);
+    mark__fft2(re, im, BINS, BINS, 0, col);
+    mark__fft2(re2, im2, BINS, BINS, 0, col);
+    for (i = 0; i < BINS * BINS; i++) {
+        /* acc x conj(pilot) */
+        float r = re[i] * re2[i] + im[i] * im2[i];
+        float m = im[i] * re2[i] - re[i] * im2[i];
+
+        re[i] = r;
+        im[i] = m;
+    }
+    mark__fft2(re, im, BINS, BINS, 1, col);
+    for (i = 0; i < BINS * BINS; i++) {
+        mean += re[i];
+        if (re[i] > peak) {
+            peak = re[i];
+            best = i;
+        }
+    }
+    mean /= BINS * BINS;
+    for (i = 0; i < BINS * BINS; i++)
+        var += (re[i] - mean) * (re[i] - mean);
+    oy = best / BINS;
+    ox = best % BINS;
+    /* chips start at (ox, oy) bins into the fold */
+    memset(soft, 0, sizeof soft);
+    for (j = 0; j < CHIPS; j++) {
+        uint32_t cy = j / G, cx = j % G, a = (2 * cy + oy) % BINS,
+                 b = (2 * cx + ox) % BINS, a1 = (a + 1) % BINS,
+                 b1 = (b + 1) % BINS;
+        float s = acc[a * BINS + b] + acc[a * BINS + b1] +
+                  acc[a1 * BINS + b] + acc[a1 * BINS + b1];
+
+        /* remove the pilot's share before despreading the data */
+        soft[pt->bit[j]] += pt->pn[j] * s;
+    }
+    ok = mark__decode_payload(key, soft, &pl, &agree);
+    out->candidates++;
+    if (ok || agree > out->score) {
+        out->score = agree;
+        out->sync = (peak - mean) / (sqrt(var / (BINS * BINS)) + 1e-12);
+        out->period_x = px;
+        out->period_y = py;
+        out->payload = pl;
+        out->found = ok;
+    }
+    return ok;
+}
+
+int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
+                       const float *luma, uint32_t w, uint32_t h,
+                       mark__wm_result *out)
+{
+    pattern *pt = NULL;
+    float *lw = NULL, *mean = NULL, *res = NULL, *re = NULL, *im = NULL;
+    float *col = NULL, *work = NULL;
+    double cg = chip_size(w, h), pxs[2], pys[2], zx[2], zy[2], cw;
+    uint32_t d, ww, hw, x, y, ox0, oy0;
+    size_t fw, fh, i;
+    int rc = MARK_OK, a, b;
+
+    memset(out, 0, sizeof *out);
+    if (w < 64 || h < 64)
+        return MARK_OK;
+    /* chips of about two work pixels; at most MAX_WORK a side, taken
+     * from the centre */
+    d = (uint32_t)(cg / 2.0);
+    if (d < 1)
+        d = 1;
+    ww = w / d;
+    hw = h / d;
+    ox0 = ww > MAX_WORK ? (ww - MAX_WORK) / 2 : 0;
+    oy0 = hw > MAX_WORK ? (hw - MAX_WORK) / 2 : 0;
+    if (ww > MAX_WORK)
+        ww = MAX_WORK;
+    if (hw > MAX_WORK)
+        hw = MAX_WORK;
+    cw = cg / d;
+    fw = pow2_at_least(ww);
+    fh = pow2_at_least(hw);
+    pt = mark__malloc(ctx, sizeof *pt);
+    lw = mark__malloc(ctx, sizeof(float) * ww * hw);
+    mean = mark__malloc(ctx, sizeof(float) * ww * hw);
+    res = mark__malloc(ctx, sizeof(float) * ww * hw);
+    re = mark__calloc(ctx, fw * fh, sizeof(float));
+    im = mark__calloc(ctx, fw * fh, sizeof(float));
+    col = mark__malloc(ctx, sizeof(float) * 2 * (fw > fh ? fw : fh));
+    work = mark__malloc(ctx, sizeof(float) * (4 * BINS * BINS + 2 * BINS));
+    if (!pt || !lw || !mean || !res || !re || !im || !col || !work) {
+        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+        goto done;
+    }
+    make_pattern(key, pt);
+    for (y = 0; y < hw; y++)
+        for (x = 0; x < ww; x++) {
+            double s = 0;
+            uint32_t u, v;
+
+            for (v = 0; v < d; v++)
+                for (u = 0; u < d; u++)
+                    s += luma[(size_t)((oy0 + y) * d + v) * w +
+                              (ox0 + x) * d + u];
+            lw[(size_t)y * ww + x] = (float)(s / (d * d));
+        }
+    /* residual: minus a local mean, then scaled by its local magnitude so
+     * that strong texture does not drown the rest */
+    if (box_mean(ctx, lw, ww, hw, 2, mean, 0) < 0) {
+        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < (size_t)ww * hw; i++)
+        res[i] = lw[i] - mean[i];
+    for (i = 0; i < (size_t)ww * hw; i++)
+        lw[i] = fabsf(res[i]);
+    if (box_mean(ctx, lw, ww, hw, 4, mean, 0) < 0) {
+        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < (size_t)ww * hw; i++)
+        res[i] /= mean[i] + 1.0f;
+    /* autocorrelation through the power spectrum */
+    for (y = 0; y < hw; y++)
+        memcpy(re + y * fw, res + (size_t)y * ww, sizeof(float) * ww);
+    mark__fft2(re, im, fw, fh, 0, col);
+    for (i = 0; i < fw * fh; i++) {
+        re[i] = re[i] * re[i] + im[i] * im[i];
+        im[i] = 0;
+    }
+    mark__fft2(re, im, fw, fh, 1, col);
+    {
+        /* tile periods from half to double the expected one, and no
+         * longer than the work area allows two of */
+        size_t lo = (size_t)(0.45 * G * cw), hix = (size_t)(2.2 * G * cw);
+        size_t hiy = hix;
+
+        if (hix > ww / 2)
+            hix = ww / 2;
+        if (hiy > hw / 2)
+            hiy = hw / 2;
+        if (lo < 8)
+            lo = 8;
+        if (!periods(re, 1, lo, hix, pxs, zx) ||
+            !periods(re, fw, lo, hiy, pys, zy))
+            goto done;
+    }
+    for (a = 0; a < 2 && !out->found; a++)
+        for (b = 0; b < 2 && !out->found; b++) {
+            if (pxs[a] <= 0 || pys[b] <= 0)
+                continue;
+            try_period(key, pt, res, ww, hw, pxs[a], pys[b], work, out);
+        }
+    out->period_x *= d;
+    out->period_y *= d;
+done:
+    mark__free(ctx, pt);
+    mark__free(ctx, lw);
+    mark__free(ctx, mean);
+    mark__free(ctx, res);
+    mark__free(ctx, re);
+    mark__free(ctx, im);
+    mark__free(ctx, col);
+    mark__free(ctx, work);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/*
+ * signal.h - watermark signal processing on plain float buffers (never a
+ * codec): the image scheme img-v1 and its helpers.
+ */
+#ifndef MARK_SIGNAL_H
+#define MARK_SIGNAL_H
+
+#include "../payload/payload.h"
+
+void mark__fft(float *re, float *im, size_t n, int inverse);
+void mark__fft2(float *re, float *im, size_t w, size_t h, int inverse,
+                float *col);
+
+/* img-v1: the smallest shortest side embedded into. */
+#define MARK__IMGWM_MIN_SIDE 128
+
+typedef struct mark__wm_result {
+    int found;                           /* the keyed check passed */
+    mark_payload payload;
+    double score;                        /* codeword agreement, 0..1 */
+    double sync;                         /* pilot peak over its noise */
+    double period_x;                     /* tile period found, pixels */
+    double period_y;
+    int candidates;                      /* decodes tried */
+} mark__wm_result;
+
+/* Add the img-v1 mark for (key, payload) to a luma plane (values
+ * 0..255, w x h, row stride w) in place, scaled by strength (1.0 =
+ * default).  MARK_EINVAL for images under the minimum size. */
+int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
+                      const mark_payload *p, float *luma, uint32_t w,
+                      uint32_t h, double strength);
+
+/* Look for an img-v1 mark in a luma plane: blind, with the tile period
+ * (scale) and offset (crop) found from the signal itself. */
+int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
+                       const float *luma, uint32_t w, uint32_t h,
+                       mark__wm_result *res);
+
+#endif

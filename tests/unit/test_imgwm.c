@@ -1,0 +1,230 @@
+/*
+ * test_imgwm.c - the img-v1 watermark on synthetic luma planes: quality
+ * (PSNR), blind detection after cropping at any offset, rescaling, noise
+ * and JPEG, and no detection on unmarked images or under a wrong key.
+ * The full robustness table is `make robustness`, not this test.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include <jpeglib.h>
+
+#include "signal.h"
+#include "harness.h"
+
+static mark_ctx *ctx;
+static uint64_t rs = 0x9e3779b97f4a7c15ull;
+
+static double uni(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return ((rs >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double gauss(void)
+{
+    return sqrt(-2 * log(uni())) * cos(2 * M_PI * uni());
+}
+
+/* A photo-like plane: smooth shading, a flat "sky", textured regions
+ * and a few hard edges. */
+static float *scene(uint32_t w, uint32_t h, int seed)
+{
+    float *p = malloc(sizeof(float) * w * h);
+    uint32_t x, y;
+
+    rs = 0x9e3779b97f4a7c15ull + (uint64_t)seed * 7919;
+    for (y = 0; y < h; y++)
+        for (x = 0; x < w; x++) {
+            double v;
+
+            if (y < h / 4)
+                v = 190 + 20.0 * y / h;                       /* sky */
+            else
+                v = 90 + 60 * sin(x / (37.0 + seed)) * cos(y / 53.0) +
+                    25 * gauss() * ((x / 64 + y / 64) % 3 == 0);
+            if (x > w / 2 && x < w / 2 + 80 && y > h / 2)
+                v = 30;                                         /* edge */
+            p[(size_t)y * w + x] = (float)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+    return p;
+}
+
+/* Bilinear resize (area-averaged when shrinking by 2). */
+static float *resize(const float *in, uint32_t w, uint32_t h, uint32_t nw,
+                     uint32_t nh)
+{
+    float *o = malloc(sizeof(float) * nw * nh);
+    uint32_t x, y;
+
+    for (y = 0; y < nh; y++)
+        for (x = 0; x < nw; x++) {
+            double sx = (x + 0.5) * w / nw - 0.5, sy = (y + 0.5) * h / nh - 0.5;
+            double v = 0, wsum = 0;
+            int dx, dy, r = nw < w ? (int)(w / nw) : 1;
+
+            for (dy = -r + 1; dy <= r; dy++)
+                for (dx = -r + 1; dx <= r; dx++) {
+                    int xi = (int)floor(sx) + dx, yi = (int)floor(sy) + dy;
+                    double wx = 1 - fabs(sx - xi) / r, wy = 1 - fabs(sy - yi) / r;
+
+                    if (wx <= 0 || wy <= 0)
+                        continue;
+                    if (xi < 0) xi = 0;
+                    if (yi < 0) yi = 0;
+                    if (xi >= (int)w) xi = (int)w - 1;
+                    if (yi >= (int)h) yi = (int)h - 1;
+                    v += wx * wy * in[(size_t)yi * w + xi];
+                    wsum += wx * wy;
+                }
+            o[(size_t)y * nw + x] = (float)(v / wsum);
+        }
+    return o;
+}
+
+static float *crop(const float *in, uint32_t w, uint32_t x0, uint32_t y0,
+                   uint32_t cw, uint32_t ch)
+{
+    float *o = malloc(sizeof(float) * cw * ch);
+    uint32_t y;
+
+    for (y = 0; y < ch; y++)
+        memcpy(o + (size_t)y * cw, in + (size_t)(y0 + y) * w + x0,
+               sizeof(float) * cw);
+    return o;
+}
+
+static float *jpeg(const float *in, uint32_t w, uint32_t h, int q)
+{
+    struct jpeg_compress_struct c;
+    struct jpeg_decompress_struct d;
+    struct jpeg_error_mgr e1, e2;
+    unsigned char *buf = NULL, *row = malloc(w);
+    unsigned long len = 0;
+    float *o = malloc(sizeof(float) * w * h);
+    uint32_t x, y;
+
+    c.err = jpeg_std_error(&e1);
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &buf, &len);
+    c.image_width = w;
+    c.image_height = h;
+    c.input_components = 1;
+    c.in_color_space = JCS_GRAYSCALE;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, q, TRUE);
+    jpeg_start_compress(&c, TRUE);
+    for (y = 0; y < h; y++) {
+        for (x = 0; x < w; x++)
+            row[x] = (unsigned char)(in[(size_t)y * w + x] + 0.5f);
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    d.err = jpeg_std_error(&e2);
+    jpeg_create_decompress(&d);
+    jpeg_mem_src(&d, buf, len);
+    jpeg_read_header(&d, TRUE);
+    jpeg_start_decompress(&d);
+    for (y = 0; y < h; y++) {
+        jpeg_read_scanlines(&d, &row, 1);
+        for (x = 0; x < w; x++)
+            o[(size_t)y * w + x] = row[x];
+    }
+    jpeg_finish_decompress(&d);
+    jpeg_destroy_decompress(&d);
+    free(buf);
+    free(row);
+    return o;
+}
+
+static int detect(const mark_key *k, const float *p, uint32_t w, uint32_t h,
+                  const mark_payload *want, const char *what)
+{
+    mark__wm_result r;
+    int ok;
+
+    CHECK_RC(mark__imgwm_detect(ctx, k, p, w, h, &r), MARK_OK);
+    ok = r.found && memcmp(r.payload.bytes, want->bytes, 8) == 0;
+    if (getenv("VERBOSE") != NULL)
+        printf("%-22s %ux%u found=%d ok=%d score=%.3f sync=%.1f "
+               "period=%.1fx%.1f tries=%d\n", what, w, h, r.found, ok,
+               r.score, r.sync, r.period_x, r.period_y, r.candidates);
+    return r.found ? (ok ? 1 : -1) : 0;
+}
+
+int main(void)
+{
+    mark_key *k = NULL, *k2 = NULL;
+    mark_payload p;
+    uint32_t W = 800, H = 600, i;
+    float *orig, *m, *t, *t2;
+    double se = 0;
+    int seed, found = 0, fp = 0;
+
+    if (mark_ctx_new(&ctx, NULL) != MARK_OK)
+        return 99;
+    if (mark_key_default(ctx, &k) != MARK_OK ||
+        mark_key_generate(ctx, &k2) != MARK_OK)
+        return 99;
+    mark_payload_from_hex(&p, "0123456789abcdef");
+    for (seed = 0; seed < 3; seed++) {
+        orig = scene(W, H, seed);
+        m = malloc(sizeof(float) * W * H);
+        memcpy(m, orig, sizeof(float) * W * H);
+        CHECK_RC(mark__imgwm_embed(ctx, k, &p, m, W, H, 1.0), MARK_OK);
+        for (se = 0, i = 0; i < W * H; i++)
+            se += (m[i] - orig[i]) * (m[i] - orig[i]);
+        if (getenv("VERBOSE") != NULL)
+            printf("seed %d PSNR %.1f dB\n", seed,
+                   10 * log10(255.0 * 255 * W * H / se));
+        CHECK(10 * log10(255.0 * 255 * W * H / se) >= 40);
+        found += detect(k, m, W, H, &p, "marked") == 1;
+        t = crop(m, W, 97, 53, 620, 465);
+        found += detect(k, t, 620, 465, &p, "crop 60% at 97,53") == 1;
+        free(t);
+        t = resize(m, W, H, W / 2, H / 2);
+        found += detect(k, t, W / 2, H / 2, &p, "resize 0.5") == 1;
+        free(t);
+        t = resize(m, W, H, W * 3 / 4, H * 3 / 4);
+        found += detect(k, t, W * 3 / 4, H * 3 / 4, &p, "resize 0.75") == 1;
+        free(t);
+        t = resize(m, W, H, W * 3 / 2, H * 3 / 2);
+        found += detect(k, t, W * 3 / 2, H * 3 / 2, &p, "resize 1.5") == 1;
+        free(t);
+        t = jpeg(m, W, H, 75);
+        found += detect(k, t, W, H, &p, "jpeg 75") == 1;
+        free(t);
+        /* JPEG 50 and the crop + resize + JPEG chain are not yet reliable
+         * at this strength (issue 4 work in progress): reported only */
+        t = jpeg(m, W, H, 50);
+        detect(k, t, W, H, &p, "jpeg 50 (report only)");
+        free(t);
+        t = malloc(sizeof(float) * W * H);
+        for (i = 0; i < W * H; i++)
+            t[i] = m[i] + (float)(5 * gauss());
+        found += detect(k, t, W, H, &p, "noise 5") == 1;
+        free(t);
+        t = crop(m, W, 203, 11, 560, 480);
+        t2 = resize(t, 560, 480, 420, 360);
+        free(t);
+        t = jpeg(t2, 420, 360, 75);
+        detect(k, t, 420, 360, &p, "crop+0.75+jpeg75 (report only)");
+        free(t);
+        free(t2);
+        /* wrong key, unmarked */
+        fp += detect(k2, m, W, H, &p, "wrong key") != 0;
+        fp += detect(k, orig, W, H, &p, "unmarked") != 0;
+        free(m);
+        free(orig);
+    }
+    printf("found %d of 21, false %d\n", found, fp);
+    CHECK(fp == 0);
+    CHECK(found == 21);
+    mark_key_free(k);
+    mark_key_free(k2);
+    mark_ctx_free(ctx);
+    return h_done("test_imgwm");
+}
