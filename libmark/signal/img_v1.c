@@ -113,7 +113,7 @@ static double chip_size(uint32_t w, uint32_t h)
 {
     double s = (double)(w < h ? w : h) / 256.0;
 
-    return s < 2.0 ? 2.0 : s;
+    return s < 3.0 ? 3.0 : s;
 }
 
 int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
@@ -184,15 +184,25 @@ static size_t pow2_at_least(size_t n)
     return p;
 }
 
-/* Candidate tile periods along one axis from the autocorrelation row or
- * column ac (n lags), in [lo, hi]: the two best local maxima, with their
- * height over the spread of the range. */
+#define PEAKS 3                          /* period peaks kept an axis */
+#define MAX_TRIES 16                     /* period pairs decoded */
+
+typedef struct cand {
+    double lag;
+    double z;
+} cand;
+
+/* Candidate tile periods along one axis from the autocorrelation ac
+ * (stride between lags), in [lo, hi]: the PEAKS highest local maxima
+ * (refined between lags by a parabola) and, for each, half its lag when
+ * that is in range too, since noise can make the second harmonic of the
+ * tiling the taller peak.  Returns the number of candidates in c. */
 static int periods(const float *ac, size_t stride, size_t lo, size_t hi,
-                   double *best, double *z)
+                   cand *c)
 {
     double mean = 0, var = 0, sd;
     size_t l, n = 0;
-    int found = 0;
+    int k = 0, i, j;
 
     for (l = lo; l <= hi; l++) {
         mean += ac[l * stride];
@@ -204,30 +214,35 @@ static int periods(const float *ac, size_t stride, size_t lo, size_t hi,
     for (l = lo; l <= hi; l++)
         var += (ac[l * stride] - mean) * (ac[l * stride] - mean);
     sd = sqrt(var / (double)n) + 1e-12;
-    best[0] = best[1] = 0;
-    z[0] = z[1] = -1e9;
     for (l = lo + 1; l < hi; l++) {
-        double v = ac[l * stride], zz = (v - mean) / sd, a, b, den, off;
+        double v = ac[l * stride], a = ac[(l - 1) * stride];
+        double b = ac[(l + 1) * stride], den = a - 2 * v + b, off;
+        cand x;
 
-        if (v < ac[(l - 1) * stride] || v < ac[(l + 1) * stride])
+        if (v < a || v < b)
             continue;
-        /* sub-lag refinement: a parabola through the three values */
-        a = ac[(l - 1) * stride];
-        b = ac[(l + 1) * stride];
-        den = a - 2 * v + b;
         off = den < 0 ? 0.5 * (a - b) / den : 0;
-        if (zz > z[0]) {
-            best[1] = best[0];
-            z[1] = z[0];
-            best[0] = (double)l + off;
-            z[0] = zz;
-        } else if (zz > z[1]) {
-            best[1] = (double)l + off;
-            z[1] = zz;
-        }
-        found = 1;
+        x.lag = (double)l + off;
+        x.z = (v - mean) / sd;
+        /* insert into the top PEAKS, highest first */
+        for (i = 0; i < k && c[i].z >= x.z; i++)
+            ;
+        if (i >= PEAKS)
+            continue;
+        for (j = (k < PEAKS ? k : PEAKS - 1); j > i; j--)
+            c[j] = c[j - 1];
+        c[i] = x;
+        if (k < PEAKS)
+            k++;
     }
-    return found;
+    n = (size_t)k;
+    for (i = 0; i < (int)n; i++)
+        if (c[i].lag / 2 >= (double)lo) {
+            c[k].lag = c[i].lag / 2;
+            c[k].z = c[i].z - 1;         /* a little behind its double */
+            k++;
+        }
+    return k;
 }
 
 /* Fold the residual modulo the period (px, py) into BINS x BINS, find the
@@ -325,10 +340,12 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     pattern *pt = NULL;
     float *lw = NULL, *mean = NULL, *res = NULL, *re = NULL, *im = NULL;
     float *col = NULL, *work = NULL;
-    double cg = chip_size(w, h), pxs[2], pys[2], zx[2], zy[2], cw;
+    double cg = chip_size(w, h), cw;
+    cand cx[2 * PEAKS], cy[2 * PEAKS];
+    unsigned char tried[2 * PEAKS][2 * PEAKS];
     uint32_t d, ww, hw, x, y, ox0, oy0;
     size_t fw, fh, i;
-    int rc = MARK_OK, a, b;
+    int rc = MARK_OK, a, b, nx, ny, tries;
 
     memset(out, 0, sizeof *out);
     if (w < 64 || h < 64)
@@ -393,10 +410,21 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     for (y = 0; y < hw; y++)
         memcpy(re + y * fw, res + (size_t)y * ww, sizeof(float) * ww);
     mark__fft2(re, im, fw, fh, 0, col);
-    for (i = 0; i < fw * fh; i++) {
-        re[i] = re[i] * re[i] + im[i] * im[i];
-        im[i] = 0;
-    }
+    /* magnitude, not power: a partly whitened spectrum gives sharper
+     * period peaks; and JPEG's 8x8 block grid (period 8/d work pixels)
+     * is notched out, or its harmonics would pose as tile periods */
+    for (y = 0; y < fh; y++)
+        for (x = 0; x < fw; x++) {
+            size_t k = (size_t)y * fw + x;
+            double bxf = (double)fw * d / 8.0, byf = (double)fh * d / 8.0;
+            double mx = fmod((double)x + bxf / 2, bxf) - bxf / 2;
+            double my = fmod((double)y + byf / 2, byf) - byf / 2;
+            int notch = (x > 2 && fabs(mx) < 1.5) ||
+                        (y > 2 && fabs(my) < 1.5);
+
+            re[k] = notch ? 0.0f : sqrtf(re[k] * re[k] + im[k] * im[k]);
+            im[k] = 0;
+        }
     mark__fft2(re, im, fw, fh, 1, col);
     {
         /* tile periods from half to double the expected one, and no
@@ -410,16 +438,38 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
             hiy = hw / 2;
         if (lo < 8)
             lo = 8;
-        if (!periods(re, 1, lo, hix, pxs, zx) ||
-            !periods(re, fw, lo, hiy, pys, zy))
+        nx = periods(re, 1, lo, hix, cx);
+        ny = periods(re, fw, lo, hiy, cy);
+        if (nx == 0 || ny == 0)
             goto done;
     }
-    for (a = 0; a < 2 && !out->found; a++)
-        for (b = 0; b < 2 && !out->found; b++) {
-            if (pxs[a] <= 0 || pys[b] <= 0)
-                continue;
-            try_period(key, pt, res, ww, hw, pxs[a], pys[b], work, out);
-        }
+    /* pairs in order of their combined peak heights; square chips (no
+     * change of aspect) first among equals; each pair tried once */
+    memset(tried, 0, sizeof tried);
+    for (tries = 0; tries < MAX_TRIES && !out->found; tries++) {
+        double best = -1e30;
+        int ba = -1, bb = -1;
+
+        for (a = 0; a < nx; a++)
+            for (b = 0; b < ny; b++) {
+                double sc = cx[a].z + cy[b].z;
+
+                if (tried[a][b])
+                    continue;
+                if (fabs(cx[a].lag - cy[b].lag) < 0.02 * cx[a].lag)
+                    sc += 3;
+                if (sc > best) {
+                    best = sc;
+                    ba = a;
+                    bb = b;
+                }
+            }
+        if (ba < 0)
+            break;
+        tried[ba][bb] = 1;
+        try_period(key, pt, res, ww, hw, cx[ba].lag, cy[bb].lag, work,
+                   out);
+    }
     out->period_x *= d;
     out->period_y *= d;
 done:
