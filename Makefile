@@ -190,6 +190,20 @@ $(O)/bench/%: bench/%.c $(STATIC)
 bench: $(O)/bench/bench_image
 	$(O)/bench/bench_image $(BENCH_REPS)
 
+# Robustness of the img-v1 watermark against issue 4's attacks: a
+# generated corpus (cached), attacks by ImageMagick, a Markdown table
+# (also in $(O)/robustness/report.md).  Minutes, so not part of check.
+# ROBUSTNESS_ARGS: e.g. "-j 1", or "-k photo" for the images so named.
+.PHONY: robustness
+robustness: $(O)/bench/robustness
+	sh bench/robustness/make-corpus.sh $(O)/robustness/corpus
+	$(O)/bench/robustness $(ROBUSTNESS_ARGS) $(O)/robustness
+
+$(O)/bench/robustness: bench/robustness/robustness.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Ilibmark -Ilibmark/payload \
+	    -Ilibmark/signal $< -o $@ $(STATIC) $(PKG_LIBS) -lm $(ALL_LDFLAGS)
+
 demo: all
 	@sh samples/demo.sh $(AIMARK)
 

@@ -110,6 +110,31 @@ typedef struct mark__found {
 struct mark__container;
 struct mark__image;
 
+/* What a save does to the pixels. */
+typedef struct mark__pixel_ops {
+    mark_visible *visible;               /* NULL: no visible label */
+    int watermark;                       /* embed the watermark */
+    const struct mark_key *key;
+    mark_payload payload;
+    double strength;
+    int wm_skipped;                      /* out: image too small */
+} mark__pixel_ops;
+
+/* Watermark state of a media object. */
+typedef struct mark__wm_state {
+    int enabled;
+    struct mark_key *key;                /* owned copy */
+    int derive;                          /* payload from the staged label */
+    mark_payload payload;
+    double strength;
+    int skipped;
+    int detected;                        /* detection ran */
+    int found;
+    mark_payload found_payload;
+    double score;
+    int candidates;
+} mark__wm_state;
+
 struct mark_media {
     mark_ctx *ctx;
     const struct mark__container *c;     /* the backend for its format */
@@ -121,9 +146,14 @@ struct mark_media {
     mark_problems *problems;             /* reader findings, file level */
     mark_label *staged;                  /* label to write on save */
     mark_visible *visible;               /* label to draw on save */
+    mark__wm_state wm;                   /* watermark to embed / found */
     char *visible_json;                  /* record of a drawn label, for
                                             the XMP writer */
     char *visible_record;                /* record found in the XMP */
+    const char *wm_json;                 /* scheme embedded, for the XMP
+                                            writer (static string) */
+    int wm_recorded;                     /* the XMP says a watermark of
+                                            ours is in the pixels */
     int explicit_state;                  /* 0 unchecked, 1 checked */
     struct mark__explicit *explicit_res; /* verifier's finding */
     void *priv;                          /* backend state */
@@ -152,8 +182,10 @@ typedef struct mark__container {
      * NULL: unchanged) to out. */
     int (*write)(mark_media *m, mark__buf *out);
     void (*uninit)(mark_media *m);
-    /* Draw v into the pixels of m->data: a complete new file in out. */
-    int (*draw)(mark_media *m, mark_visible *v, mark__buf *out);
+    /* Apply the pixel work (watermark, visible label) to the pixels of
+     * m->data: a complete new file in out. */
+    int (*draw)(mark_media *m, struct mark__pixel_ops *ops,
+                mark__buf *out);
     /* Decode the rectangle (clipped, possibly grown) to 8-bit grey or
      * RGB; *rx / *ry receive the corner of what came back. */
     int (*pixels)(mark_media *m, uint32_t x, uint32_t y, uint32_t w,
@@ -187,13 +219,15 @@ int mark__xmp_scan(mark_media *m, const char *packet, size_t len,
 /* Build a new packet: the properties of packet (NULL or empty: none)
  * with, when bare_json is not NULL, every AIGC property replaced by one
  * TC260:AIGC property with that value, and when visible_json is not NULL
- * any aimark:VisibleLabel record replaced by one with that value.  pad is
+ * any aimark:VisibleLabel record replaced by one with that value, and when
+ * wm_scheme is not NULL an aimark:Watermark property naming the scheme
+ * embedded (so re-marking does not embed twice).  pad is
  * the number of bytes
  * of whitespace padding to add (XMP's in-place editing room).  The result
  * is a complete <?xpacket?>-wrapped packet in *out. */
 int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
                       const char *bare_json, const char *visible_json,
-                      size_t pad, mark__buf *out);
+                      const char *wm_scheme, size_t pad, mark__buf *out);
 
 /* Our own namespace, for the record of a drawn label. */
 #define MARK__AIMARK_NS "urn:aimark:ns:1.0/"
@@ -267,6 +301,16 @@ int mark__jpeg_edit_put(mark__jpeg_edit *e, const mark__image *img,
  * interval, then whatever followed the original EOI. */
 int mark__jpeg_edit_finish(mark__jpeg_edit *e, mark__buf *out);
 void mark__jpeg_edit_free(mark__jpeg_edit *e);
+
+/* Apply ops to a frame of the whole image (watermark first, then the
+ * visible label on top); core/pixels.c. */
+int mark__apply_pixel_ops(mark_ctx *ctx, mark__pixel_ops *ops,
+                          const mark_frame *f);
+/* Fill out from m's detection result (core/report.c). */
+void mark__watermark_info(const mark_media *m, mark_watermark_info *out);
+/* Run the image watermark detector on a decoded 8-bit image. */
+int mark__detect_image(mark_ctx *ctx, const struct mark_key *key,
+                       const struct mark__image *img, mark__wm_state *st);
 
 /* The visible label (libmark/visible/). */
 int mark__visible_draw_region(mark_visible *v, const mark_frame *f,

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,13 @@ typedef struct mark_opts {
     int jobs;
     int metadata;                /* write the metadata label */
     int visible;                 /* draw the visible label */
+    int watermark;               /* embed the invisible watermark */
+    double strength;
+    int have_payload;
+    mark_payload payload;        /* --payload, else derived per file */
+    const char *key_file;
+    mark_key *key;               /* loaded from key_file, or NULL */
+    mark_ctx *key_ctx;           /* owns key */
     const char *label_text;      /* NULL: the library's default */
     int label_force;
     int position;
@@ -105,10 +113,14 @@ static void usage_mark(FILE *f)
 "      --plate-color RGB   backing plate colour, hex RRGGBB or auto\n"
 "      --plate-opacity X   plate opacity 0.05-1, or auto (default)\n"
 "      --no-visible        no visible label: metadata only, lossless\n"
-"      --no-watermark      no watermark (none is embedded in this version)\n"
+"      --no-watermark      no invisible watermark\n"
+"      --strength X        watermark strength, 0.25 to 4 (default 1)\n"
+"      --payload HEX       watermark payload, 16 hex digits (default:\n"
+"                          derived from ContentProducer and ProduceID)\n"
+"      --key FILE          private watermark key (aimark keygen); default:\n"
+"                          the public key anyone can verify with\n"
 "      --no-metadata       no metadata label: the visible label only\n"
-"      --payload HEX       reserved for the watermark (not yet available)\n"
-"      --key FILE          reserved for the watermark (not yet available)\n"
+
 "  -h, --help              this help\n");
 }
 
@@ -319,7 +331,8 @@ static int make_label(mark_ctx *ctx, const mark_opts *o, mark_media *m,
 
 static void json_report(const job *j, const char *format,
                         const mark_label *l, const char *error,
-                        const mark_box *ink, const mark_media_info *info)
+                        const mark_box *ink, const mark_media_info *info,
+                        const char *wm, const mark_payload *wmp)
 {
     int f;
 
@@ -357,6 +370,16 @@ static void json_report(const job *j, const char *format,
                 "\"height_ratio\":%.4f}", ink->x, ink->y, ink->w, ink->h,
                 (double)ink->h / s);
     }
+    if (wm != NULL && wm[0] == '\0') {
+        fputs(",\"watermark\":{\"embedded\":false,\"note\":\"image under "
+              "128 pixels a side\"}", stdout);
+    } else if (wm != NULL) {
+        char hex[17];
+
+        mark_payload_to_hex(wmp, hex);
+        fprintf(stdout, ",\"watermark\":{\"embedded\":true,\"scheme\":"
+                "\"img-v1\",\"payload\":\"%s\"}", hex);
+    }
     fputs("}\n", stdout);
     fflush(stdout);
     out_unlock();
@@ -379,6 +402,7 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
     mark_media *m = NULL;
     mark_label *l = NULL;
     mark_media_info info;
+    mark_payload wmp;
     char err[1200];
     const char *fmt = NULL;
     int rc, st = 0, fd0 = 0, fd1 = 1;
@@ -411,6 +435,19 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
     }
     if (rc == MARK_OK && v != NULL)
         rc = mark_media_set_visible(m, v);
+    if (rc == MARK_OK && o->watermark) {
+        /* the payload: given, derived from the label, or (with no label
+         * to tie it to) random, and reported */
+        if (o->have_payload)
+            wmp = o->payload;
+        else if (l != NULL)
+            rc = mark_payload_derive(l, &wmp);
+        else if (getrandom(wmp.bytes, sizeof wmp.bytes, 0) !=
+                 (ssize_t)sizeof wmp.bytes)
+            rc = MARK_EIO;
+        if (rc == MARK_OK)
+            rc = mark_media_set_watermark(m, o->key, &wmp, o->strength);
+    }
     if (rc < 0) {
         snprintf(err, sizeof err, "%s", mark_ctx_errmsg(ctx));
         msg("cannot mark '%s': %s", shown_in, err);
@@ -454,7 +491,10 @@ done:
                                        &ink) == MARK_OK;
 
         json_report(j, fmt, st == 0 ? l : NULL, st == 0 ? NULL : err,
-                    drew ? &ink : NULL, &info);
+                    drew ? &ink : NULL, &info,
+                    st == 0 && o->watermark
+                        ? (mark_media_watermark_skipped(m) ? "" : "x")
+                        : NULL, &wmp);
     }
     mark_label_free(l);
     mark_media_free(m);
@@ -538,7 +578,7 @@ enum {
     OPT_JSON, OPT_CONFIG, OPT_NO_VISIBLE, OPT_NO_WATERMARK, OPT_NO_METADATA,
     OPT_PAYLOAD, OPT_KEY, OPT_LABEL, OPT_LABEL_FORCE, OPT_POSITION,
     OPT_LABEL_HEIGHT, OPT_FONT, OPT_LABEL_COLOR, OPT_PLATE_COLOR,
-    OPT_PLATE_OPACITY
+    OPT_PLATE_OPACITY, OPT_STRENGTH
 };
 
 /* A renderer from the options; errors are reported with msg(). */
@@ -625,6 +665,7 @@ int cmd_mark(int argc, char **argv)
         { "label-color", required_argument, NULL, OPT_LABEL_COLOR },
         { "plate-color", required_argument, NULL, OPT_PLATE_COLOR },
         { "plate-opacity", required_argument, NULL, OPT_PLATE_OPACITY },
+        { "strength", required_argument, NULL, OPT_STRENGTH },
         { "key", required_argument, NULL, OPT_KEY },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -644,6 +685,8 @@ int cmd_mark(int argc, char **argv)
     o.jobs = 1;
     o.metadata = 1;
     o.visible = 1;
+    o.watermark = 1;
+    o.strength = 1.0;
     o.position = MARK_POS_BOTTOM_RIGHT;
     o.text_rgb = 0xffffff;
     o.plate_rgb = MARK_COLOR_AUTO;
@@ -675,7 +718,7 @@ int cmd_mark(int argc, char **argv)
         case OPT_JSON: o.json = 1; break;
         case OPT_CONFIG: config_path = optarg; break;
         case OPT_NO_VISIBLE: o.visible = 0; break;
-        case OPT_NO_WATERMARK: break;
+        case OPT_NO_WATERMARK: o.watermark = 0; break;
         case OPT_NO_METADATA: o.metadata = 0; break;
         case OPT_LABEL: o.label_text = optarg; break;
         case OPT_LABEL_FORCE: o.label_force = 1; break;
@@ -725,10 +768,23 @@ int cmd_mark(int argc, char **argv)
                 }
             }
             break;
-        case OPT_PAYLOAD: case OPT_KEY:
-            msg("--%s is reserved for the watermark, which this version "
-                "does not embed yet", c == OPT_KEY ? "key" : "payload");
-            goto out;
+        case OPT_PAYLOAD:
+            if (mark_payload_from_hex(&o.payload, optarg) != MARK_OK) {
+                msg("--payload wants 16 hex digits (64 bits), not '%s'",
+                    optarg);
+                goto out;
+            }
+            o.have_payload = 1;
+            break;
+        case OPT_KEY: o.key_file = optarg; break;
+        case OPT_STRENGTH:
+            o.strength = parse_fraction(optarg);
+            if (!(o.strength >= 0.25 && o.strength <= 4)) {
+                msg("--strength wants 0.25 to 4 (1 is the default), not "
+                    "'%s'", optarg);
+                goto out;
+            }
+            break;
         case 'h':
             usage_mark(stdout);
             st = 0;
@@ -762,8 +818,13 @@ int cmd_mark(int argc, char **argv)
     env = getenv("AIMARK_PRODUCER");
     if (o.producer == NULL)
         o.producer = env != NULL && env[0] ? env : cfg.producer;
-    if (!o.metadata && !o.visible) {
-        msg("--no-metadata and --no-visible leave nothing to write");
+    if (!o.metadata && !o.visible && !o.watermark) {
+        msg("--no-metadata, --no-visible and --no-watermark leave nothing "
+            "to write");
+        goto out;
+    }
+    if (o.key_file != NULL && load_key(o.key_file, &o.key_ctx, &o.key) != 0) {
+        st = EXIT_KEY;
         goto out;
     }
     if (o.metadata && o.producer == NULL && o.propagator == NULL) {
@@ -845,5 +906,6 @@ out:
     free(tid);
     pathlist_free(&in);
     config_free(&cfg);
+    free_key(o.key_ctx, o.key);
     return st;
 }

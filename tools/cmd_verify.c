@@ -19,6 +19,7 @@ static void usage_verify(FILE *f)
 "\n"
 "      --json              one JSON object per file per line\n"
 "      --files-from FILE   read paths from FILE, one a line ('-': stdin)\n"
+"      --key FILE          private watermark key (default: the public one)\n"
 "  -q, --quiet             no report (not even --json); the exit status\n"
 "                          tells\n"
 "  -h, --help              this help\n"
@@ -38,6 +39,7 @@ static void human_report(const char *name, mark_media *m)
     const mark_problems *pr = mark_media_problems(m);
     mark_media_info info;
     mark_explicit_info ex;
+    mark_watermark_info wi;
     size_t i, n = mark_media_label_count(m);
     int f;
 
@@ -79,7 +81,23 @@ static void human_report(const char *name, mark_media *m)
                        p.message);
         }
     }
-    printf("  watermark: not checked (not available in this version)\n");
+    mark_media_watermark(m, &wi);
+    if (!wi.checked) {
+        printf("  watermark: not checked (no detector for this format "
+               "yet)\n");
+    } else if (!wi.found) {
+        printf("  watermark: none found (%s)\n", wi.scheme);
+    } else {
+        char hex[17];
+
+        mark_payload_to_hex(&wi.payload, hex);
+        printf("  watermark: %s payload %s, score %.2f, %s (false-positive "
+               "bound %.0e)\n", wi.scheme, hex, wi.score,
+               wi.matches_metadata < 0 ? "no label to compare with"
+               : wi.matches_metadata ? "matches the metadata label"
+                                     : "CONTRADICTS the metadata label",
+               wi.false_positive);
+    }
     mark_media_explicit(m, &ex);
     if (!ex.checked)
         printf("  explicit label: not checked (%s)\n", ex.note);
@@ -93,21 +111,23 @@ static void human_report(const char *name, mark_media *m)
                ex.height_ratio >= 0.05 ? "meets" : "BELOW", ex.score);
 }
 
-enum { OPT_JSON = 256, OPT_FILES_FROM };
+enum { OPT_JSON = 256, OPT_FILES_FROM, OPT_KEY };
 
 int cmd_verify(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "files-from", required_argument, NULL, OPT_FILES_FROM },
+        { "key", required_argument, NULL, OPT_KEY },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     static const mark_io in_io = { fd_read_cb, NULL, NULL, NULL };
     pathlist in = { NULL, 0, 0 };
-    const char *files_from = NULL;
-    mark_ctx *ctx = NULL;
+    const char *files_from = NULL, *key_file = NULL;
+    mark_ctx *ctx = NULL, *kctx = NULL;
+    mark_key *key = NULL;
     int c, json = 0, quiet = 0, st = EXIT_USAGE, any_none = 0, any_err = 0;
     size_t i;
 
@@ -116,6 +136,7 @@ int cmd_verify(int argc, char **argv)
         switch (c) {
         case OPT_JSON: json = 1; break;
         case OPT_FILES_FROM: files_from = optarg; break;
+        case OPT_KEY: key_file = optarg; break;
         case 'q': quiet = 1; break;
         case 'h':
             usage_verify(stdout);
@@ -132,6 +153,10 @@ int cmd_verify(int argc, char **argv)
         goto out;
     if (in.n == 0) {
         msg("no input given (see 'aimark verify --help')");
+        goto out;
+    }
+    if (key_file != NULL && load_key(key_file, &kctx, &key) != 0) {
+        st = EXIT_KEY;
         goto out;
     }
     if (mark_ctx_new(&ctx, NULL) != MARK_OK)
@@ -161,6 +186,11 @@ int cmd_verify(int argc, char **argv)
                 goto oom;
             continue;
         }
+        rc = mark_media_detect_watermark(m, key, NULL);
+        if (rc == MARK_ENOMEM) {
+            mark_media_free(m);
+            goto oom;
+        }
         if (mark_media_verdict(m) == MARK_VERDICT_NONE)
             any_none = 1;
         if (json && !quiet) {
@@ -183,6 +213,7 @@ oom:
     st = EXIT_INTERNAL;
 out:
     mark_ctx_free(ctx);
+    free_key(kctx, key);
     pathlist_free(&in);
     return st;
 }

@@ -295,6 +295,42 @@ void progress_end(progress *p)
     out_unlock();
 }
 
+int load_key(const char *path, mark_ctx **kctx, mark_key **key)
+{
+    char buf[4096];
+    size_t n;
+    FILE *f;
+
+    *kctx = NULL;
+    *key = NULL;
+    f = fopen(path, "r");
+    if (f == NULL) {
+        msg("cannot open key file '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (mark_ctx_new(kctx, NULL) != MARK_OK) {
+        msg("out of memory");
+        return -1;
+    }
+    if (mark_key_load(*kctx, key, buf, n) != MARK_OK) {
+        msg("bad key file '%s': %s", path, mark_ctx_errmsg(*kctx));
+        memset(buf, 0, sizeof buf);
+        mark_ctx_free(*kctx);
+        *kctx = NULL;
+        return -1;
+    }
+    memset(buf, 0, sizeof buf);
+    return 0;
+}
+
+void free_key(mark_ctx *kctx, mark_key *key)
+{
+    mark_key_free(key);
+    mark_ctx_free(kctx);
+}
+
 int cpu_count(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -80,6 +80,11 @@ void progress_init(progress *p, size_t total, int enabled);
 void progress_update(progress *p, size_t done, size_t failed);
 void progress_end(progress *p);
 
+/* Read a key file (aimark keygen) into a key owned by its own ctx;
+ * returns 0, or -1 after a message.  Free with free_key(). */
+int load_key(const char *path, mark_ctx **kctx, mark_key **key);
+void free_key(mark_ctx *kctx, mark_key *key);
+
 /* Number of online CPUs, at least 1. */
 int cpu_count(void);
 

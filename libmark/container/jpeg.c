@@ -249,7 +249,8 @@ static int put_xmp(mark__buf *out, const mark__buf *packet)
  * change it in place) when it fits in one segment, else with less, else
  * fail. */
 static int build_packet(mark_media *m, const segment *old, const char *json,
-                        const char *visible, mark__buf *packet)
+                        const char *visible, const char *wm,
+                        mark__buf *packet)
 {
     const char *op = NULL;
     size_t olen = 0, room = SEG_MAX_PAYLOAD - XMP_HEAD_LEN;
@@ -259,18 +260,18 @@ static int build_packet(mark_media *m, const segment *old, const char *json,
         op = (const char *)m->data + old->poff + XMP_HEAD_LEN;
         olen = old->plen - XMP_HEAD_LEN;
     }
-    rc = mark__xmp_rewrite(m->ctx, op, olen, json, visible, 0, packet);
+    rc = mark__xmp_rewrite(m->ctx, op, olen, json, visible, wm, 0, packet);
     if (rc < 0)
         return rc;
     if (packet->len > room)
         return mark__err(m->ctx, MARK_ELIMIT, "the merged XMP packet of "
                          "%zu bytes does not fit in one JPEG APP1 segment",
                          packet->len);
-    if (json == NULL && visible == NULL)
+    if (json == NULL && visible == NULL && wm == NULL)
         return MARK_OK;
     room -= packet->len;
     packet->len = 0;
-    return mark__xmp_rewrite(m->ctx, op, olen, json, visible,
+    return mark__xmp_rewrite(m->ctx, op, olen, json, visible, wm,
                              room < 512 ? room : 512, packet);
 }
 
@@ -282,7 +283,7 @@ static int jpeg_write(mark_media *m, mark__buf *out)
     size_t i, main_xmp = SIZE_MAX;
     int rc;
 
-    if (m->staged == NULL && m->visible_json == NULL)
+    if (m->staged == NULL && m->visible_json == NULL && m->wm_json == NULL)
         return mark__buf_put(out, m->data, m->len);
     mark__buf_init(&packet, m->ctx);
     for (i = 0; i < jp->n && main_xmp == SIZE_MAX; i++)
@@ -294,7 +295,7 @@ static int jpeg_write(mark_media *m, mark__buf *out)
     if (rc == MARK_OK)
         rc = build_packet(m, main_xmp != SIZE_MAX ? &jp->segs[main_xmp]
                                                   : NULL, json,
-                          m->visible_json, &packet);
+                          m->visible_json, m->wm_json, &packet);
     if (rc == MARK_OK)
         rc = mark__buf_reserve(out, m->len + packet.len + 64);
     if (rc == MARK_OK)
@@ -312,7 +313,7 @@ static int jpeg_write(mark_media *m, mark__buf *out)
             mark__buf stripped;
 
             mark__buf_init(&stripped, m->ctx);
-            rc = build_packet(m, s, NULL, NULL, &stripped);
+            rc = build_packet(m, s, NULL, NULL, NULL, &stripped);
             if (rc == MARK_OK)
                 rc = put_xmp(out, &stripped);
             mark__buf_free(&stripped);
@@ -338,11 +339,12 @@ static int jpeg_write(mark_media *m, mark__buf *out)
 
 /* The visible label: only the blocks under the plate are decoded, drawn
  * on and re-quantised; the rest of the image keeps its coefficients. */
-static int jpeg_draw(mark_media *m, mark_visible *v, mark__buf *out)
+static int jpeg_draw(mark_media *m, mark__pixel_ops *ops,
+                     mark__buf *out)
 {
     mark__jpeg_edit *e = NULL;
     mark__image img;
-    mark_box plate;
+    mark_box plate = { 0, 0, 0, 0 };
     mark_frame f;
     uint32_t W, H, rx, ry;
     int comps, q, rc;
@@ -352,7 +354,13 @@ static int jpeg_draw(mark_media *m, mark_visible *v, mark__buf *out)
     if (rc < 0)
         return rc;
     mark__jpeg_edit_info(e, &W, &H, &comps, &q);
-    rc = mark_visible_layout(v, W, H, &plate, NULL);
+    /* a watermark covers the whole image; a label alone only its plate */
+    if (ops->watermark) {
+        plate.w = W;
+        plate.h = H;
+    } else {
+        rc = mark_visible_layout(ops->visible, W, H, &plate, NULL);
+    }
     if (rc == MARK_OK)
         rc = mark__jpeg_edit_get(e, plate.x, plate.y, plate.w, plate.h,
                                  &img, &rx, &ry);
@@ -362,7 +370,10 @@ static int jpeg_draw(mark_media *m, mark_visible *v, mark__buf *out)
         f.width = img.width;
         f.height = img.height;
         f.pixel = mark__image_pixel(&img);
-        rc = mark__visible_draw_region(v, &f, W, H, rx, ry);
+        if (ops->watermark)
+            rc = mark__apply_pixel_ops(m->ctx, ops, &f);
+        else
+            rc = mark__visible_draw_region(ops->visible, &f, W, H, rx, ry);
     }
     if (rc == MARK_OK)
         rc = mark__jpeg_edit_put(e, &img, rx, ry);

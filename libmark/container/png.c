@@ -325,7 +325,7 @@ static int png_write(mark_media *m, mark__buf *out)
 
     mark__buf_init(&old, m->ctx);
     mark__buf_init(&packet, m->ctx);
-    if (m->staged == NULL && m->visible_json == NULL)
+    if (m->staged == NULL && m->visible_json == NULL && m->wm_json == NULL)
         return mark__buf_put(out, m->data, m->len);
     for (i = 0; i < pp->n && main_xmp == SIZE_MAX; i++)
         if (pp->chunks[i].role == ROLE_XMP)
@@ -337,7 +337,8 @@ static int png_write(mark_media *m, mark__buf *out)
         rc = xmp_of(m, &pp->chunks[main_xmp], &old);
     if (rc == MARK_OK)
         rc = mark__xmp_rewrite(m->ctx, (const char *)old.data, old.len,
-                               json, m->visible_json, 0, &packet);
+                               json, m->visible_json, m->wm_json, 0,
+                               &packet);
     if (rc == MARK_OK)
         rc = mark__buf_reserve(out, m->len + packet.len + 64);
     if (rc == MARK_OK)
@@ -366,7 +367,8 @@ static int png_write(mark_media *m, mark__buf *out)
             rc = xmp_of(m, c, &extra);
             if (rc == MARK_OK)
                 rc = mark__xmp_rewrite(m->ctx, (const char *)extra.data,
-                                       extra.len, NULL, NULL, 0, &stripped);
+                                       extra.len, NULL, NULL, NULL, 0,
+                                       &stripped);
             if (rc == MARK_OK)
                 rc = put_xmp(out, &stripped);
             mark__buf_free(&extra);
@@ -413,7 +415,8 @@ static int has_iccp(const mark_media *m)
 
 /* The visible label: decode, draw, encode keeping every other chunk.  A
  * grey image stays grey when the label's colours are grey. */
-static int png_draw(mark_media *m, mark_visible *v, mark__buf *out)
+static int png_draw(mark_media *m, mark__pixel_ops *ops,
+                    mark__buf *out)
 {
     mark__image img;
     mark_frame f;
@@ -424,7 +427,8 @@ static int png_draw(mark_media *m, mark_visible *v, mark__buf *out)
         return rc;
     /* a grey image with an ICC profile keeps its grey profile valid only
      * as grey: then the label is drawn in its luminance */
-    if (img.channels <= 2 && !mark__visible_is_grey(v) && !has_iccp(m))
+    if (img.channels <= 2 && ops->visible != NULL &&
+        !mark__visible_is_grey(ops->visible) && !has_iccp(m))
         rc = mark__image_promote_rgb(m->ctx, &img);
     if (rc == MARK_OK) {
         f.data = img.data;
@@ -432,7 +436,7 @@ static int png_draw(mark_media *m, mark_visible *v, mark__buf *out)
         f.width = img.width;
         f.height = img.height;
         f.pixel = mark__image_pixel(&img);
-        rc = mark__visible_draw_region(v, &f, img.width, img.height, 0, 0);
+        rc = mark__apply_pixel_ops(m->ctx, ops, &f);
     }
     if (rc == MARK_OK)
         rc = mark__png_encode(m->ctx, m->data, m->len, &img, out);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "payload/payload.h"
 
 /* Magic bytes, checked in table order (JPEG before the MP3 frame sync,
  * which also starts with 0xFF). */
@@ -143,6 +144,7 @@ static void media_release(mark_media *m)
     mark__free(m->ctx, m->found);
     mark_problems_free(m->problems);
     mark_label_free(m->staged);
+    mark_key_free(m->wm.key);
     mark__free(m->ctx, m->visible_json);
     mark__free(m->ctx, m->visible_record);
     mark__free(m->ctx, m->explicit_res);
@@ -445,31 +447,53 @@ int mark_media_set_label(mark_media *m, const mark_label *label)
     return MARK_OK;
 }
 
-/* Draw the visible label into a new file, then write the metadata into
- * that: the pixel step never sees labels, the label step never pixels. */
-static int encode_visible(mark_media *m, mark__buf *out)
+/* The pixel pass (watermark, visible label) into a new file, then the
+ * metadata written into that: the pixel step never sees labels, the label
+ * step never pixels. */
+static int encode_pixels(mark_media *m, mark_visible *v, mark__buf *out)
 {
+    mark__pixel_ops ops;
     mark__buf pix;
     mark_media *t = NULL;
     int rc;
 
     if (m->c->draw == NULL)
-        return mark__err(m->ctx, MARK_EUNSUPPORTED, "visible labels are "
-                         "not supported for %s", m->c->name);
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "pixel marks are not "
+                         "supported for %s", m->c->name);
+    memset(&ops, 0, sizeof ops);
+    ops.visible = v;
+    if (m->wm.enabled && !m->wm_recorded) {
+        ops.watermark = 1;
+        ops.key = m->wm.key;
+        ops.strength = m->wm.strength;
+        ops.payload = m->wm.payload;
+        if (m->wm.derive) {
+            if (m->staged == NULL)
+                return mark__err(m->ctx, MARK_EINVAL, "the watermark payload "
+                                 "comes from the metadata label, and none "
+                                 "is set: give a payload");
+            rc = mark_payload_derive(m->staged, &ops.payload);
+            if (rc < 0)
+                return rc;
+        }
+    }
     mark__buf_init(&pix, m->ctx);
-    rc = m->c->draw(m, m->visible, &pix);
+    rc = m->c->draw(m, &ops, &pix);
     if (rc < 0) {
         mark__buf_free(&pix);
         return rc;
     }
+    m->wm.skipped = ops.wm_skipped;
     rc = media_from_data(m->ctx, &t, pix.data, pix.len);
     if (rc < 0)
         return rc;
     if (m->staged != NULL)
         rc = mark_label_copy(m->staged, &t->staged);
-    if (rc == MARK_OK)
-        rc = mark__visible_record(m->visible, t->info.width,
-                                  t->info.height, &t->visible_json);
+    if (rc == MARK_OK && v != NULL)
+        rc = mark__visible_record(v, t->info.width, t->info.height,
+                                  &t->visible_json);
+    if (ops.watermark && !ops.wm_skipped)
+        t->wm_json = "img-v1";
     if (rc == MARK_OK)
         rc = t->c->write(t, out);
     mark_media_free(t);
@@ -478,18 +502,90 @@ static int encode_visible(mark_media *m, mark__buf *out)
 
 static int media_encode(mark_media *m, mark__buf *out)
 {
+    mark_visible *v = m->visible;
     int rc;
 
     /* a label this toolkit drew is still there (a platform re-marking a
      * labelled file): it is not drawn a second time, and its record stays */
-    if (m->visible != NULL && !(m->explicit_res != NULL &&
-                                m->explicit_res->found))
-        rc = encode_visible(m, out);
+    if (v != NULL && m->explicit_res != NULL && m->explicit_res->found)
+        v = NULL;
+    /* likewise a watermark this toolkit embedded is not embedded again */
+    if (v != NULL || (m->wm.enabled && !m->wm_recorded))
+        rc = encode_pixels(m, v, out);
     else
         rc = m->c->write(m, out);
     if (rc < 0)
         mark__buf_free(out);
     return rc;
+}
+
+int mark_media_set_watermark(mark_media *m, const mark_key *key,
+                             const mark_payload *payload, double strength)
+{
+    mark_key *k = NULL;
+    int rc;
+
+    if (m == NULL || !(strength >= 0.25 && strength <= 4.0))
+        return MARK_EINVAL;
+    if (m->c->draw == NULL)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "watermarks are not "
+                         "supported for %s yet", m->c->name);
+    if (key == NULL)
+        rc = mark_key_default(m->ctx, &k);
+    else
+        rc = mark__key_copy(m->ctx, key, &k);
+    if (rc < 0)
+        return rc;
+    mark_key_free(m->wm.key);
+    m->wm.key = k;
+    m->wm.enabled = 1;
+    m->wm.strength = strength;
+    m->wm.derive = payload == NULL;
+    if (payload != NULL)
+        m->wm.payload = *payload;
+    return MARK_OK;
+}
+
+int mark_media_watermark_skipped(const mark_media *m)
+{
+    return m != NULL && m->wm.skipped;
+}
+
+int mark_media_detect_watermark(mark_media *m, const mark_key *key,
+                                mark_watermark_info *out)
+{
+    mark_key *dk = NULL;
+    mark__image img;
+    uint32_t rx, ry;
+    int rc;
+
+    if (m == NULL)
+        return MARK_EINVAL;
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    if (m->c->pixels == NULL || m->info.type != MARK_MEDIA_IMAGE) {
+        if (out != NULL)
+            out->matches_metadata = -1;
+        return MARK_OK;
+    }
+    if (key == NULL) {
+        rc = mark_key_default(m->ctx, &dk);
+        if (rc < 0)
+            return rc;
+        key = dk;
+    }
+    rc = m->c->pixels(m, 0, 0, m->info.width, m->info.height, &img, &rx,
+                      &ry);
+    if (rc == MARK_OK) {
+        rc = mark__detect_image(m->ctx, key, &img, &m->wm);
+        mark__image_free(m->ctx, &img);
+    }
+    mark_key_free(dk);
+    if (rc < 0)
+        return rc;
+    if (out != NULL)
+        mark__watermark_info(m, out);
+    return MARK_OK;
 }
 
 int mark_media_set_visible(mark_media *m, mark_visible *v)

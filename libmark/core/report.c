@@ -42,8 +42,9 @@ int mark_media_verdict(const mark_media *m)
         if (v > best)
             best = v;
     }
-    if (best == MARK_VERDICT_NONE && m->explicit_res != NULL &&
-        m->explicit_res->found)
+    if (best == MARK_VERDICT_NONE &&
+        ((m->explicit_res != NULL && m->explicit_res->found) ||
+         (m->wm.detected && m->wm.found)))
         best = MARK_VERDICT_SUSPECTED;
     return best;
 }
@@ -163,6 +164,76 @@ static json_t *not_checked(const char *why, int watermark)
     return o;
 }
 
+/* The decision bound: up to 10 period candidates decoded, each passing
+ * the 48-bit keyed check with probability 2^-48 when nothing is there. */
+#define WM_FALSE_POSITIVE (10.0 / 281474976710656.0)
+
+void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
+{
+    size_t i;
+
+    memset(out, 0, sizeof *out);
+    out->matches_metadata = -1;
+    out->scheme = "img-v1";
+    out->checked = m->wm.detected;
+    out->found = m->wm.detected && m->wm.found;
+    out->payload = m->wm.found_payload;
+    out->score = m->wm.score;
+    out->false_positive = WM_FALSE_POSITIVE;
+    if (!out->found)
+        return;
+    for (i = 0; i < m->n_found; i++) {
+        mark_payload d;
+
+        if (m->found[i].label == NULL ||
+            mark_payload_derive(m->found[i].label, &d) != MARK_OK)
+            continue;
+        out->matches_metadata = memcmp(d.bytes, out->payload.bytes, 8) == 0;
+        if (out->matches_metadata == 1)
+            break;
+    }
+}
+
+int mark_media_watermark(const mark_media *m, mark_watermark_info *out)
+{
+    if (m == NULL || out == NULL)
+        return MARK_EINVAL;
+    mark__watermark_info(m, out);
+    return MARK_OK;
+}
+
+static json_t *watermark_json(const mark_media *m)
+{
+    mark_watermark_info wi;
+    json_t *o;
+    char hex[17];
+
+    if (!m->wm.detected)
+        return not_checked("watermark not looked for (aimark verify does; "
+                           "libmark callers use "
+                           "mark_media_detect_watermark)", 1);
+    mark__watermark_info(m, &wi);
+    o = json_object();
+    json_object_set_new(o, "found", json_boolean(wi.found));
+    if (wi.found) {
+        mark_payload_to_hex(&wi.payload, hex);
+        json_object_set_new(o, "payload", json_string(hex));
+    } else {
+        json_object_set_new(o, "payload", json_null());
+    }
+    json_object_set_new(o, "checked", json_true());
+    json_object_set_new(o, "scheme", json_string(wi.scheme));
+    json_object_set_new(o, "score",
+                        json_real((double)(long)(wi.score * 1000 + 0.5) /
+                                  1000));
+    json_object_set_new(o, "false_positive", json_real(wi.false_positive));
+    json_object_set_new(o, "matches_metadata",
+                        wi.matches_metadata < 0 ? json_null()
+                                                : json_boolean(
+                                                      wi.matches_metadata));
+    return o;
+}
+
 int mark_media_explicit(const mark_media *m, mark_explicit_info *out)
 {
     const mark__explicit *e;
@@ -259,9 +330,7 @@ int mark_media_report_json(const mark_media *m, const char *file, char **out)
     json_object_set_new(meta, "labels", labels);
     json_object_set_new(meta, "problems", probs);
     json_object_set_new(root, "metadata", meta);
-    json_object_set_new(root, "watermark",
-                        not_checked("watermark detection is not available "
-                                    "in this version", 1));
+    json_object_set_new(root, "watermark", watermark_json(m));
     json_object_set_new(root, "explicit", explicit_json(m->explicit_res));
     return dump(m->ctx, root, out);
 }

@@ -580,6 +580,48 @@ MARK_API int mark_media_explicit(const mark_media *m,
                                  mark_explicit_info *out);
 
 /* ------------------------------------------------------------------ */
+/* Invisible watermark. */
+
+/* mark_media_set_watermark() :
+ *  Embed an invisible watermark on the next save (images: scheme
+ *  "img-v1" in the luminance, before any visible label is drawn).  key
+ *  NULL means the public default key; payload NULL means the payload
+ *  derived from the staged metadata label (mark_payload_derive), which
+ *  must then be set first; strength 1.0 is the default (0.25 to 4).
+ *  Images under 128 pixels a side are left without a watermark, which
+ *  mark_media_watermark_skipped() then reports.  key is copied. */
+MARK_API int mark_media_set_watermark(mark_media *m, const mark_key *key,
+                                      const mark_payload *payload,
+                                      double strength);
+/* After a save: 1 when the watermark was skipped (image too small). */
+MARK_API int mark_media_watermark_skipped(const mark_media *m);
+
+typedef struct mark_watermark_info {
+    int checked;             /* a detector exists for this medium */
+    int found;               /* payload decoded and its keyed check passed */
+    mark_payload payload;    /* when found */
+    const char *scheme;      /* "img-v1" */
+    double score;            /* agreement of the soft bits with the
+                                decoded codeword, 0..1 */
+    double false_positive;   /* bound on the chance that an unmarked
+                                image passes the decision */
+    int matches_metadata;    /* 1 matches the label's derived payload,
+                                0 contradicts it, -1 no label to compare */
+} mark_watermark_info;
+
+/* mark_media_detect_watermark() :
+ *  Look for the watermark (blind: crops and rescaling are found by the
+ *  detector), with key (NULL: the public default key).  The finding is
+ *  kept for mark_media_report_json() and the verdict.  "Not found" is a
+ *  result (found = 0), not an error. */
+MARK_API int mark_media_detect_watermark(mark_media *m, const mark_key *key,
+                                         mark_watermark_info *out);
+/* The finding of the last mark_media_detect_watermark() (checked = 0 when
+ * none ran).  scheme is a static string. */
+MARK_API int mark_media_watermark(const mark_media *m,
+                                  mark_watermark_info *out);
+
+/* ------------------------------------------------------------------ */
 /* Verification. */
 
 enum mark_verdict {

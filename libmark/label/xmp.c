@@ -107,12 +107,23 @@ static int is_label_prop(mark_ctx *ctx, const xmlNs *ns, const char *value)
            (value != NULL && looks_like_label(ctx, value));
 }
 
-/* aimark:VisibleLabel, our record of a drawn label. */
-static int is_visible_record(const xmlNode *c)
+static int is_ours(const xmlNode *c, const char *name)
 {
     return c->ns != NULL && c->ns->href != NULL &&
            strcmp((const char *)c->ns->href, MARK__AIMARK_NS) == 0 &&
-           strcmp((const char *)c->name, "VisibleLabel") == 0;
+           strcmp((const char *)c->name, name) == 0;
+}
+
+/* aimark:VisibleLabel, our record of a drawn label. */
+static int is_visible_record(const xmlNode *c)
+{
+    return is_ours(c, "VisibleLabel");
+}
+
+/* aimark:Watermark, the scheme we embedded. */
+static int is_wm_record(const xmlNode *c)
+{
+    return is_ours(c, "Watermark");
 }
 
 static int record(mark_media *m, const xmlNs *ns, const char *prefixed_name,
@@ -185,6 +196,10 @@ static int scan_node(mark_media *m, xmlNode *node, const char *location,
     for (c = node->children; c != NULL; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
+        if (is_wm_record(c)) {
+            m->wm_recorded = 1;
+            continue;
+        }
         if (is_visible_record(c) && m->visible_record == NULL) {
             xmlChar *v = xmlNodeGetContent(c);
 
@@ -244,7 +259,7 @@ int mark__xmp_scan(mark_media *m, const char *packet, size_t len,
 /* Remove below node every AIGC label property (with labels set) and
  * every record of a drawn label (with records set). */
 static void strip_labels(mark_ctx *ctx, xmlNode *node, int labels,
-                         int records, int depth)
+                         int records, int wm, int depth)
 {
     xmlNode *c, *next;
     xmlAttr *a, *an;
@@ -266,9 +281,9 @@ static void strip_labels(mark_ctx *ctx, xmlNode *node, int labels,
         if (c->type != XML_ELEMENT_NODE)
             continue;
         if ((labels && strcmp((const char *)c->name, "AIGC") == 0) ||
-            (records && is_visible_record(c))) {
+            (records && is_visible_record(c)) || (wm && is_wm_record(c))) {
             xmlChar *v = xmlNodeGetContent(c);
-            int drop = is_visible_record(c) ||
+            int drop = is_visible_record(c) || is_wm_record(c) ||
                        is_label_prop(ctx, c->ns, (const char *)v);
 
             xmlFree(v);
@@ -285,7 +300,7 @@ static void strip_labels(mark_ctx *ctx, xmlNode *node, int labels,
                 continue;
             }
         }
-        strip_labels(ctx, c, labels, records, depth + 1);
+        strip_labels(ctx, c, labels, records, wm, depth + 1);
     }
 }
 
@@ -347,7 +362,8 @@ static xmlNode *find_rdf(xmlNode *node, int depth)
  * no whitespace text nearby, and merged packets usually carry their own,
  * so the indentation is copied from the element before ours. */
 static int add_properties(xmlDoc *doc, xmlNode *rdf, xmlNs *rdfns,
-                          const char *json, const char *visible)
+                          const char *json, const char *visible,
+                          const char *wm)
 {
     xmlNode *last = rdf->last, *desc, *prev;
     xmlNs *ns;
@@ -382,16 +398,23 @@ static int add_properties(xmlDoc *doc, xmlNode *rdf, xmlNs *rdfns,
                             (const xmlChar *)json) == NULL)
             goto fail;
     }
-    if (visible != NULL) {
+    if (visible != NULL || wm != NULL) {
         ns = xmlNewNs(desc, (const xmlChar *)MARK__AIMARK_NS,
                       (const xmlChar *)"aimark");
         if (ns == NULL)
             goto fail;
         snprintf(pre, sizeof pre, "\n%s ", ind);
-        if ((layout && xmlAddChild(desc, xmlNewText((const xmlChar *)pre)) ==
-                           NULL) ||
-            xmlNewTextChild(desc, ns, (const xmlChar *)"VisibleLabel",
-                            (const xmlChar *)visible) == NULL)
+        if (visible != NULL &&
+            ((layout && xmlAddChild(desc, xmlNewText((const xmlChar *)pre)) ==
+                            NULL) ||
+             xmlNewTextChild(desc, ns, (const xmlChar *)"VisibleLabel",
+                             (const xmlChar *)visible) == NULL))
+            goto fail;
+        if (wm != NULL &&
+            ((layout && xmlAddChild(desc, xmlNewText((const xmlChar *)pre)) ==
+                            NULL) ||
+             xmlNewTextChild(desc, ns, (const xmlChar *)"Watermark",
+                             (const xmlChar *)wm) == NULL))
             goto fail;
     }
     if (!layout)
@@ -416,7 +439,7 @@ static const char skeleton[] =
 
 int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
                       const char *bare_json, const char *visible_json,
-                      size_t pad, mark__buf *out)
+                      const char *wm_scheme, size_t pad, mark__buf *out)
 {
     static const char head[] =
         "<?xpacket begin=\"\xef\xbb\xbf\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n";
@@ -444,7 +467,7 @@ int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
     root = xmlDocGetRootElement(doc);
     /* without a new label the old ones stay: labels are never removed */
     strip_labels(ctx, (xmlNode *)doc, bare_json != NULL,
-                 visible_json != NULL, 0);
+                 visible_json != NULL, wm_scheme != NULL, 0);
     rdf = find_rdf(root, 0);
     if (rdf == NULL) {
         rc = mark__err(ctx, MARK_EFORMAT, "existing XMP packet has no "
@@ -452,10 +475,10 @@ int mark__xmp_rewrite(mark_ctx *ctx, const char *packet, size_t len,
         goto done;
     }
     drop_empty_descriptions(rdf);
-    if ((bare_json != NULL || visible_json != NULL) &&
+    if ((bare_json != NULL || visible_json != NULL || wm_scheme != NULL) &&
         add_properties(doc, rdf,
                        xmlSearchNsByHref(doc, rdf, (const xmlChar *)RDF_NS),
-                       bare_json, visible_json) < 0)
+                       bare_json, visible_json, wm_scheme) < 0)
         goto nomem;
     xb = xmlBufferCreate();
     if (xb == NULL || xmlNodeDump(xb, doc, root, 0, 1) < 0)

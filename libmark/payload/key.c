@@ -45,6 +45,15 @@ int mark_key_default(mark_ctx *ctx, mark_key **out)
     return MARK_OK;
 }
 
+int mark__key_copy(mark_ctx *ctx, const mark_key *src, mark_key **out)
+{
+    int rc = new_key(ctx, out);
+
+    if (rc == MARK_OK)
+        memcpy((*out)->k, src->k, MARK__KEY_BYTES);
+    return rc;
+}
+
 int mark_key_generate(mark_ctx *ctx, mark_key **out)
 {
     int rc = new_key(ctx, out);

@@ -37,6 +37,9 @@ typedef struct mark__prng {
     unsigned pos;                        /* bytes used of buf */
 } mark__prng;
 
+/* A copy of src owned by ctx (keys cross threads, their ctxs do not). */
+int mark__key_copy(mark_ctx *ctx, const mark_key *src, mark_key **out);
+
 void mark__prng_init(mark__prng *r, const mark_key *key, const char *domain);
 uint32_t mark__prng_u32(mark__prng *r);
 /* Uniform in [0, n), unbiased (rejection sampling); n > 0. */

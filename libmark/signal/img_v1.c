@@ -38,7 +38,7 @@
 #define BINS (2 * G)                     /* fold bins per tile side */
 #define PILOT_W 0.6f
 #define DATA_W 0.8f
-#define BASE_AMPLITUDE 1.85f              /* luma levels at mask 1 */
+#define BASE_AMPLITUDE 2.2f              /* RMS change, luma levels */
 #define MAX_WORK 1024                    /* detector's work size cap */
 
 typedef struct pattern {
@@ -113,7 +113,7 @@ static double chip_size(uint32_t w, uint32_t h)
 {
     double s = (double)(w < h ? w : h) / 256.0;
 
-    return s < 3.0 ? 3.0 : s;
+    return s < 2.0 ? 2.0 : s;
 }
 
 int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
@@ -125,6 +125,7 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
     float *mean = NULL, *sq = NULL, chipv[CHIPS];
     double c = chip_size(w, h);
     uint32_t x, y, j, rad;
+    size_t i;
     int rc = MARK_OK;
 
     if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE)
@@ -149,23 +150,33 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
-    for (y = 0; y < h; y++) {
-        uint32_t cy = (uint32_t)(y / c) % G;
+    /* the mask decides where the energy goes; its total is set so that
+     * the change has the same RMS on every image (about 41 dB PSNR at
+     * strength 1): smooth images get their share too, or nothing would
+     * survive on them */
+    {
+        double s2 = 0, gain;
 
-        for (x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            uint32_t cx = (uint32_t)(x / c) % G;
+        for (i = 0; i < (size_t)w * h; i++) {
             float var = sq[i] - mean[i] * mean[i];
-            float sd = var > 0 ? sqrtf(var) : 0;
-            float m = sd / 8.0f, v;
+            float m = (var > 0 ? sqrtf(var) : 0) / 8.0f;
 
-            if (m < 0.35f)
-                m = 0.35f;
-            if (m > 2.5f)
-                m = 2.5f;
-            v = luma[i] + (float)strength * BASE_AMPLITUDE * m *
-                              chipv[cy * G + cx];
-            luma[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+            m = m < 0.35f ? 0.35f : m > 2.5f ? 2.5f : m;
+            sq[i] = m;
+            s2 += (double)m * m;
+        }
+        gain = strength * BASE_AMPLITUDE / sqrt(s2 / ((double)w * h));
+        for (y = 0; y < h; y++) {
+            uint32_t cy = (uint32_t)(y / c) % G;
+
+            for (x = 0; x < w; x++) {
+                size_t k = (size_t)y * w + x;
+                uint32_t cx = (uint32_t)(x / c) % G;
+                float v = luma[k] + (float)gain * sq[k] *
+                                        chipv[cy * G + cx];
+
+                luma[k] = v < 0 ? 0 : v > 255 ? 255 : v;
+            }
         }
     }
 done:
@@ -185,7 +196,9 @@ static size_t pow2_at_least(size_t n)
 }
 
 #define PEAKS 3                          /* period peaks kept an axis */
-#define MAX_TRIES 16                     /* period pairs decoded */
+#define MAX_TRIES 10                     /* period pairs decoded; the
+                                            false-positive bound in
+                                            core/report.c counts them */
 
 typedef struct cand {
     double lag;
@@ -194,11 +207,12 @@ typedef struct cand {
 
 /* Candidate tile periods along one axis from the autocorrelation ac
  * (stride between lags), in [lo, hi]: the PEAKS highest local maxima
- * (refined between lags by a parabola) and, for each, half its lag when
+ * (refined from their harmonics up to lag lim) and, for each, half its
+ * lag when
  * that is in range too, since noise can make the second harmonic of the
  * tiling the taller peak.  Returns the number of candidates in c. */
 static int periods(const float *ac, size_t stride, size_t lo, size_t hi,
-                   cand *c)
+                   size_t lim, cand *c)
 {
     double mean = 0, var = 0, sd;
     size_t l, n = 0;
@@ -235,6 +249,36 @@ static int periods(const float *ac, size_t stride, size_t lo, size_t hi,
         if (k < PEAKS)
             k++;
     }
+    /* a period off by a fraction of a pixel drifts by chips over the
+     * image: refine each from the furthest harmonic peak available */
+    for (i = 0; i < k; i++) {
+        int h;
+
+        for (h = 8; h >= 2; h--) {
+            double at = c[i].lag * h, bv = -1e30, bl = 0;
+            long q, q0 = (long)(at - h - 1), q1 = (long)(at + h + 1);
+
+            if (q1 + 1 >= (long)lim)
+                continue;
+            for (q = q0; q <= q1; q++)
+                if (ac[(size_t)q * stride] > bv) {
+                    bv = ac[(size_t)q * stride];
+                    bl = (double)q;
+                }
+            if ((bv - mean) / sd < 1.0 || bl <= (double)q0 || bl >= (double)q1)
+                continue;
+            {
+                double a = ac[(size_t)(bl - 1) * stride];
+                double b = ac[(size_t)(bl + 1) * stride];
+                double den = a - 2 * bv + b;
+
+                if (den < 0)
+                    bl += 0.5 * (a - b) / den;
+            }
+            c[i].lag = bl / h;
+            break;
+        }
+    }
     n = (size_t)k;
     for (i = 0; i < (int)n; i++)
         if (c[i].lag / 2 >= (double)lo) {
@@ -251,12 +295,13 @@ static int try_period(const mark_key *key, const pattern *pt,
                       const float *res, uint32_t w, uint32_t h, double px,
                       double py, float *work, mark__wm_result *out)
 {
-    static float acc[BINS * BINS], pil[BINS * BINS];
+    static float acc[BINS * BINS];
     float *re = work, *im = work + BINS * BINS, *col = work + 2 * BINS *
         BINS, *re2 = work + 2 * BINS * BINS + 2 * BINS, *im2 = re2 + BINS *
         BINS;
     float soft[MARK__CODED_BITS];
     unsigned cnt[BINS * BINS];
+    uint8_t colbin[MAX_WORK];
     double bx = px / BINS, by = py / BINS, mean = 0, var = 0, agree;
     uint32_t x, y, i, j, best = 0, ox, oy;
     float peak = -1e30f;
@@ -265,28 +310,27 @@ static int try_period(const mark_key *key, const pattern *pt,
 
     memset(acc, 0, sizeof acc);
     memset(cnt, 0, sizeof cnt);
+    /* the bin of each column, once: fmod per pixel would dominate */
+    for (x = 0; x < w && x < MAX_WORK; x++)
+        colbin[x] = (uint8_t)fmod(x / bx, BINS);
     for (y = 0; y < h; y++) {
         uint32_t yb = (uint32_t)fmod(y / by, BINS);
+        const float *row = res + (size_t)y * w;
 
         for (x = 0; x < w; x++) {
-            uint32_t xb = (uint32_t)fmod(x / bx, BINS);
+            uint32_t b = yb * BINS + colbin[x];
 
-            acc[yb * BINS + xb] += res[(size_t)y * w + x];
-            cnt[yb * BINS + xb]++;
+            acc[b] += row[x];
+            cnt[b]++;
         }
     }
     for (i = 0; i < BINS * BINS; i++)
         acc[i] = cnt[i] ? acc[i] / (float)cnt[i] : 0;
-    /* circular cross-correlation with the pilot, two bins a chip */
-    for (y = 0; y < BINS; y++)
-        for (x = 0; x < BINS; x++)
-            pil[y * BINS + x] = pt->pilot[(y / 2) * G + x / 2];
+    /* circular cross-correlation with the pilot (its spectrum, two bins
+     * a chip, made once per detection in re2 / im2) */
     memcpy(re, acc, sizeof acc);
     memset(im, 0, sizeof acc);
-    memcpy(re2, pil, sizeof pil);
-    memset(im2, 0, sizeof pil);
     mark__fft2(re, im, BINS, BINS, 0, col);
-    mark__fft2(re2, im2, BINS, BINS, 0, col);
     for (i = 0; i < BINS * BINS; i++) {
         /* acc x conj(pilot) */
         float r = re[i] * re2[i] + im[i] * im2[i];
@@ -379,6 +423,18 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
         goto done;
     }
     make_pattern(key, pt);
+    {
+        /* the pilot's spectrum, for every candidate's offset search */
+        float *re2 = work + 2 * BINS * BINS + 2 * BINS;
+        float *im2 = re2 + BINS * BINS;
+
+        for (y = 0; y < BINS; y++)
+            for (x = 0; x < BINS; x++) {
+                re2[y * BINS + x] = pt->pilot[(y / 2) * G + x / 2];
+                im2[y * BINS + x] = 0;
+            }
+        mark__fft2(re2, im2, BINS, BINS, 0, work + 2 * BINS * BINS);
+    }
     for (y = 0; y < hw; y++)
         for (x = 0; x < ww; x++) {
             double s = 0;
@@ -428,18 +484,18 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     mark__fft2(re, im, fw, fh, 1, col);
     {
         /* tile periods from half to double the expected one, and no
-         * longer than the work area allows two of */
+         * longer than leaves a useful overlap of the shifted copies */
         size_t lo = (size_t)(0.45 * G * cw), hix = (size_t)(2.2 * G * cw);
         size_t hiy = hix;
 
-        if (hix > ww / 2)
-            hix = ww / 2;
-        if (hiy > hw / 2)
-            hiy = hw / 2;
+        if (hix > ww * 5 / 8)
+            hix = ww * 5 / 8;
+        if (hiy > hw * 5 / 8)
+            hiy = hw * 5 / 8;
         if (lo < 8)
             lo = 8;
-        nx = periods(re, 1, lo, hix, cx);
-        ny = periods(re, fw, lo, hiy, cy);
+        nx = periods(re, 1, lo, hix, ww * 7 / 8, cx);
+        ny = periods(re, fw, lo, hiy, hw * 7 / 8, cy);
         if (nx == 0 || ny == 0)
             goto done;
     }

@@ -65,8 +65,8 @@ expect 2 "$AIMARK" mark --producer "has space" "$F/png-rgb8.png" -o y.png
 has err "space"
 expect 2 "$AIMARK" mark --producer $CODE --label-value 5 "$F/png-rgb8.png" -o y.png
 has err "Label"
-expect 2 "$AIMARK" mark --producer $CODE --key k "$F/png-rgb8.png" -o y.png
-has err "reserved"
+expect 4 "$AIMARK" mark --producer $CODE --key k "$F/png-rgb8.png" -o y.png
+has err "cannot open key file 'k'"
 ok test ! -e y.png
 expect 0 "$AIMARK" --version
 has out "libmark"

@@ -12,7 +12,7 @@ has out '"code":"duplicate"'
 has out '"verdict":"possibly"'
 has out '"verdict":"suspected"'
 has out '"compliant":false'
-has out '"watermark":{"found":false,"payload":null,"checked":false'
+has out '"watermark":{"found":false,"payload":null,"checked":true,"scheme":"img-v1"'
 has out '"explicit":{"found":false'
 # the report keys for one file, in order
 "$AIMARK" verify --json "$F/var-png-xmp-attr.png" > one

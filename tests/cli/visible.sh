@@ -78,7 +78,7 @@ has out '"metadata":{"found":false'
 expect 0 "$AIMARK" mark --no-metadata a.jpg -o f.jpg
 expect 0 "$AIMARK" verify --json f.jpg
 has out '"verdict":"generated"'
-expect 2 "$AIMARK" mark --no-metadata --no-visible photo.png -o g.png
+expect 2 "$AIMARK" mark --no-metadata --no-visible --no-watermark photo.png -o g.png
 # every kind of input through the default path decodes afterwards
 mkdir k
 expect 0 "$AIMARK" mark -q --producer $CODE -o k "$F"/png-*.png "$F"/jpeg-*.jpg

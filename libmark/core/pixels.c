@@ -1,0 +1,143 @@
+/*
+ * pixels.c - the pixel pass of a save: the watermark goes into the
+ * luminance first, then the visible label is drawn over it, so the label
+ * stays crisp and the watermark covers the whole image.  Also the image
+ * detector's entry point.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+#include "payload/payload.h"
+#include "signal/signal.h"
+
+/* Luma (sRGB-encoded, 0..255) of pixel i of a frame. */
+static float luma_at(const unsigned char *p, int ch, int wide)
+{
+    float c[3];
+    int k;
+
+    for (k = 0; k < (ch >= 3 ? 3 : 1); k++) {
+        if (wide) {
+            uint16_t s;
+
+            memcpy(&s, p + 2 * k, 2);
+            c[k] = (float)s / 257.0f;
+        } else {
+            c[k] = p[k];
+        }
+    }
+    if (ch < 3)
+        return c[0];
+    return 0.299f * c[0] + 0.587f * c[1] + 0.114f * c[2];
+}
+
+static int embed_frame(mark_ctx *ctx, mark__pixel_ops *ops,
+                       const mark_frame *f)
+{
+    int colour = (f->pixel % 4) >= 2, wide = f->pixel >= MARK_PIXEL_GRAY16;
+    int ch = (colour ? 3 : 1) + (f->pixel % 2), bps = wide ? 2 : 1;
+    int nc = colour ? 3 : 1;
+    float *y0, *y1;
+    uint32_t x, y;
+    int rc, k;
+
+    if (f->width < MARK__IMGWM_MIN_SIDE || f->height < MARK__IMGWM_MIN_SIDE) {
+        ops->wm_skipped = 1;
+        return MARK_OK;
+    }
+    y0 = mark__malloc(ctx, sizeof(float) * f->width * f->height);
+    y1 = mark__malloc(ctx, sizeof(float) * f->width * f->height);
+    if (y0 == NULL || y1 == NULL) {
+        mark__free(ctx, y0);
+        mark__free(ctx, y1);
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    }
+    for (y = 0; y < f->height; y++) {
+        const unsigned char *row = (const unsigned char *)f->data +
+                                   (size_t)y * f->stride;
+
+        for (x = 0; x < f->width; x++)
+            y0[(size_t)y * f->width + x] =
+                luma_at(row + (size_t)x * ch * bps, ch, wide);
+    }
+    memcpy(y1, y0, sizeof(float) * f->width * f->height);
+    rc = mark__imgwm_embed(ctx, ops->key, &ops->payload, y1, f->width,
+                           f->height, ops->strength);
+    if (rc == MARK_OK)
+        for (y = 0; y < f->height; y++) {
+            unsigned char *row = (unsigned char *)f->data +
+                                 (size_t)y * f->stride;
+
+            for (x = 0; x < f->width; x++) {
+                size_t i = (size_t)y * f->width + x;
+                float dl = y1[i] - y0[i];
+                unsigned char *p = row + (size_t)x * ch * bps;
+
+                /* the same change on every colour channel moves the luma
+                 * by dl and leaves the chroma alone */
+                for (k = 0; k < nc; k++) {
+                    if (wide) {
+                        uint16_t s;
+                        float v;
+
+                        memcpy(&s, p + 2 * k, 2);
+                        v = (float)s + dl * 257.0f;
+                        s = (uint16_t)(v < 0 ? 0 : v > 65535 ? 65535
+                                                             : v + 0.5f);
+                        memcpy(p + 2 * k, &s, 2);
+                    } else {
+                        float v = (float)p[k] + dl;
+
+                        p[k] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255
+                                                                   : v + 0.5f);
+                    }
+                }
+            }
+        }
+    mark__free(ctx, y0);
+    mark__free(ctx, y1);
+    return rc;
+}
+
+int mark__apply_pixel_ops(mark_ctx *ctx, mark__pixel_ops *ops,
+                          const mark_frame *f)
+{
+    int rc = MARK_OK;
+
+    if (ops->watermark)
+        rc = embed_frame(ctx, ops, f);
+    if (rc == MARK_OK && ops->visible != NULL)
+        rc = mark__visible_draw_region(ops->visible, f, f->width, f->height,
+                                       0, 0);
+    return rc;
+}
+
+int mark__detect_image(mark_ctx *ctx, const struct mark_key *key,
+                       const mark__image *img, mark__wm_state *st)
+{
+    mark__wm_result r;
+    float *yp;
+    uint32_t x, y;
+    int rc;
+
+    yp = mark__malloc(ctx, sizeof(float) * img->width * img->height);
+    if (yp == NULL)
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    for (y = 0; y < img->height; y++)
+        for (x = 0; x < img->width; x++)
+            yp[(size_t)y * img->width + x] =
+                luma_at(img->data + (size_t)y * img->stride +
+                            (size_t)x * img->channels,
+                        img->channels, 0);
+    rc = mark__imgwm_detect(ctx, key, yp, img->width, img->height, &r);
+    mark__free(ctx, yp);
+    if (rc < 0)
+        return rc;
+    st->detected = 1;
+    st->found = r.found;
+    st->found_payload = r.payload;
+    st->score = r.score;
+    st->candidates = r.candidates;
+    return MARK_OK;
+}
