@@ -409,4 +409,6 @@ deb debian-adwaita-image-icon \
     /usr/share/icons/Adwaita/512x512/mimetypes/image-x-generic.png
 
 touch "$dir/.complete"
-echo "make-corpus: $(ls "$dir"/*.png | wc -l) images in '$dir'"
+n=0
+for f in "$dir"/*.png; do n=$((n + 1)); done
+echo "make-corpus: $n images in '$dir'"
