@@ -195,8 +195,8 @@ static size_t pow2_at_least(size_t n)
     return p;
 }
 
-#define PEAKS 3                          /* period peaks kept an axis */
-#define MAX_TRIES 10                     /* period pairs decoded; the
+#define PEAKS 5                          /* period peaks kept an axis */
+#define MAX_TRIES 16                     /* period pairs decoded; the
                                             false-positive bound in
                                             core/report.c counts them */
 
@@ -502,7 +502,11 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     /* pairs in order of their combined peak heights; square chips (no
      * change of aspect) first among equals; each pair tried once */
     memset(tried, 0, sizeof tried);
-    for (tries = 0; tries < MAX_TRIES && !out->found; tries++) {
+    /* first the period an image of this size was given: right whenever
+     * the size did not change (compression, noise, colour changes), even
+     * where the picture's own grid or text lines out-peak the tiling */
+    try_period(key, pt, res, ww, hw, G * cw, G * cw, work, out);
+    for (tries = 1; tries < MAX_TRIES && !out->found; tries++) {
         double best = -1e30;
         int ba = -1, bb = -1;
 
