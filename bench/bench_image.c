@@ -271,7 +271,13 @@ int main(int argc, char **argv)
            "(re-encode) | size change (label) |\n");
     printf("|---|---|---|---|---|---|---|\n");
     row("PNG 4096x4096 RGB", ctx, &png, 0, reps);
+    with_watermark = 0;
+    row("same, label + metadata only", ctx, &png, 0, reps);
+    with_watermark = 1;
     row("JPEG 4000x3000 q90 4:2:0", ctx, &jpg, 90, reps);
+    with_watermark = 0;
+    row("same, label + metadata only", ctx, &jpg, 90, reps);
+    with_watermark = 1;
     {
         /* a 2 MP JPEG: marking, and detection (incl. the sync search) */
         mem j2 = { NULL, 0, 0, 0 };
@@ -287,7 +293,7 @@ int main(int argc, char **argv)
         free(small);
         row("JPEG 1920x1080 q90 (2 MP)", ctx, &j2, 90, reps);
         with_watermark = 0;
-        row("same, no watermark", ctx, &j2, 90, reps);
+        row("same, label + metadata only", ctx, &j2, 90, reps);
         with_watermark = 1;
         {
             mark_media *m = NULL;
