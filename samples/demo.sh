@@ -90,10 +90,11 @@ fi
 
 same=0
 if [ -x /usr/bin/identify ]; then
-    step "metadata only (--no-visible): pixels unchanged"
+    step "metadata only (--no-visible --no-watermark): pixels unchanged"
     mkdir -p out/metadata-only
     for f in $images; do
-        "$aimark" mark -f -q --no-visible --producer "$producer" "$f" \
+        "$aimark" mark -f -q --no-visible --no-watermark \
+            --producer "$producer" "$f" \
             -o "out/metadata-only/$f" || failed=1
         a=$(/usr/bin/identify -format '%#' "$f" 2>/dev/null)
         b=$(/usr/bin/identify -format '%#' "out/metadata-only/$f" \
