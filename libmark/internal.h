@@ -273,6 +273,11 @@ int mark__png_encode(mark_ctx *ctx, const unsigned char *orig,
                      size_t orig_len, const mark__image *img,
                      mark__buf *out);
 
+/* End of the JPEG entropy-coded data starting at pos: the offset of the
+ * next marker other than RSTn (stuffed 0xFF00 skipped), or 0 when the
+ * data runs to the end (container/jpeg.c). */
+size_t mark__jpeg_scan_end(const unsigned char *p, size_t len, size_t pos);
+
 /* JPEG pixels in the DCT-coefficient domain (container/jpeg_pixels.c,
  * the only file including jpeglib.h).  A region is decoded, changed and
  * put back; every block outside it keeps its coefficients, so the rest of

@@ -43,9 +43,7 @@ static int is_sof(int mk)
            mk != 0xcc;
 }
 
-/* End of the entropy-coded data starting at pos: the offset of the next
- * real marker, or 0 when the file ends first. */
-static size_t scan_end(const unsigned char *p, size_t len, size_t pos)
+size_t mark__jpeg_scan_end(const unsigned char *p, size_t len, size_t pos)
 {
     while (pos + 1 < len) {
         const unsigned char *ff = memchr(p + pos, 0xff, len - pos - 1);
@@ -211,7 +209,7 @@ static int jpeg_parse(mark_media *m)
             if (!seen_sof)
                 return mark__err(m->ctx, MARK_EFORMAT, "JPEG scan before "
                                  "any frame header");
-            e = scan_end(p, len, pos);
+            e = mark__jpeg_scan_end(p, len, pos);
             if (e == 0)
                 return mark__err(m->ctx, MARK_EFORMAT, "JPEG is truncated "
                                  "in the image data (no EOI marker)");

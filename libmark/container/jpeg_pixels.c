@@ -164,28 +164,6 @@ static int run_guarded(mark__jpeg_edit *e, work_fn *fn, void *arg)
 /* ------------------------------------------------------------------ */
 /* The original's marker structure                                     */
 
-/* End of the entropy-coded data starting at pos: the offset of the next
- * marker other than RSTn, or 0 when the data runs to the end. */
-static size_t entropy_end(const unsigned char *p, size_t len, size_t pos)
-{
-    while (pos + 1 < len) {
-        const unsigned char *ff = memchr(p + pos, 0xff, len - pos - 1);
-        unsigned char nx;
-
-        if (ff == NULL)
-            return 0;
-        pos = (size_t)(ff - p);
-        nx = p[pos + 1];
-        if (nx == 0x00 || (nx >= 0xd0 && nx <= 0xd7))
-            pos += 2;
-        else if (nx == 0xff)
-            pos += 1;
-        else
-            return pos;
-    }
-    return 0;
-}
-
 static int keep_span(mark__jpeg_edit *e, size_t *cap, size_t off, size_t n)
 {
     if (e->n_keep == *cap) {
@@ -257,7 +235,7 @@ static int walk_markers(mark__jpeg_edit *e)
             if (rc < 0)
                 return rc;
         } else if (mk == 0xda) {
-            size_t end = entropy_end(p, len, pos);
+            size_t end = mark__jpeg_scan_end(p, len, pos);
 
             if (end == 0)
                 return mark__err(e->ctx, MARK_EFORMAT, "JPEG is truncated "
