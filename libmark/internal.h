@@ -256,6 +256,8 @@ void mark__image_free(mark_ctx *ctx, mark__image *img);
 /* The enum mark_pixel value describing img. */
 int mark__image_pixel(const mark__image *img);
 int mark__image_promote_rgb(mark_ctx *ctx, mark__image *img);
+/* A frame (public view) of img's pixels; img keeps owning them. */
+void mark__image_frame(const mark__image *img, mark_frame *f);
 int mark__image_crop8(mark_ctx *ctx, const mark__image *src, uint32_t x,
                       uint32_t y, uint32_t w, uint32_t h, mark__image *dst);
 

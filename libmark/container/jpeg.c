@@ -363,11 +363,7 @@ static int jpeg_draw(mark_media *m, mark__pixel_ops *ops,
         rc = mark__jpeg_edit_get(e, plate.x, plate.y, plate.w, plate.h,
                                  &img, &rx, &ry);
     if (rc == MARK_OK) {
-        f.data = img.data;
-        f.stride = img.stride;
-        f.width = img.width;
-        f.height = img.height;
-        f.pixel = mark__image_pixel(&img);
+        mark__image_frame(&img, &f);
         if (ops->watermark)
             rc = mark__apply_pixel_ops(m->ctx, ops, &f);
         else

@@ -431,11 +431,7 @@ static int png_draw(mark_media *m, mark__pixel_ops *ops,
         !mark__visible_is_grey(ops->visible) && !has_iccp(m))
         rc = mark__image_promote_rgb(m->ctx, &img);
     if (rc == MARK_OK) {
-        f.data = img.data;
-        f.stride = img.stride;
-        f.width = img.width;
-        f.height = img.height;
-        f.pixel = mark__image_pixel(&img);
+        mark__image_frame(&img, &f);
         rc = mark__apply_pixel_ops(m->ctx, ops, &f);
     }
     if (rc == MARK_OK)

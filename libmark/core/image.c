@@ -18,6 +18,15 @@ int mark__image_pixel(const mark__image *img)
     return (img->channels - 1) + (img->depth == 16 ? 4 : 0);
 }
 
+void mark__image_frame(const mark__image *img, mark_frame *f)
+{
+    f->data = img->data;
+    f->stride = img->stride;
+    f->width = img->width;
+    f->height = img->height;
+    f->pixel = mark__image_pixel(img);
+}
+
 /* Grey (+ alpha) to RGB (+ alpha), in place of img. */
 int mark__image_promote_rgb(mark_ctx *ctx, mark__image *img)
 {
