@@ -191,6 +191,10 @@ typedef struct mark__container {
     int (*pixels)(mark_media *m, uint32_t x, uint32_t y, uint32_t w,
                   uint32_t h, struct mark__image *img, uint32_t *rx,
                   uint32_t *ry);
+    /* Optional: the whole image's luma (w x h floats, 0..255, the caller
+     * frees it) by a faster road than pixels; MARK_EUNSUPPORTED (no error
+     * set) where there is none. */
+    int (*luma)(mark_media *m, float **out);
 } mark__container;
 
 extern const mark__container mark__container_png;
@@ -307,17 +311,32 @@ int mark__jpeg_edit_put(mark__jpeg_edit *e, const mark__image *img,
  * quantisation tables, sampling factors, progressive mode and restart
  * interval, then whatever followed the original EOI. */
 int mark__jpeg_edit_finish(mark__jpeg_edit *e, mark__buf *out);
+/* The luma fast path, for YCbCr and greyscale JPEGs with a full-size Y:
+ * the Y plane as floats (W x H, the caller frees it), and a change of
+ * luma (W x H) added to Y's coefficients.  MARK_EUNSUPPORTED (no error
+ * set) for other JPEGs. */
+int mark__jpeg_edit_luma(mark__jpeg_edit *e, float **out);
+int mark__jpeg_edit_add_luma(mark__jpeg_edit *e, const float *delta);
 void mark__jpeg_edit_free(mark__jpeg_edit *e);
 
 /* Apply ops to a frame of the whole image (watermark first, then the
  * visible label on top); core/pixels.c. */
 int mark__apply_pixel_ops(mark_ctx *ctx, mark__pixel_ops *ops,
                           const mark_frame *f);
+/* The watermark of ops for a luma plane (w x h, 0..255): luma is replaced
+ * by the change to make; all zero (and ops->wm_skipped set) for images
+ * under the watermark's minimum size. */
+int mark__luma_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *luma,
+                         uint32_t w, uint32_t h);
 /* Fill out from m's detection result (core/report.c). */
 void mark__watermark_info(const mark_media *m, mark_watermark_info *out);
-/* Run the image watermark detector on a decoded 8-bit image. */
+/* Run the image watermark detector on a decoded 8-bit image, or on a
+ * luma plane (w x h). */
 int mark__detect_image(mark_ctx *ctx, const struct mark_key *key,
                        const struct mark__image *img, mark__wm_state *st);
+int mark__detect_luma(mark_ctx *ctx, const struct mark_key *key,
+                      const float *luma, uint32_t w, uint32_t h,
+                      mark__wm_state *st);
 
 /* The visible label (libmark/visible/). */
 int mark__visible_draw_region(mark_visible *v, const mark_frame *f,

@@ -336,7 +336,10 @@ static int jpeg_write(mark_media *m, mark__buf *out)
 }
 
 /* The visible label: only the blocks under the plate are decoded, drawn
- * on and re-quantised; the rest of the image keeps its coefficients. */
+ * on and re-quantised; the rest of the image keeps its coefficients.
+ * The watermark, a change of luma only, goes straight into the Y
+ * coefficients (YCbCr and greyscale files; others take the pixel path
+ * for the whole image). */
 static int jpeg_draw(mark_media *m, mark__pixel_ops *ops,
                      mark__buf *out)
 {
@@ -345,32 +348,47 @@ static int jpeg_draw(mark_media *m, mark__pixel_ops *ops,
     mark_box plate = { 0, 0, 0, 0 };
     mark_frame f;
     uint32_t W, H, rx, ry;
-    int comps, q, rc;
+    int comps, q, rc, whole = 0;
 
     memset(&img, 0, sizeof img);
     rc = mark__jpeg_edit_open(m->ctx, m->data, m->len, &e);
     if (rc < 0)
         return rc;
     mark__jpeg_edit_info(e, &W, &H, &comps, &q);
-    /* a watermark covers the whole image; a label alone only its plate */
     if (ops->watermark) {
+        float *luma = NULL;
+
+        rc = mark__jpeg_edit_luma(e, &luma);
+        if (rc == MARK_EUNSUPPORTED) {
+            whole = 1;
+            rc = MARK_OK;
+        } else if (rc == MARK_OK) {
+            rc = mark__luma_watermark(m->ctx, ops, luma, W, H);
+            if (rc == MARK_OK && !ops->wm_skipped)
+                rc = mark__jpeg_edit_add_luma(e, luma);
+            mark__free(m->ctx, luma);
+        }
+    }
+    if (rc == MARK_OK && whole) {
         plate.w = W;
         plate.h = H;
-    } else {
+    } else if (rc == MARK_OK && ops->visible != NULL) {
         rc = mark_visible_layout(ops->visible, W, H, &plate, NULL);
     }
-    if (rc == MARK_OK)
+    if (rc == MARK_OK && plate.w > 0 && plate.h > 0) {
         rc = mark__jpeg_edit_get(e, plate.x, plate.y, plate.w, plate.h,
                                  &img, &rx, &ry);
-    if (rc == MARK_OK) {
-        mark__image_frame(&img, &f);
-        if (ops->watermark)
-            rc = mark__apply_pixel_ops(m->ctx, ops, &f);
-        else
-            rc = mark__visible_draw_region(ops->visible, &f, W, H, rx, ry);
+        if (rc == MARK_OK) {
+            mark__image_frame(&img, &f);
+            if (whole)
+                rc = mark__apply_pixel_ops(m->ctx, ops, &f);
+            else
+                rc = mark__visible_draw_region(ops->visible, &f, W, H, rx,
+                                               ry);
+        }
+        if (rc == MARK_OK)
+            rc = mark__jpeg_edit_put(e, &img, rx, ry);
     }
-    if (rc == MARK_OK)
-        rc = mark__jpeg_edit_put(e, &img, rx, ry);
     if (rc == MARK_OK)
         rc = mark__jpeg_edit_finish(e, out);
     mark__image_free(m->ctx, &img);
@@ -402,7 +420,18 @@ static void jpeg_uninit(mark_media *m)
     m->priv = NULL;
 }
 
+static int jpeg_luma(mark_media *m, float **out)
+{
+    mark__jpeg_edit *e = NULL;
+    int rc = mark__jpeg_edit_open(m->ctx, m->data, m->len, &e);
+
+    if (rc == MARK_OK)
+        rc = mark__jpeg_edit_luma(e, out);
+    mark__jpeg_edit_free(e);
+    return rc;
+}
+
 const mark__container mark__container_jpeg = {
     "jpeg", MARK_FORMAT_JPEG, MARK_MEDIA_IMAGE,
-    jpeg_parse, jpeg_write, jpeg_uninit, jpeg_draw, jpeg_pixels,
+    jpeg_parse, jpeg_write, jpeg_uninit, jpeg_draw, jpeg_pixels, jpeg_luma,
 };

@@ -20,6 +20,7 @@
  * code it runs keeps everything that needs freeing in structures owned by
  * its caller, so a jump leaks nothing.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
@@ -546,22 +547,21 @@ static JCOEF quantise(float f, float q, int lo, int hi)
     return (JCOEF)(r >= 0.0f ? (int)(r + 0.5f) : -(int)(0.5f - r));
 }
 
-/* Forward transform and quantise samples s (64, row-major).  Written as
- * sums of scaled rows, like the inverse, so the compiler can vectorise. */
-static void fdct_block(const mark__jpeg_edit *e, const float *s,
-                       const float *q, JCOEF *cf)
+/* Forward transform of 64 values s (row-major) into f.  Written as sums
+ * of scaled rows, like the inverse, so the compiler can vectorise. */
+static void fdct_float(const mark__jpeg_edit *e, const float *s, float *f)
 {
     const float (*b)[8] = e->basis;
     const float (*bt)[8] = e->basis_t;
-    float t[64], f[64];
+    float t[64];
     int u, v, x, y;
 
-    /* rows: t[y][u] = sum_x (s[y][x] - 128) bt[x][u] */
+    /* rows: t[y][u] = sum_x s[y][x] bt[x][u] */
     for (y = 0; y < 64; y++)
         t[y] = 0.0f;
     for (y = 0; y < 8; y++)
         for (x = 0; x < 8; x++) {
-            float sv = s[y * 8 + x] - 128.0f;
+            float sv = s[y * 8 + x];
 
             for (u = 0; u < 8; u++)
                 t[y * 8 + u] += sv * bt[x][u];
@@ -576,6 +576,18 @@ static void fdct_block(const mark__jpeg_edit *e, const float *s,
             for (u = 0; u < 8; u++)
                 f[v * 8 + u] += bv * t[y * 8 + u];
         }
+}
+
+/* Forward transform and quantise samples s (64, row-major). */
+static void fdct_block(const mark__jpeg_edit *e, const float *s,
+                       const float *q, JCOEF *cf)
+{
+    float c[64], f[64];
+    int u;
+
+    for (u = 0; u < 64; u++)
+        c[u] = s[u] - 128.0f;
+    fdct_float(e, c, f);
     cf[0] = quantise(f[0], q[0], -1024, 1023);
     for (u = 1; u < 64; u++)
         cf[u] = quantise(f[u], q[u], -1023, 1023);
@@ -1281,4 +1293,126 @@ void mark__jpeg_edit_free(mark__jpeg_edit *e)
     mark__free(ctx, e->keep);
     mark__free(ctx, e->orig);
     mark__free(ctx, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* The luma fast path (the watermark)                                  */
+
+typedef struct luma_job {
+    struct jpeg_decompress_struct d;
+    int created;
+    float *plane;
+} luma_job;
+
+static int luma_work(mark__jpeg_edit *e, void *arg)
+{
+    luma_job *lj = arg;
+    struct jpeg_decompress_struct *d = &lj->d;
+    JSAMPLE *row = NULL;
+    uint32_t x;
+
+    d->err = &e->err.pub;
+    jpeg_create_decompress(d);
+    lj->created = 1;
+    jpeg_mem_src(d, e->orig, (unsigned long)e->len);
+    if (jpeg_read_header(d, TRUE) != JPEG_HEADER_OK)
+        return mark__err(e->ctx, MARK_EFORMAT, "JPEG has no image");
+    /* only the Y component is inverse-transformed: no chroma work */
+    d->out_color_space = JCS_GRAYSCALE;
+    d->dct_method = JDCT_ISLOW;
+    jpeg_start_decompress(d);
+    row = (*d->mem->alloc_sarray)((j_common_ptr)d, JPOOL_IMAGE,
+                                  d->output_width, 1)[0];
+    while (d->output_scanline < d->output_height) {
+        float *dst = lj->plane + (size_t)d->output_scanline * e->width;
+
+        jpeg_read_scanlines(d, &row, 1);
+        for (x = 0; x < e->width; x++)
+            dst[x] = (float)row[x];
+    }
+    jpeg_finish_decompress(d);
+    return MARK_OK;
+}
+
+int mark__jpeg_edit_luma(mark__jpeg_edit *e, float **out)
+{
+    luma_job lj;
+    int rc;
+
+    *out = NULL;
+    if ((e->cs != JCS_YCbCr && e->cs != JCS_GRAYSCALE) || e->c[0].sh != 1 ||
+        e->c[0].sv != 1)
+        return MARK_EUNSUPPORTED;
+    memset(&lj, 0, sizeof lj);
+    lj.plane = mark__malloc(e->ctx, sizeof(float) * e->width * e->height);
+    if (lj.plane == NULL)
+        return mark__err(e->ctx, MARK_ENOMEM, "out of memory");
+    rc = run_guarded(e, luma_work, &lj);
+    if (lj.created)
+        jpeg_destroy_decompress(&lj.d);
+    if (rc < 0) {
+        mark__free(e->ctx, lj.plane);
+        return rc;
+    }
+    *out = lj.plane;
+    return MARK_OK;
+}
+
+static int add_luma_work(mark__jpeg_edit *e, void *arg)
+{
+    const float *delta = arg;
+    const comp *c = &e->c[0];
+    float iq[64];
+    uint32_t by, bx;
+    int k;
+
+    for (k = 0; k < 64; k++)
+        iq[k] = 1.0f / c->q[k];
+    for (by = 0; by < c->hb; by++) {
+        JBLOCKARRAY rows = (*e->d.mem->access_virt_barray)(
+            (j_common_ptr)&e->d, e->coefs[0], by, 1, TRUE);
+
+        for (bx = 0; bx < c->wb; bx++) {
+            JCOEF *cf = rows[0][bx];
+            float blk[64], f[64];
+            int u, x, y, any = 0;
+
+            /* the block's share of the change (pixels past the image edge
+             * repeat the last: the block's padding) */
+            for (y = 0; y < 8; y++) {
+                uint32_t py = by * 8 + (uint32_t)y;
+                const float *src;
+
+                if (py >= e->height)
+                    py = e->height - 1;
+                src = delta + (size_t)py * e->width;
+                for (x = 0; x < 8; x++) {
+                    uint32_t px = bx * 8 + (uint32_t)x;
+
+                    blk[y * 8 + x] = src[px < e->width ? px : e->width - 1];
+                    any |= blk[y * 8 + x] != 0.0f;
+                }
+            }
+            if (!any)
+                continue;
+            fdct_float(e, blk, f);
+            /* added in quantiser steps, rounded to the nearest */
+            for (u = 0; u < 64; u++) {
+                float r = (float)cf[u] + f[u] * iq[u];
+                int lim = u ? 1023 : 1024;
+                long n = r >= 0 ? (long)(r + 0.5f) : -(long)(0.5f - r);
+
+                cf[u] = (JCOEF)(n < -lim ? -lim : n > 1023 ? 1023 : n);
+            }
+        }
+    }
+    return MARK_OK;
+}
+
+int mark__jpeg_edit_add_luma(mark__jpeg_edit *e, const float *delta)
+{
+    if ((e->cs != JCS_YCbCr && e->cs != JCS_GRAYSCALE) || e->c[0].sh != 1 ||
+        e->c[0].sv != 1)
+        return MARK_EUNSUPPORTED;
+    return run_guarded(e, add_luma_work, (void *)(uintptr_t)delta);
 }

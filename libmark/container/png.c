@@ -469,5 +469,5 @@ static void png_uninit(mark_media *m)
 
 const mark__container mark__container_png = {
     "png", MARK_FORMAT_PNG, MARK_MEDIA_IMAGE,
-    png_parse, png_write, png_uninit, png_draw, png_pixels,
+    png_parse, png_write, png_uninit, png_draw, png_pixels, NULL,
 };

@@ -574,11 +574,23 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
             return rc;
         key = dk;
     }
-    rc = m->c->pixels(m, 0, 0, m->info.width, m->info.height, &img, &rx,
-                      &ry);
-    if (rc == MARK_OK) {
-        rc = mark__detect_image(m->ctx, key, &img, &m->wm);
-        mark__image_free(m->ctx, &img);
+    rc = MARK_EUNSUPPORTED;
+    if (m->c->luma != NULL) {
+        float *luma = NULL;
+
+        rc = m->c->luma(m, &luma);
+        if (rc == MARK_OK)
+            rc = mark__detect_luma(m->ctx, key, luma, m->info.width,
+                                   m->info.height, &m->wm);
+        mark__free(m->ctx, luma);
+    }
+    if (rc == MARK_EUNSUPPORTED) {
+        rc = m->c->pixels(m, 0, 0, m->info.width, m->info.height, &img,
+                          &rx, &ry);
+        if (rc == MARK_OK) {
+            rc = mark__detect_image(m->ctx, key, &img, &m->wm);
+            mark__image_free(m->ctx, &img);
+        }
     }
     mark_key_free(dk);
     if (rc < 0)

@@ -100,6 +100,30 @@ static int embed_frame(mark_ctx *ctx, mark__pixel_ops *ops,
     return rc;
 }
 
+int mark__luma_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *luma,
+                         uint32_t w, uint32_t h)
+{
+    float *y1;
+    size_t i, n = (size_t)w * h;
+    int rc;
+
+    if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE) {
+        ops->wm_skipped = 1;
+        memset(luma, 0, sizeof(float) * n);
+        return MARK_OK;
+    }
+    y1 = mark__malloc(ctx, sizeof(float) * n);
+    if (y1 == NULL)
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    memcpy(y1, luma, sizeof(float) * n);
+    rc = mark__imgwm_embed(ctx, ops->key, &ops->payload, y1, w, h,
+                           ops->strength);
+    for (i = 0; i < n; i++)
+        luma[i] = rc == MARK_OK ? y1[i] - luma[i] : 0.0f;
+    mark__free(ctx, y1);
+    return rc;
+}
+
 int mark__apply_pixel_ops(mark_ctx *ctx, mark__pixel_ops *ops,
                           const mark_frame *f)
 {
@@ -113,10 +137,26 @@ int mark__apply_pixel_ops(mark_ctx *ctx, mark__pixel_ops *ops,
     return rc;
 }
 
+int mark__detect_luma(mark_ctx *ctx, const struct mark_key *key,
+                      const float *luma, uint32_t w, uint32_t h,
+                      mark__wm_state *st)
+{
+    mark__wm_result r;
+    int rc = mark__imgwm_detect(ctx, key, luma, w, h, &r);
+
+    if (rc < 0)
+        return rc;
+    st->detected = 1;
+    st->found = r.found;
+    st->found_payload = r.payload;
+    st->score = r.score;
+    st->candidates = r.candidates;
+    return MARK_OK;
+}
+
 int mark__detect_image(mark_ctx *ctx, const struct mark_key *key,
                        const mark__image *img, mark__wm_state *st)
 {
-    mark__wm_result r;
     float *yp;
     uint32_t x, y;
     int rc;
@@ -130,14 +170,7 @@ int mark__detect_image(mark_ctx *ctx, const struct mark_key *key,
                 luma_at(img->data + (size_t)y * img->stride +
                             (size_t)x * img->channels,
                         img->channels, 0);
-    rc = mark__imgwm_detect(ctx, key, yp, img->width, img->height, &r);
+    rc = mark__detect_luma(ctx, key, yp, img->width, img->height, st);
     mark__free(ctx, yp);
-    if (rc < 0)
-        return rc;
-    st->detected = 1;
-    st->found = r.found;
-    st->found_payload = r.payload;
-    st->score = r.score;
-    st->candidates = r.candidates;
-    return MARK_OK;
+    return rc;
 }

@@ -1,31 +1,41 @@
 /*
  * img_v1.c - the image watermark "img-v1": a keyed, tiled spread-spectrum
- * pattern in luminance, found blind after cropping and rescaling.
+ * pattern in luminance, found blind after cropping, rescaling and small
+ * rotations.
  *
  * Layout.  The image is covered by tiles of 64 x 64 chips; a chip is a
- * square of c pixels, c = max(2, shortest side / 256), so a tile spans a
- * quarter of the shortest side whatever the resolution.  Every chip
- * carries a keyed pilot value (+/-1) and a keyed spreading value times
- * one coded payload bit (354 coded bits over 4096 chips, about 11.6
- * chips a bit, assigned by a keyed permutation).  The chip amplitude is
- * shaped by a perceptual mask: the local standard deviation of the image,
- * so texture carries more and flat areas little.
+ * square of c pixels, c = max(3, shortest side / 256), so a tile spans a
+ * quarter of the shortest side whatever the resolution (more on images
+ * under 768 px).  Every chip carries a keyed pilot value (+/-1) and a
+ * keyed spreading value times one coded payload bit (354 coded bits over
+ * 4096 chips, about 11.6 chips a bit, assigned by a keyed permutation).
  *
- * Detection.  (1) Work at a resolution where chips are about 2 pixels.
- * (2) Take a normalised high-pass residual (image minus a local mean).
- * (3) Its autocorrelation peaks at multiples of the tile period: the
- * period found on each axis gives the scale (and aspect) the image has
- * been resized by.  (4) Fold the residual modulo the period into a
- * 128 x 128 grid (two bins a chip), averaging every tile there is.
- * (5) Circular correlation of the grid with the pilot gives the offset,
- * i.e. where a crop cut the tiling.  (6) The aligned chips, despread,
- * give soft bits for the Viterbi decoder and the keyed check decides.
- * Only a few period candidates are decoded, each passing the 48-bit
- * check with probability 2^-48 by chance, which bounds the false-positive
- * rate far below 1e-9 per image.
+ * Embedding (the embedder's choices; the detector does not depend on
+ * them).  The amplitude follows a perceptual mask computed at the
+ * detector's scale: the local standard deviation, eroded so that the
+ * flat side of an edge counts as flat, mapped to 1 to 6 luma levels, and
+ * scaled down where the total would cost more than 40.5 dB PSNR.  Then
+ * informed embedding: the embedder computes what the detector will fold
+ * from the picture itself and raises the chips of the coded bits whose
+ * margin the picture eats into (see informed()).
  *
- * Frozen format: the domains of the keyed streams, the chip layout and
- * the bit assignment below define img-v1.
+ * Detection.  (1) Work at a resolution where chips are 2 to 4 pixels.
+ * (2) Take a normalised high-pass residual (image minus a local mean,
+ * over its local magnitude).  (3) Its autocorrelation peaks on the tile
+ * lattice: the two lattice vectors found near the axes (within about 10
+ * degrees) give the scale, aspect and rotation the image went through.
+ * (4) Fold the residual over that lattice into a 128 x 128 grid (two bins
+ * a chip), averaging every tile there is.  (5) Circular correlation of
+ * the grid with the pilot gives the offset, i.e. where a crop cut the
+ * tiling.  (6) The aligned chips, despread, give soft bits for the
+ * Viterbi decoder and the keyed check decides.  At most MAX_TRIES
+ * lattices are decoded, each passing the 48-bit check with probability
+ * 2^-48 by chance, which bounds the false-positive rate far below 1e-9
+ * per image.
+ *
+ * Frozen format (once img-v1 meets its targets): the domains of the
+ * keyed streams, the chip size rule, the chip layout and the bit
+ * assignment below define img-v1.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -65,47 +75,71 @@ static void make_pattern(const mark_key *key, pattern *pt)
     mark__prng_wipe(&r);
 }
 
-/* Box mean of radius rad of a w x h plane into out, via an integral
- * image (sums in double: large images). */
+/* Box mean of radius rad of a w x h plane (of its squares if squared)
+ * into out; the box is cut at the edges.  Separable running sums: each
+ * row's horizontal means, then a running sum of those down the columns
+ * (in double: the sums of large images). */
 static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
                     uint32_t rad, float *out, int squared)
 {
-    double *ii = mark__malloc(ctx, sizeof(double) * (w + 1) * (h + 1));
+    double *col = mark__calloc(ctx, w, sizeof(double));
+    float *hm = mark__malloc(ctx, sizeof(float) * w * h);
     uint32_t x, y;
 
-    if (ii == NULL)
+    if (col == NULL || hm == NULL) {
+        mark__free(ctx, col);
+        mark__free(ctx, hm);
         return MARK_ENOMEM;
-    for (x = 0; x <= w; x++)
-        ii[x] = 0;
-    for (y = 1; y <= h; y++) {
-        double row = 0;
-
-        ii[(size_t)y * (w + 1)] = 0;
-        for (x = 1; x <= w; x++) {
-            double v = in[(size_t)(y - 1) * w + x - 1];
-
-            row += squared ? v * v : v;
-            ii[(size_t)y * (w + 1) + x] = ii[(size_t)(y - 1) * (w + 1) + x] +
-                                          row;
-        }
     }
     for (y = 0; y < h; y++) {
-        uint32_t y0 = y > rad ? y - rad : 0;
-        uint32_t y1 = y + rad + 1 < h ? y + rad + 1 : h;
+        const float *r = in + (size_t)y * w;
+        float *o = hm + (size_t)y * w;
+        double s = 0;
+        uint32_t lo = 0, hi = 0;        /* window [lo, hi) */
 
         for (x = 0; x < w; x++) {
-            uint32_t x0 = x > rad ? x - rad : 0;
-            uint32_t x1 = x + rad + 1 < w ? x + rad + 1 : w;
-            double s = ii[(size_t)y1 * (w + 1) + x1] -
-                       ii[(size_t)y0 * (w + 1) + x1] -
-                       ii[(size_t)y1 * (w + 1) + x0] +
-                       ii[(size_t)y0 * (w + 1) + x0];
+            uint32_t a = x > rad ? x - rad : 0;
+            uint32_t b = x + rad + 1 < w ? x + rad + 1 : w;
 
-            out[(size_t)y * w + x] = (float)(s / ((double)(x1 - x0) *
-                                                  (y1 - y0)));
+            while (hi < b) {
+                s += squared ? (double)r[hi] * r[hi] : r[hi];
+                hi++;
+            }
+            while (lo < a) {
+                s -= squared ? (double)r[lo] * r[lo] : r[lo];
+                lo++;
+            }
+            o[x] = (float)(s / (b - a));
         }
     }
-    mark__free(ctx, ii);
+    {
+        uint32_t lo = 0, hi = 0;
+
+        for (y = 0; y < h; y++) {
+            uint32_t a = y > rad ? y - rad : 0;
+            uint32_t b = y + rad + 1 < h ? y + rad + 1 : h;
+            float *o = out + (size_t)y * w;
+            double n;
+
+            for (; hi < b; hi++) {
+                const float *r = hm + (size_t)hi * w;
+
+                for (x = 0; x < w; x++)
+                    col[x] += r[x];
+            }
+            for (; lo < a; lo++) {
+                const float *r = hm + (size_t)lo * w;
+
+                for (x = 0; x < w; x++)
+                    col[x] -= r[x];
+            }
+            n = 1.0 / (double)(b - a);
+            for (x = 0; x < w; x++)
+                o[x] = (float)(col[x] * n);
+        }
+    }
+    mark__free(ctx, col);
+    mark__free(ctx, hm);
     return MARK_OK;
 }
 
@@ -113,7 +147,308 @@ static double chip_size(uint32_t w, uint32_t h)
 {
     double s = (double)(w < h ? w : h) / 256.0;
 
-    return s < 2.0 ? 2.0 : s;
+    return s < 3.0 ? 3.0 : s;
+}
+
+/* The detector's work scale: chips of about two work pixels. */
+static uint32_t work_step(double c)
+{
+    uint32_t d = (uint32_t)(c / 2.0);
+
+    return d < 1 ? 1 : d;
+}
+
+/* Mean of each d x d block of a plane (row stride w), from block
+ * (x0, y0) on, into out (ww x hw). */
+static void downsample(const float *in, uint32_t w, uint32_t x0, uint32_t y0,
+                       uint32_t d, uint32_t ww, uint32_t hw, float *out,
+                       float *sq)
+{
+    uint32_t x, y, u, v;
+
+    for (y = 0; y < hw; y++)
+        for (x = 0; x < ww; x++) {
+            double s = 0, s2 = 0;
+
+            for (v = 0; v < d; v++)
+                for (u = 0; u < d; u++) {
+                    double p = in[(size_t)((y0 + y) * d + v) * w +
+                                  (x0 + x) * d + u];
+
+                    s += p;
+                    s2 += p * p;
+                }
+            out[(size_t)y * ww + x] = (float)(s / (d * d));
+            if (sq != NULL)
+                sq[(size_t)y * ww + x] = (float)(s2 / (d * d));
+        }
+}
+
+/* The detector's view of a work-scale luma plane lw (ww x hw): the image
+ * minus its 5 x 5 local mean, divided by the local mean magnitude of that
+ * (plus one) so strong texture does not drown the rest.  res gets the
+ * result; norm (if not NULL) the divisor.  lw is used as scratch. */
+static int residual(mark_ctx *ctx, float *lw, uint32_t ww, uint32_t hw,
+                    float *res, float *norm)
+{
+    size_t i, n = (size_t)ww * hw;
+    float *mean = mark__malloc(ctx, sizeof(float) * n);
+
+    if (mean == NULL)
+        return MARK_ENOMEM;
+    if (box_mean(ctx, lw, ww, hw, 2, mean, 0) < 0)
+        goto nomem;
+    for (i = 0; i < n; i++) {
+        res[i] = lw[i] - mean[i];
+        lw[i] = fabsf(res[i]);
+    }
+    if (box_mean(ctx, lw, ww, hw, 4, mean, 0) < 0)
+        goto nomem;
+    for (i = 0; i < n; i++) {
+        res[i] /= mean[i] + 1.0f;
+        if (norm != NULL)
+            norm[i] = mean[i] + 1.0f;
+    }
+    mark__free(ctx, mean);
+    return MARK_OK;
+nomem:
+    mark__free(ctx, mean);
+    return MARK_ENOMEM;
+}
+
+/* The perceptual mask: the amplitude (luma levels) the pattern may have
+ * at each pixel.  Activity is the local standard deviation over about a
+ * chip, then eroded (the least activity nearby), so that the flat side of
+ * an edge counts as flat: no halo of noise around text and outlines.  The
+ * amplitude grows with activity between a floor that stays unseen on
+ * flat skies and gradients and a ceiling for busy texture; if the total
+ * would cost more than the PSNR budget, everything is scaled down. */
+#define A_FLAT 1.0f                      /* amplitude on flat areas */
+#define A_MAX 6.0f                       /* amplitude in busy texture */
+#define A_SLOPE 0.25f                    /* amplitude per level of std */
+#define A_RMS_MAX 2.4f                   /* RMS cap: PSNR >= 40.5 dB */
+
+static int mask_amplitude(mark_ctx *ctx, const float *luma,
+                          const float *sq, uint32_t w, uint32_t h, double c,
+                          double strength, float *amp)
+{
+    size_t i, n = (size_t)w * h;
+    float *mean = mark__malloc(ctx, sizeof(float) * n);
+    float *tmp = mark__malloc(ctx, sizeof(float) * (w > h ? w : h));
+    uint32_t rad = (uint32_t)(c / 2 + 0.5), x, y, k;
+    double s2 = 0, scale;
+    int rc = MARK_OK;
+
+    if (rad < 1)
+        rad = 1;
+    if (mean == NULL || tmp == NULL || box_mean(ctx, luma, w, h, rad, mean,
+                                                0) < 0 ||
+        box_mean(ctx, sq, w, h, rad, amp, 0) < 0) {
+        rc = MARK_ENOMEM;
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        float var = amp[i] - mean[i] * mean[i];
+
+        amp[i] = var > 0 ? sqrtf(var) : 0;
+    }
+    /* erosion by a (2 rad + 1)^2 square, separably */
+    for (y = 0; y < h; y++) {
+        float *row = amp + (size_t)y * w;
+
+        for (x = 0; x < w; x++) {
+            uint32_t a = x > rad ? x - rad : 0;
+            uint32_t b = x + rad < w ? x + rad : w - 1;
+            float m = row[a];
+
+            for (k = a + 1; k <= b; k++)
+                m = row[k] < m ? row[k] : m;
+            tmp[x] = m;
+        }
+        memcpy(row, tmp, sizeof(float) * w);
+    }
+    /* down the columns, a row at a time (mean is free now) */
+    for (y = 0; y < h; y++) {
+        uint32_t a = y > rad ? y - rad : 0;
+        uint32_t b = y + rad < h ? y + rad : h - 1;
+        float *o = mean + (size_t)y * w;
+
+        memcpy(o, amp + (size_t)a * w, sizeof(float) * w);
+        for (k = a + 1; k <= b; k++) {
+            const float *r = amp + (size_t)k * w;
+
+            for (x = 0; x < w; x++)
+                o[x] = r[x] < o[x] ? r[x] : o[x];
+        }
+    }
+    memcpy(amp, mean, sizeof(float) * n);
+    for (i = 0; i < n; i++) {
+        float a = A_SLOPE * amp[i];
+
+        a = a < A_FLAT ? A_FLAT : a > A_MAX ? A_MAX : a;
+        amp[i] = a;
+        s2 += (double)a * a;
+    }
+    scale = sqrt(s2 / (double)n);
+    scale = scale > A_RMS_MAX ? A_RMS_MAX / scale : 1.0;
+    scale *= strength;
+    for (i = 0; i < n; i++)
+        amp[i] = (float)(amp[i] * scale);
+done:
+    mark__free(ctx, mean);
+    mark__free(ctx, tmp);
+    return rc;
+}
+
+/* Informed embedding.  The detector folds the normalised residual of all
+ * tiles and despreads each coded bit over its chips; the picture itself
+ * adds to those sums, and on busy or text-heavy images that host term
+ * can outweigh the mark.  Here the embedder computes what the detector
+ * will see (the host's fold at the true tiling, and a linear model of
+ * how each chip of the pattern comes through the detector's high-pass
+ * and normalisation) and raises the chips of every bit whose margin
+ * falls short, so that the mark wins on the unattacked image with room
+ * to spare.  Only the embedder's choice of chip values changes; the
+ * format the detector reads is the same. */
+#define INF_ITER 8
+#define INF_BOOST_MAX 2.0f               /* extra chip value per bit, max */
+#define INF_RMS_MAX 1.15f                /* chip values' RMS after it */
+
+static int informed(mark_ctx *ctx, const pattern *pt,
+                    const unsigned char *code, float *lw, const float *mw,
+                    uint32_t ww, uint32_t hw, double cw, float *chipv)
+{
+    uint32_t x, y, j, k;
+    size_t n = (size_t)ww * hw, i;
+    double bx = cw / 2.0;
+    float *res = mark__malloc(ctx, sizeof(float) * n);
+    float *norm = mark__malloc(ctx, sizeof(float) * n);
+    double *hb = mark__calloc(ctx, 3 * BINS * BINS, sizeof(double));
+    float *hj = mark__malloc(ctx, sizeof(float) * 4 * CHIPS);
+    uint32_t *colbin = mark__malloc(ctx, sizeof(uint32_t) * (ww + 1));
+    float *rho, *f, *boost;
+    float aw[5], soft[MARK__CODED_BITS], gainb[MARK__CODED_BITS];
+    double tau = 0, rms = 0;
+    int rc = MARK_OK, it, dy, dx;
+
+    if (!res || !norm || !hb || !hj || !colbin) {
+        rc = MARK_ENOMEM;
+        goto done;
+    }
+    rho = hj + CHIPS;
+    f = rho + CHIPS;
+    boost = f + CHIPS;
+    if (residual(ctx, lw, ww, hw, res, norm) < 0) {
+        rc = MARK_ENOMEM;
+        goto done;
+    }
+    /* fold as the detector does, at offset zero */
+    for (x = 0; x < ww; x++)
+        colbin[x] = (uint32_t)fmod(x / bx, BINS);
+    for (y = 0; y < hw; y++) {
+        uint32_t yb = (uint32_t)fmod(y / bx, BINS);
+
+        for (x = 0; x < ww; x++) {
+            size_t b = (size_t)yb * BINS + colbin[x];
+
+            i = (size_t)y * ww + x;
+            hb[b] += res[i];
+            hb[BINS * BINS + b] += mw[i] / norm[i];
+            hb[2 * BINS * BINS + b] += 1;
+        }
+    }
+    for (j = 0; j < CHIPS; j++) {
+        uint32_t cy = j / G, cx = j % G, a = 2 * cy, b = 2 * cx;
+        double hs = 0, rs = 0;
+
+        for (k = 0; k < 4; k++) {
+            size_t q = (size_t)(a + k / 2) * BINS + b + k % 2;
+            double cn = hb[2 * BINS * BINS + q];
+
+            if (cn > 0) {
+                hs += hb[q] / cn;
+                rs += hb[BINS * BINS + q] / cn;
+            }
+        }
+        hj[j] = (float)hs;
+        rho[j] = (float)rs;
+        boost[j] = 0;
+    }
+    /* how the 5-pixel box mean spreads over chips of cw work pixels: the
+     * share of the box, averaged over the chip, on chips -2..2 */
+    for (k = 0; k < 5; k++)
+        aw[k] = 0;
+    for (k = 0; k < 16; k++) {
+        double t = (k + 0.5) / 16 * cw, lo = t - 2.5, hi = t + 2.5;
+        int q;
+
+        for (q = -2; q <= 2; q++) {
+            double a = q * cw, b = a + cw;
+            double o = (hi < b ? hi : b) - (lo > a ? lo : a);
+
+            if (o > 0)
+                aw[q + 2] += (float)(o / 5.0 / 16);
+        }
+    }
+    for (it = 0; it <= INF_ITER; it++) {
+        /* the detector's chip sums under the model */
+        for (j = 0; j < CHIPS; j++) {
+            uint32_t cy = j / G, cx = j % G;
+            float s = rho[j] * chipv[j];
+
+            for (dy = -2; dy <= 2; dy++)
+                for (dx = -2; dx <= 2; dx++) {
+                    uint32_t q = ((cy + G + dy) % G) * G + (cx + G + dx) % G;
+
+                    s -= aw[dy + 2] * aw[dx + 2] * rho[q] * chipv[q];
+                }
+            f[j] = s;
+        }
+        memset(soft, 0, sizeof soft);
+        memset(gainb, 0, sizeof gainb);
+        for (j = 0; j < CHIPS; j++) {
+            float sg = code[pt->bit[j]] ? 1.0f : -1.0f;
+
+            soft[pt->bit[j]] += sg * pt->pn[j] * (f[j] + (it ? hj[j] : 0));
+            gainb[pt->bit[j]] += rho[j] * (1 - aw[2] * aw[2]);
+        }
+        if (it == 0) {
+            /* the margin each bit would have on a featureless image */
+            for (k = 0; k < MARK__CODED_BITS; k++)
+                tau += soft[k];
+            tau /= MARK__CODED_BITS;
+            continue;
+        }
+        for (k = 0; k < MARK__CODED_BITS; k++)
+            if (soft[k] < tau && gainb[k] > 0)
+                soft[k] = (float)((tau - soft[k]) / gainb[k]);
+            else
+                soft[k] = 0;
+        for (j = 0; j < CHIPS; j++) {
+            float add = soft[pt->bit[j]];
+            float sg = code[pt->bit[j]] ? 1.0f : -1.0f;
+
+            if (add <= 0)
+                continue;
+            if (boost[j] + add > INF_BOOST_MAX)
+                add = INF_BOOST_MAX - boost[j];
+            boost[j] += add;
+            chipv[j] += sg * pt->pn[j] * add;
+        }
+    }
+    for (j = 0; j < CHIPS; j++)
+        rms += (double)chipv[j] * chipv[j];
+    rms = sqrt(rms / CHIPS);
+    if (rms > INF_RMS_MAX)
+        for (j = 0; j < CHIPS; j++)
+            chipv[j] *= (float)(INF_RMS_MAX / rms);
+done:
+    mark__free(ctx, res);
+    mark__free(ctx, norm);
+    mark__free(ctx, hb);
+    mark__free(ctx, hj);
+    mark__free(ctx, colbin);
+    return rc;
 }
 
 int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
@@ -122,19 +457,24 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
 {
     unsigned char code[MARK__CODED_BITS];
     pattern *pt = NULL;
-    float *mean = NULL, *sq = NULL, chipv[CHIPS];
+    float *amp = NULL, *lw = NULL, *sq = NULL, chipv[CHIPS];
+    uint8_t *xchip = NULL;
+    uint32_t *xa = NULL;
     double c = chip_size(w, h);
-    uint32_t x, y, j, rad;
-    size_t i;
+    uint32_t d = work_step(c), ww = w / d, hw = h / d, x, y, j;
     int rc = MARK_OK;
 
     if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE)
         return mark__err(ctx, MARK_EINVAL, "image smaller than %d pixels "
                          "a side: no watermark", MARK__IMGWM_MIN_SIDE);
     pt = mark__malloc(ctx, sizeof *pt);
-    mean = mark__malloc(ctx, sizeof(float) * w * h);
-    sq = mark__malloc(ctx, sizeof(float) * w * h);
-    if (pt == NULL || mean == NULL || sq == NULL) {
+    lw = mark__malloc(ctx, sizeof(float) * ww * hw);
+    amp = mark__malloc(ctx, sizeof(float) * ww * hw);
+    sq = mark__malloc(ctx, sizeof(float) * ww * hw);
+    xchip = mark__malloc(ctx, w);
+    xa = mark__malloc(ctx, sizeof(uint32_t) * w);
+    if (pt == NULL || lw == NULL || amp == NULL || sq == NULL ||
+        xchip == NULL || xa == NULL) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
@@ -143,46 +483,61 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
     for (j = 0; j < CHIPS; j++)
         chipv[j] = PILOT_W * pt->pilot[j] +
                    DATA_W * pt->pn[j] * (code[pt->bit[j]] ? 1.0f : -1.0f);
-    /* the mask: local standard deviation over about a chip around */
-    rad = (uint32_t)(c + 0.5);
-    if (box_mean(ctx, luma, w, h, rad, mean, 0) < 0 ||
-        box_mean(ctx, luma, w, h, rad, sq, 1) < 0) {
+    /* the mask and the informed step work at the detector's scale
+     * (chips of two to four pixels): a quarter of the work or less on
+     * large images, and the mask is smooth at that scale anyway (its
+     * variance, from the mean squares in sq, still counts the detail the
+     * downsampling averages away) */
+    downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
+    if (mask_amplitude(ctx, lw, sq, ww, hw, c / d, strength, amp) < 0 ||
+        informed(ctx, pt, code, lw, amp, ww, hw, c / d, chipv) < 0) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
-    /* the mask decides where the energy goes; its total is set so that
-     * the change has the same RMS on every image (about 41 dB PSNR at
-     * strength 1): smooth images get their share too, or nothing would
-     * survive on them */
+    /* the chip column and mask column of every pixel column, once */
+    for (x = 0; x < w; x++) {
+        xchip[x] = (uint8_t)((uint32_t)(x / c) % G);
+        xa[x] = x / d < ww ? x / d : ww - 1;
+    }
+    /* the informed step may have raised the energy: back within the
+     * PSNR budget (strength scales the budget) */
     {
-        double s2 = 0, gain;
+        double s2 = 0, cap = A_RMS_MAX * strength;
 
-        for (i = 0; i < (size_t)w * h; i++) {
-            float var = sq[i] - mean[i] * mean[i];
-            float m = (var > 0 ? sqrtf(var) : 0) / 8.0f;
-
-            m = m < 0.35f ? 0.35f : m > 2.5f ? 2.5f : m;
-            sq[i] = m;
-            s2 += (double)m * m;
-        }
-        gain = strength * BASE_AMPLITUDE / sqrt(s2 / ((double)w * h));
         for (y = 0; y < h; y++) {
-            uint32_t cy = (uint32_t)(y / c) % G;
+            const float *cv = chipv + ((uint32_t)(y / c) % G) * G;
+            const float *ar = amp + (size_t)(y / d < hw ? y / d : hw - 1) *
+                                        ww;
 
             for (x = 0; x < w; x++) {
-                size_t k = (size_t)y * w + x;
-                uint32_t cx = (uint32_t)(x / c) % G;
-                float v = luma[k] + (float)gain * sq[k] *
-                                        chipv[cy * G + cx];
+                float v = ar[xa[x]] * cv[xchip[x]];
 
-                luma[k] = v < 0 ? 0 : v > 255 ? 255 : v;
+                s2 += (double)v * v;
             }
+        }
+        s2 = sqrt(s2 / ((double)w * h));
+        if (s2 > cap)
+            for (j = 0; j < CHIPS; j++)
+                chipv[j] *= (float)(cap / s2);
+    }
+    for (y = 0; y < h; y++) {
+        const float *cv = chipv + ((uint32_t)(y / c) % G) * G;
+        float *row = luma + (size_t)y * w;
+        const float *ar = amp + (size_t)(y / d < hw ? y / d : hw - 1) * ww;
+
+        for (x = 0; x < w; x++) {
+            float v = row[x] + ar[xa[x]] * cv[xchip[x]];
+
+            row[x] = v < 0 ? 0 : v > 255 ? 255 : v;
         }
     }
 done:
     mark__free(ctx, pt);
-    mark__free(ctx, mean);
+    mark__free(ctx, lw);
+    mark__free(ctx, amp);
     mark__free(ctx, sq);
+    mark__free(ctx, xchip);
+    mark__free(ctx, xa);
     return rc;
 }
 
@@ -195,105 +550,169 @@ static size_t pow2_at_least(size_t n)
     return p;
 }
 
-#define PEAKS 5                          /* period peaks kept an axis */
-#define MAX_TRIES 16                     /* period pairs decoded; the
+#define PEAKS 6                          /* lattice vector candidates an
+                                            axis */
+#define MAX_TRIES 16                     /* lattices decoded; the
                                             false-positive bound in
                                             core/report.c counts them */
+#define SQUARE_TRIES 8                   /* of them square completions */
+#define TILT 0.18                        /* search +-10 degrees */
 
 typedef struct cand {
-    double lag;
-    double z;
+    double x, y;                         /* lattice vector, work pixels */
+    double z;                            /* its peak over the noise */
 } cand;
 
-/* Candidate tile periods along one axis from the autocorrelation ac
- * (stride between lags), in [lo, hi]: the PEAKS highest local maxima
- * (refined from their harmonics up to lag lim) and, for each, half its
- * lag when
- * that is in range too, since noise can make the second harmonic of the
- * tiling the taller peak.  Returns the number of candidates in c. */
-static int periods(const float *ac, size_t stride, size_t lo, size_t hi,
-                   size_t lim, cand *c)
+/* Whether lattice v is within half a pixel of one of the n in seen. */
+static int lattice_seen(double (*seen)[4], int n, const double *v)
+{
+    int i, k;
+
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < 4 && fabs(seen[i][k] - v[k]) < 0.5; k++)
+            ;
+        if (k == 4)
+            return 1;
+    }
+    return 0;
+}
+
+/* The autocorrelation at lag (lx, ly), lags wrapping around. */
+static float ac_at(const float *ac, size_t fw, size_t fh, long lx, long ly)
+{
+    return ac[(size_t)((ly + (long)fh) % (long)fh) * fw +
+              (size_t)((lx + (long)fw) % (long)fw)];
+}
+
+/* Sub-pixel position of a peak at integer lag (lx, ly): a parabola
+ * through it and its neighbours on each axis. */
+static void refine(const float *ac, size_t fw, size_t fh, long lx, long ly,
+                   double *rx, double *ry)
+{
+    double v = ac_at(ac, fw, fh, lx, ly);
+    double a = ac_at(ac, fw, fh, lx - 1, ly), b = ac_at(ac, fw, fh, lx + 1,
+                                                        ly);
+    double den = a - 2 * v + b;
+
+    *rx = (double)lx + (den < 0 ? 0.5 * (a - b) / den : 0);
+    a = ac_at(ac, fw, fh, lx, ly - 1);
+    b = ac_at(ac, fw, fh, lx, ly + 1);
+    den = a - 2 * v + b;
+    *ry = (double)ly + (den < 0 ? 0.5 * (a - b) / den : 0);
+}
+
+/* Candidate lattice vectors from the autocorrelation ac (fw x fh) in a
+ * sector about one axis: lengths lo..hi along it and a tilt of up to
+ * TILT across (rotation).  axis 0: about +x, 1: about +y.  Keeps the
+ * PEAKS highest local maxima (z against the sector's mean and spread),
+ * each refined from its furthest clear harmonic within lim, plus half of
+ * each, since the tiling's second harmonic can out-peak the first. */
+static int lattice_vectors(const float *ac, size_t fw, size_t fh, int axis,
+                           long lo, long hi, long lim, cand *c)
 {
     double mean = 0, var = 0, sd;
-    size_t l, n = 0;
-    int k = 0, i, j;
+    long l, t, n = 0;
+    int k = 0, i, j, m;
 
-    for (l = lo; l <= hi; l++) {
-        mean += ac[l * stride];
-        n++;
-    }
-    if (n < 3)
+    for (l = lo; l <= hi; l++)
+        for (t = -(long)(l * TILT) ; t <= (long)(l * TILT); t++) {
+            double v = axis ? ac_at(ac, fw, fh, t, l) : ac_at(ac, fw, fh, l,
+                                                              t);
+
+            mean += v;
+            var += v * v;
+            n++;
+        }
+    if (n < 9)
         return 0;
     mean /= (double)n;
-    for (l = lo; l <= hi; l++)
-        var += (ac[l * stride] - mean) * (ac[l * stride] - mean);
-    sd = sqrt(var / (double)n) + 1e-12;
-    for (l = lo + 1; l < hi; l++) {
-        double v = ac[l * stride], a = ac[(l - 1) * stride];
-        double b = ac[(l + 1) * stride], den = a - 2 * v + b, off;
-        cand x;
+    var = var / (double)n - mean * mean;
+    sd = sqrt(var > 0 ? var : 0) + 1e-12;
+    for (l = lo + 1; l < hi; l++)
+        for (t = -(long)(l * TILT) + 1; t < (long)(l * TILT); t++) {
+            long lx = axis ? t : l, ly = axis ? l : t, dx, dy;
+            double v = ac_at(ac, fw, fh, lx, ly);
+            int top = 1;
+            cand x;
 
-        if (v < a || v < b)
-            continue;
-        off = den < 0 ? 0.5 * (a - b) / den : 0;
-        x.lag = (double)l + off;
-        x.z = (v - mean) / sd;
-        /* insert into the top PEAKS, highest first */
-        for (i = 0; i < k && c[i].z >= x.z; i++)
-            ;
-        if (i >= PEAKS)
-            continue;
-        for (j = (k < PEAKS ? k : PEAKS - 1); j > i; j--)
-            c[j] = c[j - 1];
-        c[i] = x;
-        if (k < PEAKS)
-            k++;
-    }
-    /* a period off by a fraction of a pixel drifts by chips over the
+            for (dy = -1; dy <= 1 && top; dy++)
+                for (dx = -1; dx <= 1; dx++)
+                    if ((dx || dy) &&
+                        ac_at(ac, fw, fh, lx + dx, ly + dy) > v) {
+                        top = 0;
+                        break;
+                    }
+            if (!top)
+                continue;
+            x.z = (v - mean) / sd;
+            refine(ac, fw, fh, lx, ly, &x.x, &x.y);
+            for (i = 0; i < k && c[i].z >= x.z; i++)
+                ;
+            if (i >= PEAKS)
+                continue;
+            for (j = (k < PEAKS ? k : PEAKS - 1); j > i; j--)
+                c[j] = c[j - 1];
+            c[i] = x;
+            if (k < PEAKS)
+                k++;
+        }
+    /* a vector off by a fraction of a pixel drifts by chips over the
      * image: refine each from the furthest harmonic peak available */
     for (i = 0; i < k; i++) {
-        int h;
+        int hm;
 
-        for (h = 8; h >= 2; h--) {
-            double at = c[i].lag * h, bv = -1e30, bl = 0;
-            long q, q0 = (long)(at - h - 1), q1 = (long)(at + h + 1);
+        for (hm = 8; hm >= 2; hm--) {
+            double ex = c[i].x * hm, ey = c[i].y * hm, bv = -1e30;
+            long bx = 0, by = 0, q, r, rad = hm + 1;
 
-            if (q1 + 1 >= (long)lim)
+            if (fabs(ex) + rad + 1 >= (double)lim ||
+                fabs(ey) + rad + 1 >= (double)lim)
                 continue;
-            for (q = q0; q <= q1; q++)
-                if (ac[(size_t)q * stride] > bv) {
-                    bv = ac[(size_t)q * stride];
-                    bl = (double)q;
+            for (r = (long)floor(ey) - rad; r <= (long)floor(ey) + rad; r++)
+                for (q = (long)floor(ex) - rad; q <= (long)floor(ex) + rad;
+                     q++) {
+                    double v = ac_at(ac, fw, fh, q, r);
+
+                    if (v > bv) {
+                        bv = v;
+                        bx = q;
+                        by = r;
+                    }
                 }
-            if ((bv - mean) / sd < 1.0 || bl <= (double)q0 || bl >= (double)q1)
+            if ((bv - mean) / sd < 1.0 || labs(bx - (long)floor(ex)) >= rad ||
+                labs(by - (long)floor(ey)) >= rad)
                 continue;
             {
-                double a = ac[(size_t)(bl - 1) * stride];
-                double b = ac[(size_t)(bl + 1) * stride];
-                double den = a - 2 * bv + b;
+                double rx, ry;
 
-                if (den < 0)
-                    bl += 0.5 * (a - b) / den;
+                refine(ac, fw, fh, bx, by, &rx, &ry);
+                c[i].x = rx / hm;
+                c[i].y = ry / hm;
             }
-            c[i].lag = bl / h;
             break;
         }
     }
-    n = (size_t)k;
-    for (i = 0; i < (int)n; i++)
-        if (c[i].lag / 2 >= (double)lo) {
-            c[k].lag = c[i].lag / 2;
+    m = k;
+    for (i = 0; i < m; i++) {
+        double len = axis ? c[i].y : c[i].x;
+
+        if (len / 2 >= (double)lo) {
+            c[k].x = c[i].x / 2;
+            c[k].y = c[i].y / 2;
             c[k].z = c[i].z - 1;         /* a little behind its double */
             k++;
         }
+    }
     return k;
 }
 
-/* Fold the residual modulo the period (px, py) into BINS x BINS, find the
- * pilot's offset, despread and decode.  Returns 1 when the check passed. */
-static int try_period(const mark_key *key, const pattern *pt,
-                      const float *res, uint32_t w, uint32_t h, double px,
-                      double py, float *work, mark__wm_result *out)
+/* Fold the residual over the tile lattice with basis vectors (v[0], v[1])
+ * and (v[2], v[3]) (work pixels; the tile's x and y edges, rotated and
+ * scaled as the image was) into BINS x BINS, find the pilot's offset,
+ * despread and decode.  Returns 1 when the check passed. */
+static int try_lattice(const mark_key *key, const pattern *pt,
+                       const float *res, uint32_t w, uint32_t h,
+                       const double *v, float *work, mark__wm_result *out)
 {
     static float acc[BINS * BINS];
     float *re = work, *im = work + BINS * BINS, *col = work + 2 * BINS *
@@ -301,24 +720,30 @@ static int try_period(const mark_key *key, const pattern *pt,
         BINS;
     float soft[MARK__CODED_BITS];
     unsigned cnt[BINS * BINS];
-    uint8_t colbin[MAX_WORK];
-    double bx = px / BINS, by = py / BINS, mean = 0, var = 0, agree;
+    double det = v[0] * v[3] - v[2] * v[1], mean = 0, var = 0, agree;
+    int64_t m00, m01, m10, m11;
     uint32_t x, y, i, j, best = 0, ox, oy;
     float peak = -1e30f;
     mark_payload pl;
     int ok;
 
+    if (fabs(det) < 1)
+        return 0;
+    /* (u, v) = M (x, y) in bins, fixed point with 16 fraction bits: the
+     * bin is then a shift and a mask, negative values included */
+    m00 = (int64_t)llround(v[3] / det * BINS * 65536.0);
+    m01 = (int64_t)llround(-v[2] / det * BINS * 65536.0);
+    m10 = (int64_t)llround(-v[1] / det * BINS * 65536.0);
+    m11 = (int64_t)llround(v[0] / det * BINS * 65536.0);
     memset(acc, 0, sizeof acc);
     memset(cnt, 0, sizeof cnt);
-    /* the bin of each column, once: fmod per pixel would dominate */
-    for (x = 0; x < w && x < MAX_WORK; x++)
-        colbin[x] = (uint8_t)fmod(x / bx, BINS);
     for (y = 0; y < h; y++) {
-        uint32_t yb = (uint32_t)fmod(y / by, BINS);
         const float *row = res + (size_t)y * w;
+        int64_t u = m01 * y, t = m11 * y;
 
-        for (x = 0; x < w; x++) {
-            uint32_t b = yb * BINS + colbin[x];
+        for (x = 0; x < w; x++, u += m00, t += m10) {
+            uint32_t b = (uint32_t)(((t >> 16) & (BINS - 1)) * BINS +
+                                    ((u >> 16) & (BINS - 1)));
 
             acc[b] += row[x];
             cnt[b]++;
@@ -365,12 +790,14 @@ static int try_period(const mark_key *key, const pattern *pt,
         soft[pt->bit[j]] += pt->pn[j] * s;
     }
     ok = mark__decode_payload(key, soft, &pl, &agree);
+
     out->candidates++;
     if (ok || agree > out->score) {
         out->score = agree;
         out->sync = (peak - mean) / (sqrt(var / (BINS * BINS)) + 1e-12);
-        out->period_x = px;
-        out->period_y = py;
+        out->period_x = hypot(v[0], v[1]);
+        out->period_y = hypot(v[2], v[3]);
+        out->angle = atan2(v[1], v[0]) * 180 / M_PI;
         out->payload = pl;
         out->found = ok;
     }
@@ -387,8 +814,9 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     double cg = chip_size(w, h), cw;
     cand cx[2 * PEAKS], cy[2 * PEAKS];
     unsigned char tried[2 * PEAKS][2 * PEAKS];
+    double seen[MAX_TRIES][4];
     uint32_t d, ww, hw, x, y, ox0, oy0;
-    size_t fw, fh, i;
+    size_t fw, fh;
     int rc = MARK_OK, a, b, nx, ny, tries;
 
     memset(out, 0, sizeof *out);
@@ -396,9 +824,7 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
         return MARK_OK;
     /* chips of about two work pixels; at most MAX_WORK a side, taken
      * from the centre */
-    d = (uint32_t)(cg / 2.0);
-    if (d < 1)
-        d = 1;
+    d = work_step(cg);
     ww = w / d;
     hw = h / d;
     ox0 = ww > MAX_WORK ? (ww - MAX_WORK) / 2 : 0;
@@ -416,7 +842,7 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     res = mark__malloc(ctx, sizeof(float) * ww * hw);
     re = mark__calloc(ctx, fw * fh, sizeof(float));
     im = mark__calloc(ctx, fw * fh, sizeof(float));
-    col = mark__malloc(ctx, sizeof(float) * 2 * (fw > fh ? fw : fh));
+    col = mark__malloc(ctx, sizeof(float) * 4 * (fw > fh ? fw : fh));
     work = mark__malloc(ctx, sizeof(float) * (4 * BINS * BINS + 2 * BINS));
     if (!pt || !lw || !mean || !res || !re || !im || !col || !work) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
@@ -435,42 +861,20 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
             }
         mark__fft2(re2, im2, BINS, BINS, 0, work + 2 * BINS * BINS);
     }
-    for (y = 0; y < hw; y++)
-        for (x = 0; x < ww; x++) {
-            double s = 0;
-            uint32_t u, v;
-
-            for (v = 0; v < d; v++)
-                for (u = 0; u < d; u++)
-                    s += luma[(size_t)((oy0 + y) * d + v) * w +
-                              (ox0 + x) * d + u];
-            lw[(size_t)y * ww + x] = (float)(s / (d * d));
-        }
-    /* residual: minus a local mean, then scaled by its local magnitude so
-     * that strong texture does not drown the rest */
-    if (box_mean(ctx, lw, ww, hw, 2, mean, 0) < 0) {
+    downsample(luma, w, ox0, oy0, d, ww, hw, lw, NULL);
+    if (residual(ctx, lw, ww, hw, res, NULL) < 0) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
-    for (i = 0; i < (size_t)ww * hw; i++)
-        res[i] = lw[i] - mean[i];
-    for (i = 0; i < (size_t)ww * hw; i++)
-        lw[i] = fabsf(res[i]);
-    if (box_mean(ctx, lw, ww, hw, 4, mean, 0) < 0) {
-        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (i = 0; i < (size_t)ww * hw; i++)
-        res[i] /= mean[i] + 1.0f;
     /* autocorrelation through the power spectrum */
     for (y = 0; y < hw; y++)
         memcpy(re + y * fw, res + (size_t)y * ww, sizeof(float) * ww);
-    mark__fft2(re, im, fw, fh, 0, col);
+    mark__fft2_real(re, im, fw, fh, col + 2 * (fw > fh ? fw : fh), col);
     /* magnitude, not power: a partly whitened spectrum gives sharper
      * period peaks; and JPEG's 8x8 block grid (period 8/d work pixels)
      * is notched out, or its harmonics would pose as tile periods */
     for (y = 0; y < fh; y++)
-        for (x = 0; x < fw; x++) {
+        for (x = 0; x <= fw / 2; x++) {
             size_t k = (size_t)y * fw + x;
             double bxf = (double)fw * d / 8.0, byf = (double)fh * d / 8.0;
             double mx = fmod((double)x + bxf / 2, bxf) - bxf / 2;
@@ -481,12 +885,13 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
             re[k] = notch ? 0.0f : sqrtf(re[k] * re[k] + im[k] * im[k]);
             im[k] = 0;
         }
-    mark__fft2(re, im, fw, fh, 1, col);
+    mark__ifft2_real(re, im, fw, fh, col + 2 * (fw > fh ? fw : fh), col);
     {
         /* tile periods from half to double the expected one, and no
          * longer than leaves a useful overlap of the shifted copies */
         size_t lo = (size_t)(0.45 * G * cw), hix = (size_t)(2.2 * G * cw);
         size_t hiy = hix;
+        long lim;
 
         if (hix > ww * 5 / 8)
             hix = ww * 5 / 8;
@@ -494,29 +899,85 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
             hiy = hw * 5 / 8;
         if (lo < 8)
             lo = 8;
-        nx = periods(re, 1, lo, hix, ww * 7 / 8, cx);
-        ny = periods(re, fw, lo, hiy, hw * 7 / 8, cy);
+        lim = (long)((ww < hw ? ww : hw) * 7 / 8);
+        nx = lattice_vectors(re, fw, fh, 0, (long)lo, (long)hix, lim, cx);
+        ny = lattice_vectors(re, fw, fh, 1, (long)lo, (long)hiy, lim, cy);
         if (nx == 0 || ny == 0)
             goto done;
     }
-    /* pairs in order of their combined peak heights; square chips (no
-     * change of aspect) first among equals; each pair tried once */
+    /* first the lattice an image of this size was given: right whenever
+     * the geometry did not change (compression, noise, colour changes),
+     * even where the picture's own grid or text lines out-peak the
+     * tiling */
+    tries = 0;
+    {
+        double v[4] = { G * cw, 0, 0, G * cw };
+
+        memcpy(seen[tries++], v, sizeof v);
+        try_lattice(key, pt, res, ww, hw, v, work, out);
+    }
+    /* then square tiles completed from the strongest single vectors: a
+     * crop, a rescale or a rotation keeps the tile square, and one axis
+     * often peaks clearly where the picture hides the other */
+    {
+        int used[2][2 * PEAKS], sq;
+
+        memset(used, 0, sizeof used);
+        for (sq = 0; sq < SQUARE_TRIES && tries < MAX_TRIES && !out->found;
+             sq++) {
+            double best = -1e30, v[4];
+            int ax = -1, bi = -1;
+
+            for (a = 0; a < nx; a++)
+                if (!used[0][a] && cx[a].z > best) {
+                    best = cx[a].z;
+                    ax = 0;
+                    bi = a;
+                }
+            for (b = 0; b < ny; b++)
+                if (!used[1][b] && cy[b].z > best) {
+                    best = cy[b].z;
+                    ax = 1;
+                    bi = b;
+                }
+            if (ax < 0)
+                break;
+            used[ax][bi] = 1;
+            if (ax == 0) {
+                v[0] = cx[bi].x;
+                v[1] = cx[bi].y;
+                v[2] = -cx[bi].y;
+                v[3] = cx[bi].x;
+            } else {
+                v[0] = cy[bi].y;
+                v[1] = -cy[bi].x;
+                v[2] = cy[bi].x;
+                v[3] = cy[bi].y;
+            }
+            if (lattice_seen(seen, tries, v))
+                continue;
+            memcpy(seen[tries++], v, sizeof v);
+            try_lattice(key, pt, res, ww, hw, v, work, out);
+        }
+    }
+    /* then pairs in order of their combined peak heights, with a bonus
+     * for a square, right-angled tile; each pair tried once */
     memset(tried, 0, sizeof tried);
-    /* first the period an image of this size was given: right whenever
-     * the size did not change (compression, noise, colour changes), even
-     * where the picture's own grid or text lines out-peak the tiling */
-    try_period(key, pt, res, ww, hw, G * cw, G * cw, work, out);
-    for (tries = 1; tries < MAX_TRIES && !out->found; tries++) {
-        double best = -1e30;
+    while (tries < MAX_TRIES && !out->found) {
+        double best = -1e30, v[4];
         int ba = -1, bb = -1;
 
         for (a = 0; a < nx; a++)
             for (b = 0; b < ny; b++) {
                 double sc = cx[a].z + cy[b].z;
+                double l1 = hypot(cx[a].x, cx[a].y);
+                double l2 = hypot(cy[b].x, cy[b].y);
+                double dot = (cx[a].x * cy[b].x + cx[a].y * cy[b].y) /
+                             (l1 * l2);
 
                 if (tried[a][b])
                     continue;
-                if (fabs(cx[a].lag - cy[b].lag) < 0.02 * cx[a].lag)
+                if (fabs(l1 - l2) < 0.02 * l1 && fabs(dot) < 0.02)
                     sc += 3;
                 if (sc > best) {
                     best = sc;
@@ -527,8 +988,14 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
         if (ba < 0)
             break;
         tried[ba][bb] = 1;
-        try_period(key, pt, res, ww, hw, cx[ba].lag, cy[bb].lag, work,
-                   out);
+        v[0] = cx[ba].x;
+        v[1] = cx[ba].y;
+        v[2] = cy[bb].x;
+        v[3] = cy[bb].y;
+        if (lattice_seen(seen, tries, v))
+            continue;
+        memcpy(seen[tries++], v, sizeof v);
+        try_lattice(key, pt, res, ww, hw, v, work, out);
     }
     out->period_x *= d;
     out->period_y *= d;

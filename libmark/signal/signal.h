@@ -10,6 +10,10 @@
 void mark__fft(float *re, float *im, size_t n, int inverse);
 void mark__fft2(float *re, float *im, size_t w, size_t h, int inverse,
                 float *col);
+void mark__fft2_real(float *re, float *im, size_t w, size_t h, float *rows,
+                     float *col);
+void mark__ifft2_real(float *re, float *im, size_t w, size_t h, float *rows,
+                      float *col);
 
 /* img-v1: the smallest shortest side embedded into. */
 #define MARK__IMGWM_MIN_SIDE 128
@@ -19,8 +23,9 @@ typedef struct mark__wm_result {
     mark_payload payload;
     double score;                        /* codeword agreement, 0..1 */
     double sync;                         /* pilot peak over its noise */
-    double period_x;                     /* tile period found, pixels */
+    double period_x;                     /* tile edge lengths found, px */
     double period_y;
+    double angle;                        /* tile rotation found, degrees */
     int candidates;                      /* decodes tried */
 } mark__wm_result;
 

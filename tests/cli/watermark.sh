@@ -17,6 +17,13 @@ expect 0 "$AIMARK" mark --producer $CODE --produce-id wm-2 photo.jpg -o b.jpg
 "$IM" b.jpg -resize 70% -quality 75 b2.jpg
 expect 0 "$AIMARK" verify --json b2.jpg
 has out '"watermark":{"found":true'
+# turned a little (the corners filled white), and the payload is the same
+"$IM" b.jpg -rotate 2 -quality 85 b3.jpg
+expect 0 "$AIMARK" verify --json b3.jpg
+has out '"watermark":{"found":true'
+payload=$(sed -n 's/.*"payload":"\([0-9a-f]*\)".*/\1/p' out)
+"$AIMARK" verify --json b2.jpg > out2
+has out2 "\"payload\":\"$payload\""
 # metadata stripped: the watermark alone still makes it "suspected"
 "$IM" b.jpg -strip stripped.jpg
 expect 0 "$AIMARK" verify --json stripped.jpg
