@@ -374,6 +374,10 @@ static void json_report(const job *j, const char *format,
     if (wm != NULL && wm[0] == '\0') {
         fputs(",\"watermark\":{\"embedded\":false,\"note\":\"image under "
               "128 pixels a side\"}", stdout);
+    } else if (wm != NULL && wm[0] == 'k') {
+        fputs(",\"watermark\":{\"embedded\":false,\"kept\":true,\"note\":"
+              "\"the file already carries a watermark aimark embedded; it "
+              "is kept, not embedded again\"}", stdout);
     } else if (wm != NULL) {
         char hex[17];
 
@@ -494,7 +498,9 @@ done:
         json_report(j, fmt, st == 0 ? l : NULL, st == 0 ? NULL : err,
                     drew ? &ink : NULL, &info,
                     st == 0 && o->watermark
-                        ? (mark_media_watermark_skipped(m) ? "" : "x")
+                        ? (mark_media_watermark_skipped(m) == 1 ? ""
+                           : mark_media_watermark_skipped(m) == 2 ? "k"
+                                                                  : "x")
                         : NULL, &wmp);
     }
     mark_label_free(l);

@@ -548,7 +548,11 @@ int mark_media_set_watermark(mark_media *m, const mark_key *key,
 
 int mark_media_watermark_skipped(const mark_media *m)
 {
-    return m != NULL && m->wm.skipped;
+    if (m == NULL || !m->wm.enabled)
+        return 0;
+    if (m->wm_recorded)
+        return 2;
+    return m->wm.skipped ? 1 : 0;
 }
 
 int mark_media_detect_watermark(mark_media *m, const mark_key *key,

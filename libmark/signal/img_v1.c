@@ -451,6 +451,18 @@ done:
     return rc;
 }
 
+/* Room for the pattern at the ends of the range: near white (or black)
+ * the pattern is moved down (up) by the part of its amplitude a that
+ * would clip, so the whole pattern survives on white backgrounds.  The
+ * shift follows the picture's own levels, so over a flat white area it
+ * is a constant the detector's high-pass does not see. */
+static float headroom(float l, float a)
+{
+    float hi = l + a - 255.0f, lo = l - a;
+
+    return (hi > 0 ? -hi : 0.0f) + (lo < 0 ? -lo : 0.0f);
+}
+
 int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
                       const mark_payload *p, float *luma, uint32_t w,
                       uint32_t h, double strength)
@@ -509,8 +521,11 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
             const float *ar = amp + (size_t)(y / d < hw ? y / d : hw - 1) *
                                         ww;
 
+            const float *row = luma + (size_t)y * w;
+
             for (x = 0; x < w; x++) {
-                float v = ar[xa[x]] * cv[xchip[x]];
+                float a = ar[xa[x]];
+                float v = a * cv[xchip[x]] + headroom(row[x], a);
 
                 s2 += (double)v * v;
             }
@@ -526,7 +541,8 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
         const float *ar = amp + (size_t)(y / d < hw ? y / d : hw - 1) * ww;
 
         for (x = 0; x < w; x++) {
-            float v = row[x] + ar[xa[x]] * cv[xchip[x]];
+            float a = ar[xa[x]];
+            float v = row[x] + a * cv[xchip[x]] + headroom(row[x], a);
 
             row[x] = v < 0 ? 0 : v > 255 ? 255 : v;
         }
@@ -887,9 +903,14 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
         }
     mark__ifft2_real(re, im, fw, fh, col + 2 * (fw > fh ? fw : fh), col);
     {
-        /* tile periods from half to double the expected one, and no
-         * longer than leaves a useful overlap of the shifted copies */
-        size_t lo = (size_t)(0.45 * G * cw), hix = (size_t)(2.2 * G * cw);
+        /* a tile is a quarter of the shortest side it was embedded in,
+         * or more on small images; resizing keeps that share and cropping
+         * raises it, so it is at least a quarter of the shortest side
+         * now (less only where the aspect ratio changed: 0.75 of it is
+         * allowed).  Longer up to a crop to 45% of a side, and no longer
+         * than leaves a useful overlap of the shifted copies. */
+        size_t lo = (size_t)(0.75 * G * ((w < h ? w : h) / 256.0) / d);
+        size_t hix = (size_t)(2.2 * G * cw);
         size_t hiy = hix;
         long lim;
 
@@ -915,6 +936,14 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
 
         memcpy(seen[tries++], v, sizeof v);
         try_lattice(key, pt, res, ww, hw, v, work, out);
+        /* and a quarter of the shortest side, which is what any resize
+         * of an image embedded at 768 px or more gives, where the chip
+         * size floor made the first guess differ */
+        v[0] = v[3] = G * ((w < h ? w : h) / 256.0) / d;
+        if (!out->found && !lattice_seen(seen, tries, v)) {
+            memcpy(seen[tries++], v, sizeof v);
+            try_lattice(key, pt, res, ww, hw, v, work, out);
+        }
     }
     /* then square tiles completed from the strongest single vectors: a
      * crop, a rescale or a rotation keeps the tile square, and one axis

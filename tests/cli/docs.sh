@@ -38,4 +38,12 @@ checks=$((checks + 1))
 # the library page's example is the sample program, which builds
 checks=$((checks + 1))
 grep -q 'mark_media_save_file' "$TOP/man/libmark.3" || fail "libmark.3 example"
+# every exported function (the ABI list) is in the library page, as
+# .Fn NAME or .Fo NAME
+while IFS= read -r sym; do
+    case $sym in ''|'#'*) continue ;; esac
+    checks=$((checks + 1))
+    grep -q -e "^\.F[no] $sym\( \|$\)" "$TOP/man/libmark.3" ||
+        fail "$sym is not documented in libmark.3 (no .Fn or .Fo)"
+done < "$TOP/tests/symbols.txt"
 done_

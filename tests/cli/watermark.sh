@@ -12,6 +12,9 @@ payload=$(sed -n 's/.*"payload":"\([0-9a-f]*\)".*/\1/p' out)
 expect 0 "$AIMARK" verify --json a.png
 has out "\"watermark\":{\"found\":true,\"payload\":\"$payload\""
 has out '"matches_metadata":true'
+# marking a marked file again keeps its watermark and says so
+expect 0 "$AIMARK" mark --json --producer $CODE a.png -o a2.png
+has out '"watermark":{"embedded":false,"kept":true'
 # JPEG input, then recompressed and shrunk by someone else
 expect 0 "$AIMARK" mark --producer $CODE --produce-id wm-2 photo.jpg -o b.jpg
 "$IM" b.jpg -resize 70% -quality 75 b2.jpg
