@@ -13,7 +13,7 @@ expect 0 "$AIMARK" verify --json a.png
 has out "\"watermark\":{\"found\":true,\"payload\":\"$payload\""
 has out '"matches_metadata":true'
 # marking a marked file again keeps its watermark and says so
-expect 0 "$AIMARK" mark --json --producer $CODE a.png -o a2.png
+expect 0 "$AIMARK" mark --json --producer $CODE a.png -o again.png
 has out '"watermark":{"embedded":false,"kept":true'
 # JPEG input, then recompressed and shrunk by someone else
 expect 0 "$AIMARK" mark --producer $CODE --produce-id wm-2 photo.jpg -o b.jpg
