@@ -119,7 +119,8 @@ enum mark_limit {
  *  Create a context.  alloc may be NULL for malloc/realloc/free; when
  *  given, it is copied and used for every allocation libmark makes itself
  *  (third-party libraries such as libxml2 keep their own allocators).
- *  @return : MARK_OK or MARK_ENOMEM; *out is NULL on error.
+ *  @return : MARK_OK, MARK_ENOMEM, or MARK_EIO when the system has no
+ *  random source for libsodium; *out is NULL on error.
  *  Pairs with mark_ctx_free(). */
 MARK_API MARK_WUR int mark_ctx_new(mark_ctx **out, const mark_alloc *alloc);
 MARK_API void mark_ctx_free(mark_ctx *ctx);

@@ -41,6 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "signal.h"
 
 #define G 64                             /* chips per tile side */
@@ -73,6 +75,26 @@ static void make_pattern(const mark_key *key, pattern *pt)
     for (j = 0; j < CHIPS; j++)
         pt->bit[j] = (uint16_t)(perm[j] % MARK__CODED_BITS);
     mark__prng_wipe(&r);
+}
+
+void mark__imgwm_pattern_digest(const mark_key *key, unsigned char out[32])
+{
+    static pattern pt;
+    crypto_generichash_state st;
+    uint32_t j;
+
+    make_pattern(key, &pt);
+    crypto_generichash_init(&st, NULL, 0, 32);
+    for (j = 0; j < CHIPS; j++) {
+        unsigned char b[4];
+
+        b[0] = pt.pilot[j] > 0;
+        b[1] = pt.pn[j] > 0;
+        b[2] = (unsigned char)(pt.bit[j] & 0xff);
+        b[3] = (unsigned char)(pt.bit[j] >> 8);
+        crypto_generichash_update(&st, b, sizeof b);
+    }
+    crypto_generichash_final(&st, out, 32);
 }
 
 /* Box mean of radius rad of a w x h plane (of its squares if squared)
@@ -150,6 +172,11 @@ static double chip_size(uint32_t w, uint32_t h)
     return s < 3.0 ? 3.0 : s;
 }
 
+double mark__imgwm_chip_size(uint32_t w, uint32_t h)
+{
+    return chip_size(w, h);
+}
+
 /* The detector's work scale: chips of about two work pixels. */
 static uint32_t work_step(double c)
 {
@@ -188,6 +215,13 @@ static void downsample(const float *in, uint32_t w, uint32_t x0, uint32_t y0,
  * minus its 5 x 5 local mean, divided by the local mean magnitude of that
  * (plus one) so strong texture does not drown the rest.  res gets the
  * result; norm (if not NULL) the divisor.  lw is used as scratch. */
+/* The detector's band-pass: the image (a box of 2 RES_IN + 1 pixels,
+ * RES_IN 0: the pixel itself) minus its mean over 2 RES_OUT + 1.  Larger
+ * boxes were tried (1 and 3, 0 and 3): better on text screenshots,
+ * worse on busy texture, worse overall on the corpus. */
+#define RES_IN 0
+#define RES_OUT 2
+
 static int residual(mark_ctx *ctx, float *lw, uint32_t ww, uint32_t hw,
                     float *res, float *norm)
 {
@@ -196,12 +230,19 @@ static int residual(mark_ctx *ctx, float *lw, uint32_t ww, uint32_t hw,
 
     if (mean == NULL)
         return MARK_ENOMEM;
-    if (box_mean(ctx, lw, ww, hw, 2, mean, 0) < 0)
+    if (box_mean(ctx, lw, ww, hw, RES_OUT, mean, 0) < 0)
         goto nomem;
-    for (i = 0; i < n; i++) {
-        res[i] = lw[i] - mean[i];
-        lw[i] = fabsf(res[i]);
+    if (RES_IN > 0) {
+        if (box_mean(ctx, lw, ww, hw, RES_IN, res, 0) < 0)
+            goto nomem;
+        for (i = 0; i < n; i++)
+            res[i] -= mean[i];
+    } else {
+        for (i = 0; i < n; i++)
+            res[i] = lw[i] - mean[i];
     }
+    for (i = 0; i < n; i++)
+        lw[i] = fabsf(res[i]);
     if (box_mean(ctx, lw, ww, hw, 4, mean, 0) < 0)
         goto nomem;
     for (i = 0; i < n; i++) {
@@ -214,6 +255,27 @@ static int residual(mark_ctx *ctx, float *lw, uint32_t ww, uint32_t hw,
 nomem:
     mark__free(ctx, mean);
     return MARK_ENOMEM;
+}
+
+/* The share of a box of l pixels, centred on a point of a chip of cw
+ * pixels and averaged over the chip, that falls on chips -2..2. */
+static void box_share(double cw, int l, float *aw)
+{
+    int k, q;
+
+    for (k = 0; k < 5; k++)
+        aw[k] = 0;
+    for (k = 0; k < 16; k++) {
+        double t = (k + 0.5) / 16 * cw, lo = t - l / 2.0, hi = t + l / 2.0;
+
+        for (q = -2; q <= 2; q++) {
+            double a = q * cw, b = a + cw;
+            double o = (hi < b ? hi : b) - (lo > a ? lo : a);
+
+            if (o > 0)
+                aw[q + 2] += (float)(o / l / 16);
+        }
+    }
 }
 
 /* The perceptual mask: the amplitude (luma levels) the pattern may have
@@ -327,7 +389,8 @@ static int informed(mark_ctx *ctx, const pattern *pt,
     float *hj = mark__malloc(ctx, sizeof(float) * 4 * CHIPS);
     uint32_t *colbin = mark__malloc(ctx, sizeof(uint32_t) * (ww + 1));
     float *rho, *f, *boost;
-    float aw[5], soft[MARK__CODED_BITS], gainb[MARK__CODED_BITS];
+    float ai[5], ao[5], kern[5][5];
+    float soft[MARK__CODED_BITS], gainb[MARK__CODED_BITS];
     double tau = 0, rms = 0;
     int rc = MARK_OK, it, dy, dx;
 
@@ -374,33 +437,23 @@ static int informed(mark_ctx *ctx, const pattern *pt,
         rho[j] = (float)rs;
         boost[j] = 0;
     }
-    /* how the 5-pixel box mean spreads over chips of cw work pixels: the
-     * share of the box, averaged over the chip, on chips -2..2 */
-    for (k = 0; k < 5; k++)
-        aw[k] = 0;
-    for (k = 0; k < 16; k++) {
-        double t = (k + 0.5) / 16 * cw, lo = t - 2.5, hi = t + 2.5;
-        int q;
-
-        for (q = -2; q <= 2; q++) {
-            double a = q * cw, b = a + cw;
-            double o = (hi < b ? hi : b) - (lo > a ? lo : a);
-
-            if (o > 0)
-                aw[q + 2] += (float)(o / 5.0 / 16);
-        }
-    }
+    /* how the detector's band-pass spreads over chips of cw work pixels */
+    box_share(cw, 2 * RES_IN + 1, ai);
+    box_share(cw, 2 * RES_OUT + 1, ao);
+    for (dy = 0; dy < 5; dy++)
+        for (dx = 0; dx < 5; dx++)
+            kern[dy][dx] = ai[dy] * ai[dx] - ao[dy] * ao[dx];
     for (it = 0; it <= INF_ITER; it++) {
         /* the detector's chip sums under the model */
         for (j = 0; j < CHIPS; j++) {
             uint32_t cy = j / G, cx = j % G;
-            float s = rho[j] * chipv[j];
+            float s = 0;
 
             for (dy = -2; dy <= 2; dy++)
                 for (dx = -2; dx <= 2; dx++) {
                     uint32_t q = ((cy + G + dy) % G) * G + (cx + G + dx) % G;
 
-                    s -= aw[dy + 2] * aw[dx + 2] * rho[q] * chipv[q];
+                    s += kern[dy + 2][dx + 2] * rho[q] * chipv[q];
                 }
             f[j] = s;
         }
@@ -410,7 +463,7 @@ static int informed(mark_ctx *ctx, const pattern *pt,
             float sg = code[pt->bit[j]] ? 1.0f : -1.0f;
 
             soft[pt->bit[j]] += sg * pt->pn[j] * (f[j] + (it ? hj[j] : 0));
-            gainb[pt->bit[j]] += rho[j] * (1 - aw[2] * aw[2]);
+            gainb[pt->bit[j]] += rho[j] * kern[2][2];
         }
         if (it == 0) {
             /* the margin each bit would have on a featureless image */

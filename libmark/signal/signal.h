@@ -38,6 +38,12 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
 
 /* Look for an img-v1 mark in a luma plane: blind, with the tile period
  * (scale) and offset (crop) found from the signal itself. */
+/* For the golden tests of the frozen format: a BLAKE2b-256 digest of the
+ * key-driven layout (pilot and spreading signs, the coded bit of each
+ * chip), and the chip size in pixels for an image of w x h. */
+void mark__imgwm_pattern_digest(const mark_key *key, unsigned char out[32]);
+double mark__imgwm_chip_size(uint32_t w, uint32_t h);
+
 int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
                        const float *luma, uint32_t w, uint32_t h,
                        mark__wm_result *res);

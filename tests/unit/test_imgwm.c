@@ -212,6 +212,37 @@ static void test_fft_real(void)
     CHECK(err2 < 1e-4);
 }
 
+/* Golden vectors of the key-driven layout and the chip size rule: these
+ * define img-v1 on the image, so a change here is a new scheme version.
+ * The digests were produced by this code when the layout was settled
+ * (2026-11-28), for the public default key and for a fixed private key. */
+static void test_golden(const mark_key *def)
+{
+    static const char *fixed = "aimark-key-v1 000102030405060708090a0b0c0d"
+                               "0e0f101112131415161718191a1b1c1d1e1f\n";
+    unsigned char d[32];
+    char hex[65];
+    mark_key *k = NULL;
+    int i;
+
+    mark__imgwm_pattern_digest(def, d);
+    for (i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    CHECK(strcmp(hex, "2c5684f891d83942db52fc1fce9ca273"
+                      "1ebe782dd25d7403413d2434b86904d9") == 0);
+    CHECK_RC(mark_key_load(ctx, &k, fixed, strlen(fixed)), MARK_OK);
+    mark__imgwm_pattern_digest(k, d);
+    for (i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    CHECK(strcmp(hex, "96e13202d49bc711845881793decb0d8"
+                      "b276d78cc03be54fecaff0df6568523c") == 0);
+    mark_key_free(k);
+    CHECK(mark__imgwm_chip_size(512, 512) == 3.0);
+    CHECK(mark__imgwm_chip_size(700, 2000) == 3.0);
+    CHECK(fabs(mark__imgwm_chip_size(1920, 1080) - 1080 / 256.0) < 1e-12);
+    CHECK(fabs(mark__imgwm_chip_size(3000, 4000) - 3000 / 256.0) < 1e-12);
+}
+
 int main(void)
 {
     mark_key *k = NULL, *k2 = NULL;
@@ -227,6 +258,7 @@ int main(void)
         mark_key_generate(ctx, &k2) != MARK_OK)
         return 99;
     test_fft_real();
+    test_golden(k);
     mark_payload_from_hex(&p, "0123456789abcdef");
     for (seed = 0; seed < 3; seed++) {
         orig = scene(W, H, seed);
