@@ -137,6 +137,7 @@ typedef struct rgb {
 static char *names[MAX_IMAGES];
 static size_t n_images;
 static const char *workdir, *convert_path;
+static double strength = 1.0;            /* embedding strength (-s) */
 static int webp_by;                      /* WEBP_*: who writes WebP */
 
 enum { WEBP_NONE = 0, WEBP_MAGICK, WEBP_CWEBP };
@@ -623,7 +624,7 @@ static void process(mark_ctx *ctx, const mark_key *key, size_t idx,
     payload_of(names[idx], &want);
     ym = xmalloc(sizeof(float) * n);
     memcpy(ym, y0, sizeof(float) * n);
-    if (mark__imgwm_embed(ctx, key, &want, ym, w, h, 1.0) != MARK_OK) {
+    if (mark__imgwm_embed(ctx, key, &want, ym, w, h, strength) != MARK_OK) {
         fprintf(stderr, "robustness: embedding into '%s' failed\n",
                 names[idx]);
         res->done = -1;
@@ -831,7 +832,7 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
     for (i = 0; i < n_images; i++)
         done += sh->r[i].done == 1;
     fprintf(f, "## img-v1 robustness (%d images, default key, strength "
-            "1.0)\n\n", done);
+            "%.2g)\n\n", done, strength);
     fprintf(f, "| attack | detected (n/N, %%) | wrong payload | mean bit "
             "accuracy | target | result |\n");
     fprintf(f, "|---|---|---|---|---|---|\n");
@@ -1001,7 +1002,7 @@ static void write_csv(const char *path, const shared *sh)
 static void usage(void)
 {
     fprintf(stderr, "usage: robustness [-j JOBS] [-k NAME-SUBSTRING] "
-            "WORKDIR\n");
+            "[-s STRENGTH] WORKDIR\n");
     exit(2);
 }
 
@@ -1019,15 +1020,18 @@ int main(int argc, char **argv)
     if (ncpu > 0 && ncpu < jobs)
         jobs = (int)ncpu;
     while (argc > 2 && (strcmp(argv[1], "-j") == 0 ||
-                        strcmp(argv[1], "-k") == 0)) {
+                        strcmp(argv[1], "-k") == 0 ||
+                        strcmp(argv[1], "-s") == 0)) {
         if (argv[1][1] == 'j')
             jobs = atoi(argv[2]);
+        else if (argv[1][1] == 's')
+            strength = atof(argv[2]);
         else
             filter = argv[2];
         argc -= 2;
         argv += 2;
     }
-    if (argc != 2 || jobs < 1)
+    if (argc != 2 || jobs < 1 || !(strength >= 0.25 && strength <= 4))
         usage();
     workdir = argv[1];
     if (strlen(workdir) > 1024) {

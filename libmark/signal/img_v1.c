@@ -47,6 +47,8 @@
 
 #define G 64                             /* chips per tile side */
 #define CHIPS (G * G)
+#define CHIP_DIV 256.0                   /* chip = shortest side / this */
+#define CHIP_MIN 3.0                     /* ... but at least this, px */
 #define BINS (2 * G)                     /* fold bins per tile side */
 #define PILOT_W 0.6f
 #define DATA_W 0.8f
@@ -167,9 +169,9 @@ static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
 
 static double chip_size(uint32_t w, uint32_t h)
 {
-    double s = (double)(w < h ? w : h) / 256.0;
+    double s = (double)(w < h ? w : h) / CHIP_DIV;
 
-    return s < 3.0 ? 3.0 : s;
+    return s < CHIP_MIN ? CHIP_MIN : s;
 }
 
 double mark__imgwm_chip_size(uint32_t w, uint32_t h)
@@ -962,7 +964,7 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
          * now (less only where the aspect ratio changed: 0.75 of it is
          * allowed).  Longer up to a crop to 45% of a side, and no longer
          * than leaves a useful overlap of the shifted copies. */
-        size_t lo = (size_t)(0.75 * G * ((w < h ? w : h) / 256.0) / d);
+        size_t lo = (size_t)(0.75 * G * ((w < h ? w : h) / CHIP_DIV) / d);
         size_t hix = (size_t)(2.2 * G * cw);
         size_t hiy = hix;
         long lim;
@@ -992,7 +994,7 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
         /* and a quarter of the shortest side, which is what any resize
          * of an image embedded at 768 px or more gives, where the chip
          * size floor made the first guess differ */
-        v[0] = v[3] = G * ((w < h ? w : h) / 256.0) / d;
+        v[0] = v[3] = G * ((w < h ? w : h) / CHIP_DIV) / d;
         if (!out->found && !lattice_seen(seen, tries, v)) {
             memcpy(seen[tries++], v, sizeof v);
             try_lattice(key, pt, res, ww, hw, v, work, out);
