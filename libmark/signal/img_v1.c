@@ -1013,20 +1013,38 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
         for (sq = 0; sq < SQUARE_TRIES && tries < MAX_TRIES && !out->found;
              sq++) {
             double best = -1e30, v[4];
-            int ax = -1, bi = -1;
+            int ax = -1, bi = -1, want = sq % 2;
 
+            /* the axes take turns: the picture's own lines can lift every
+             * peak of one axis above the other's */
             for (a = 0; a < nx; a++)
-                if (!used[0][a] && cx[a].z > best) {
+                if (!used[0][a] && cx[a].z > best &&
+                    (want == 0 || ax != 1)) {
                     best = cx[a].z;
                     ax = 0;
                     bi = a;
                 }
-            for (b = 0; b < ny; b++)
-                if (!used[1][b] && cy[b].z > best) {
-                    best = cy[b].z;
+            if (want == 1) {
+                double b1 = -1e30;
+                int bi1 = -1;
+
+                for (b = 0; b < ny; b++)
+                    if (!used[1][b] && cy[b].z > b1) {
+                        b1 = cy[b].z;
+                        bi1 = b;
+                    }
+                if (bi1 >= 0) {
                     ax = 1;
-                    bi = b;
+                    bi = bi1;
                 }
+            } else if (ax < 0) {
+                for (b = 0; b < ny; b++)
+                    if (!used[1][b] && cy[b].z > best) {
+                        best = cy[b].z;
+                        ax = 1;
+                        bi = b;
+                    }
+            }
             if (ax < 0)
                 break;
             used[ax][bi] = 1;
