@@ -32,46 +32,59 @@ static float luma_at(const unsigned char *p, int ch, int wide)
     return 0.299f * c[0] + 0.587f * c[1] + 0.114f * c[2];
 }
 
+int mark__luma_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *luma,
+                         uint32_t w, uint32_t h)
+{
+    float *y1;
+    size_t i, n = (size_t)w * h;
+    int rc;
+
+    if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE) {
+        ops->wm_skipped = 1;
+        memset(luma, 0, sizeof(float) * n);
+        return MARK_OK;
+    }
+    y1 = mark__malloc(ctx, sizeof(float) * n);
+    if (y1 == NULL)
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    memcpy(y1, luma, sizeof(float) * n);
+    rc = mark__imgwm_embed(ctx, ops->key, &ops->payload, y1, w, h,
+                           ops->strength);
+    for (i = 0; i < n; i++)
+        luma[i] = rc == MARK_OK ? y1[i] - luma[i] : 0.0f;
+    mark__free(ctx, y1);
+    return rc;
+}
+
 static int embed_frame(mark_ctx *ctx, mark__pixel_ops *ops,
                        const mark_frame *f)
 {
     int colour = (f->pixel % 4) >= 2, wide = f->pixel >= MARK_PIXEL_GRAY16;
     int ch = (colour ? 3 : 1) + (f->pixel % 2), bps = wide ? 2 : 1;
     int nc = colour ? 3 : 1;
-    float *y0, *y1;
+    float *dy;
     uint32_t x, y;
     int rc, k;
 
-    if (f->width < MARK__IMGWM_MIN_SIDE || f->height < MARK__IMGWM_MIN_SIDE) {
-        ops->wm_skipped = 1;
-        return MARK_OK;
-    }
-    y0 = mark__malloc(ctx, sizeof(float) * f->width * f->height);
-    y1 = mark__malloc(ctx, sizeof(float) * f->width * f->height);
-    if (y0 == NULL || y1 == NULL) {
-        mark__free(ctx, y0);
-        mark__free(ctx, y1);
+    dy = mark__malloc(ctx, sizeof(float) * f->width * f->height);
+    if (dy == NULL)
         return mark__err(ctx, MARK_ENOMEM, "out of memory");
-    }
     for (y = 0; y < f->height; y++) {
         const unsigned char *row = (const unsigned char *)f->data +
                                    (size_t)y * f->stride;
 
         for (x = 0; x < f->width; x++)
-            y0[(size_t)y * f->width + x] =
+            dy[(size_t)y * f->width + x] =
                 luma_at(row + (size_t)x * ch * bps, ch, wide);
     }
-    memcpy(y1, y0, sizeof(float) * f->width * f->height);
-    rc = mark__imgwm_embed(ctx, ops->key, &ops->payload, y1, f->width,
-                           f->height, ops->strength);
-    if (rc == MARK_OK)
+    rc = mark__luma_watermark(ctx, ops, dy, f->width, f->height);
+    if (rc == MARK_OK && !ops->wm_skipped)
         for (y = 0; y < f->height; y++) {
             unsigned char *row = (unsigned char *)f->data +
                                  (size_t)y * f->stride;
 
             for (x = 0; x < f->width; x++) {
-                size_t i = (size_t)y * f->width + x;
-                float dl = y1[i] - y0[i];
+                float dl = dy[(size_t)y * f->width + x];
                 unsigned char *p = row + (size_t)x * ch * bps;
 
                 /* the same change on every colour channel moves the luma
@@ -95,32 +108,7 @@ static int embed_frame(mark_ctx *ctx, mark__pixel_ops *ops,
                 }
             }
         }
-    mark__free(ctx, y0);
-    mark__free(ctx, y1);
-    return rc;
-}
-
-int mark__luma_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *luma,
-                         uint32_t w, uint32_t h)
-{
-    float *y1;
-    size_t i, n = (size_t)w * h;
-    int rc;
-
-    if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE) {
-        ops->wm_skipped = 1;
-        memset(luma, 0, sizeof(float) * n);
-        return MARK_OK;
-    }
-    y1 = mark__malloc(ctx, sizeof(float) * n);
-    if (y1 == NULL)
-        return mark__err(ctx, MARK_ENOMEM, "out of memory");
-    memcpy(y1, luma, sizeof(float) * n);
-    rc = mark__imgwm_embed(ctx, ops->key, &ops->payload, y1, w, h,
-                           ops->strength);
-    for (i = 0; i < n; i++)
-        luma[i] = rc == MARK_OK ? y1[i] - luma[i] : 0.0f;
-    mark__free(ctx, y1);
+    mark__free(ctx, dy);
     return rc;
 }
 

@@ -878,20 +878,55 @@ static int try_lattice(const mark_key *key, const pattern *pt,
     return ok;
 }
 
+/* The lattices one detection has decoded, so none is decoded twice,
+ * and what try_lattice needs. */
+typedef struct search {
+    const mark_key *key;
+    const pattern *pt;
+    const float *res;
+    uint32_t w, h;
+    float *work;
+    mark__wm_result *out;
+    double seen[MAX_TRIES][4];
+    int tries;
+} search;
+
+/* Decode lattice v unless it is (within half a pixel) one decoded
+ * already. */
+static void try_new(search *sr, const double *v)
+{
+    if (lattice_seen(sr->seen, sr->tries, v))
+        return;
+    memcpy(sr->seen[sr->tries++], v, sizeof sr->seen[0]);
+    try_lattice(sr->key, sr->pt, sr->res, sr->w, sr->h, v, sr->work,
+                sr->out);
+}
+
+/* The highest candidate of c[0..n) not yet used, or -1. */
+static int best_unused(const cand *c, int n, const int *used)
+{
+    int i, bi = -1;
+
+    for (i = 0; i < n; i++)
+        if (!used[i] && (bi < 0 || c[i].z > c[bi].z))
+            bi = i;
+    return bi;
+}
+
 int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
                        const float *luma, uint32_t w, uint32_t h,
                        mark__wm_result *out)
 {
     pattern *pt = NULL;
-    float *lw = NULL, *mean = NULL, *res = NULL, *re = NULL, *im = NULL;
+    float *lw = NULL, *res = NULL, *re = NULL, *im = NULL;
     float *col = NULL, *work = NULL;
     double cg = chip_size(w, h), cw;
     cand cx[2 * PEAKS], cy[2 * PEAKS];
     unsigned char tried[2 * PEAKS][2 * PEAKS];
-    double seen[MAX_TRIES][4];
+    search sr;
     uint32_t d, ww, hw, x, y, ox0, oy0;
     size_t fw, fh;
-    int rc = MARK_OK, a, b, nx, ny, tries;
+    int rc = MARK_OK, a, b, nx, ny;
 
     memset(out, 0, sizeof *out);
     if (w < 64 || h < 64)
@@ -912,13 +947,12 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     fh = pow2_at_least(hw);
     pt = mark__malloc(ctx, sizeof *pt);
     lw = mark__malloc(ctx, sizeof(float) * ww * hw);
-    mean = mark__malloc(ctx, sizeof(float) * ww * hw);
     res = mark__malloc(ctx, sizeof(float) * ww * hw);
     re = mark__calloc(ctx, fw * fh, sizeof(float));
     im = mark__calloc(ctx, fw * fh, sizeof(float));
     col = mark__malloc(ctx, sizeof(float) * 4 * (fw > fh ? fw : fh));
     work = mark__malloc(ctx, sizeof(float) * (4 * BINS * BINS + 2 * BINS));
-    if (!pt || !lw || !mean || !res || !re || !im || !col || !work) {
+    if (!pt || !lw || !res || !re || !im || !col || !work) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
@@ -988,64 +1022,45 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
      * the geometry did not change (compression, noise, colour changes),
      * even where the picture's own grid or text lines out-peak the
      * tiling */
-    tries = 0;
+    sr.key = key;
+    sr.pt = pt;
+    sr.res = res;
+    sr.w = ww;
+    sr.h = hw;
+    sr.work = work;
+    sr.out = out;
+    sr.tries = 0;
     {
         double v[4] = { G * cw, 0, 0, G * cw };
 
-        memcpy(seen[tries++], v, sizeof v);
-        try_lattice(key, pt, res, ww, hw, v, work, out);
+        try_new(&sr, v);
         /* and a quarter of the shortest side, which is what any resize
          * of an image embedded at 768 px or more gives, where the chip
          * size floor made the first guess differ */
         v[0] = v[3] = G * ((w < h ? w : h) / CHIP_DIV) / d;
-        if (!out->found && !lattice_seen(seen, tries, v)) {
-            memcpy(seen[tries++], v, sizeof v);
-            try_lattice(key, pt, res, ww, hw, v, work, out);
-        }
+        if (!out->found)
+            try_new(&sr, v);
     }
     /* then square tiles completed from the strongest single vectors: a
      * crop, a rescale or a rotation keeps the tile square, and one axis
-     * often peaks clearly where the picture hides the other */
+     * often peaks clearly where the picture hides the other.  The axes
+     * take turns: the picture's own lines can lift every peak of one
+     * axis above the other's. */
     {
         int used[2][2 * PEAKS], sq;
 
         memset(used, 0, sizeof used);
-        for (sq = 0; sq < SQUARE_TRIES && tries < MAX_TRIES && !out->found;
-             sq++) {
-            double best = -1e30, v[4];
-            int ax = -1, bi = -1, want = sq % 2;
+        for (sq = 0; sq < SQUARE_TRIES && sr.tries < MAX_TRIES &&
+                     !out->found; sq++) {
+            int ax = sq % 2;
+            int bi = best_unused(ax ? cy : cx, ax ? ny : nx, used[ax]);
+            double v[4];
 
-            /* the axes take turns: the picture's own lines can lift every
-             * peak of one axis above the other's */
-            for (a = 0; a < nx; a++)
-                if (!used[0][a] && cx[a].z > best &&
-                    (want == 0 || ax != 1)) {
-                    best = cx[a].z;
-                    ax = 0;
-                    bi = a;
-                }
-            if (want == 1) {
-                double b1 = -1e30;
-                int bi1 = -1;
-
-                for (b = 0; b < ny; b++)
-                    if (!used[1][b] && cy[b].z > b1) {
-                        b1 = cy[b].z;
-                        bi1 = b;
-                    }
-                if (bi1 >= 0) {
-                    ax = 1;
-                    bi = bi1;
-                }
-            } else if (ax < 0) {
-                for (b = 0; b < ny; b++)
-                    if (!used[1][b] && cy[b].z > best) {
-                        best = cy[b].z;
-                        ax = 1;
-                        bi = b;
-                    }
+            if (bi < 0) {
+                ax = !ax;
+                bi = best_unused(ax ? cy : cx, ax ? ny : nx, used[ax]);
             }
-            if (ax < 0)
+            if (bi < 0)
                 break;
             used[ax][bi] = 1;
             if (ax == 0) {
@@ -1059,16 +1074,13 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
                 v[2] = cy[bi].x;
                 v[3] = cy[bi].y;
             }
-            if (lattice_seen(seen, tries, v))
-                continue;
-            memcpy(seen[tries++], v, sizeof v);
-            try_lattice(key, pt, res, ww, hw, v, work, out);
+            try_new(&sr, v);
         }
     }
     /* then pairs in order of their combined peak heights, with a bonus
      * for a square, right-angled tile; each pair tried once */
     memset(tried, 0, sizeof tried);
-    while (tries < MAX_TRIES && !out->found) {
+    while (sr.tries < MAX_TRIES && !out->found) {
         double best = -1e30, v[4];
         int ba = -1, bb = -1;
 
@@ -1097,17 +1109,13 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
         v[1] = cx[ba].y;
         v[2] = cy[bb].x;
         v[3] = cy[bb].y;
-        if (lattice_seen(seen, tries, v))
-            continue;
-        memcpy(seen[tries++], v, sizeof v);
-        try_lattice(key, pt, res, ww, hw, v, work, out);
+        try_new(&sr, v);
     }
     out->period_x *= d;
     out->period_y *= d;
 done:
     mark__free(ctx, pt);
     mark__free(ctx, lw);
-    mark__free(ctx, mean);
     mark__free(ctx, res);
     mark__free(ctx, re);
     mark__free(ctx, im);
