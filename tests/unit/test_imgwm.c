@@ -243,6 +243,48 @@ static void test_golden(const mark_key *def)
     CHECK(fabs(mark__imgwm_chip_size(3000, 4000) - 3000 / 256.0) < 1e-12);
 }
 
+/* A white page with lines of dark glyph-like strokes (a screenshot of
+ * text).  On the white the pattern has to move down rather than clip:
+ * most white pixels change (about 2/3 here; about 2/5 when the pattern
+ * is clipped instead), and the mark survives JPEG 75 (it does not when
+ * clipped). */
+static void test_white_page(const mark_key *k, const mark_payload *p)
+{
+    uint32_t W = 800, H = 600, x, y, i, white = 0, moved = 0, over = 0;
+    float *orig = malloc(sizeof(float) * W * H), *m, *t;
+
+    for (i = 0; i < W * H; i++)
+        orig[i] = 255;
+    for (y = 40; y + 16 < H; y += 28)
+        for (x = 30; x + 6 < W - 30; x += 7)
+            if (uni() < 0.8) {
+                uint32_t gh = 6 + (uint32_t)(uni() * 10), u, v;
+
+                for (v = 0; v < gh; v++)
+                    for (u = 0; u < 2; u++)
+                        orig[(size_t)(y + 16 - v) * W + x + u] = 30;
+            }
+    m = malloc(sizeof(float) * W * H);
+    memcpy(m, orig, sizeof(float) * W * H);
+    CHECK_RC(mark__imgwm_embed(ctx, k, p, m, W, H, 1.0), MARK_OK);
+    for (y = 0; y < 30; y++)                 /* the blank top margin */
+        for (x = 0; x < W; x++) {
+            i = y * W + x;
+            white++;
+            moved += m[i] < 254.5f;
+            over += m[i] > 255.0f;
+        }
+    CHECK(over == 0);
+    if (getenv("VERBOSE") != NULL)
+        printf("white page: %u of %u white pixels moved\n", moved, white);
+    CHECK(moved > white * 11 / 20);
+    t = jpeg(m, W, H, 75);
+    CHECK(detect(k, t, W, H, p, "white page, jpeg 75") == 1);
+    free(t);
+    free(m);
+    free(orig);
+}
+
 int main(void)
 {
     mark_key *k = NULL, *k2 = NULL;
@@ -260,6 +302,7 @@ int main(void)
     test_fft_real();
     test_golden(k);
     mark_payload_from_hex(&p, "0123456789abcdef");
+    test_white_page(k, &p);
     for (seed = 0; seed < 3; seed++) {
         orig = scene(W, H, seed);
         m = malloc(sizeof(float) * W * H);
