@@ -4,7 +4,7 @@
  * a Markdown table (detection rate, bit accuracy, PSNR/SSIM, false
  * positives).
  *
- *   robustness [-j JOBS] [-k NAME-SUBSTRING] WORKDIR
+ *   robustness [-j JOBS] [-k WORD[,WORD...]] WORKDIR
  *
  * Originals are read from WORKDIR/corpus/ *.png; marked and attacked
  * files go to WORKDIR/work/, the table also to WORKDIR/report.md and one
@@ -768,6 +768,22 @@ static int cmp_pixels_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* Whether name contains one of the comma-separated words of filter. */
+static int matches(const char *name, const char *filter)
+{
+    while (*filter != '\0') {
+        size_t n = strcspn(filter, ",");
+        const char *p;
+
+        for (p = name; n > 0 && *p != '\0'; p++)
+            if (strncmp(p, filter, n) == 0)
+                return 1;
+        filter += n;
+        filter += *filter == ',';
+    }
+    return 0;
+}
+
 static int load_names(const char *corpus, const char *filter)
 {
     DIR *d = opendir(corpus);
@@ -783,7 +799,7 @@ static int load_names(const char *corpus, const char *filter)
 
         if (l < 5 || strcmp(e->d_name + l - 4, ".png") != 0)
             continue;
-        if (filter != NULL && strstr(e->d_name, filter) == NULL)
+        if (filter != NULL && !matches(e->d_name, filter))
             continue;
         if (n_images == MAX_IMAGES)
             break;
@@ -1001,7 +1017,7 @@ static void write_csv(const char *path, const shared *sh)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: robustness [-j JOBS] [-k NAME-SUBSTRING] "
+    fprintf(stderr, "usage: robustness [-j JOBS] [-k WORD[,WORD...]] "
             "[-s STRENGTH] WORKDIR\n");
     exit(2);
 }

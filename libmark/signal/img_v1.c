@@ -29,7 +29,8 @@
  * the grid with the pilot gives the offset, i.e. where a crop cut the
  * tiling.  (6) The aligned chips, despread, give soft bits for the
  * Viterbi decoder and the keyed check decides.  At most MAX_TRIES
- * lattices are decoded, each passing the 48-bit check with probability
+ * lattices are decoded in each of at most two passes (full and half
+ * resolution), each passing the 48-bit check with probability
  * 2^-48 by chance, which bounds the false-positive rate far below 1e-9
  * per image.
  *
@@ -788,10 +789,9 @@ static int try_lattice(const mark_key *key, const pattern *pt,
                        const float *res, uint32_t w, uint32_t h,
                        const double *v, float *work, mark__wm_result *out)
 {
-    static float acc[BINS * BINS];
     float *re = work, *im = work + BINS * BINS, *col = work + 2 * BINS *
         BINS, *re2 = work + 2 * BINS * BINS + 2 * BINS, *im2 = re2 + BINS *
-        BINS;
+        BINS, *acc = im2 + BINS * BINS;
     float soft[MARK__CODED_BITS];
     unsigned cnt[BINS * BINS];
     double det = v[0] * v[3] - v[2] * v[1], mean = 0, var = 0, agree;
@@ -809,7 +809,7 @@ static int try_lattice(const mark_key *key, const pattern *pt,
     m01 = (int64_t)llround(-v[2] / det * BINS * 65536.0);
     m10 = (int64_t)llround(-v[1] / det * BINS * 65536.0);
     m11 = (int64_t)llround(v[0] / det * BINS * 65536.0);
-    memset(acc, 0, sizeof acc);
+    memset(acc, 0, sizeof(float) * BINS * BINS);
     memset(cnt, 0, sizeof cnt);
     for (y = 0; y < h; y++) {
         const float *row = res + (size_t)y * w;
@@ -827,8 +827,8 @@ static int try_lattice(const mark_key *key, const pattern *pt,
         acc[i] = cnt[i] ? acc[i] / (float)cnt[i] : 0;
     /* circular cross-correlation with the pilot (its spectrum, two bins
      * a chip, made once per detection in re2 / im2) */
-    memcpy(re, acc, sizeof acc);
-    memset(im, 0, sizeof acc);
+    memcpy(re, acc, sizeof(float) * BINS * BINS);
+    memset(im, 0, sizeof(float) * BINS * BINS);
     mark__fft2(re, im, BINS, BINS, 0, col);
     for (i = 0; i < BINS * BINS; i++) {
         /* acc x conj(pilot) */
@@ -913,9 +913,9 @@ static int best_unused(const cand *c, int n, const int *used)
     return bi;
 }
 
-int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
-                       const float *luma, uint32_t w, uint32_t h,
-                       mark__wm_result *out)
+static int detect_at(mark_ctx *ctx, const mark_key *key,
+                     const float *luma, uint32_t w, uint32_t h, uint32_t d,
+                     mark__wm_result *out)
 {
     pattern *pt = NULL;
     float *lw = NULL, *res = NULL, *re = NULL, *im = NULL;
@@ -924,16 +924,12 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     cand cx[2 * PEAKS], cy[2 * PEAKS];
     unsigned char tried[2 * PEAKS][2 * PEAKS];
     search sr;
-    uint32_t d, ww, hw, x, y, ox0, oy0;
+    uint32_t ww, hw, x, y, ox0, oy0;
     size_t fw, fh;
     int rc = MARK_OK, a, b, nx, ny;
 
     memset(out, 0, sizeof *out);
-    if (w < 64 || h < 64)
-        return MARK_OK;
-    /* chips of about two work pixels; at most MAX_WORK a side, taken
-     * from the centre */
-    d = work_step(cg);
+    /* at most MAX_WORK a side, taken from the centre */
     ww = w / d;
     hw = h / d;
     ox0 = ww > MAX_WORK ? (ww - MAX_WORK) / 2 : 0;
@@ -951,7 +947,7 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     re = mark__calloc(ctx, fw * fh, sizeof(float));
     im = mark__calloc(ctx, fw * fh, sizeof(float));
     col = mark__malloc(ctx, sizeof(float) * 4 * (fw > fh ? fw : fh));
-    work = mark__malloc(ctx, sizeof(float) * (4 * BINS * BINS + 2 * BINS));
+    work = mark__malloc(ctx, sizeof(float) * (5 * BINS * BINS + 2 * BINS));
     if (!pt || !lw || !res || !re || !im || !col || !work) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
@@ -1121,5 +1117,34 @@ done:
     mark__free(ctx, im);
     mark__free(ctx, col);
     mark__free(ctx, work);
+    return rc;
+}
+
+/* Chips of about two work pixels.  The scale comes from the size alone,
+ * not from the chip floor: an image embedded at the floor and then
+ * halved has chips of half the floor.  Where that gives full resolution,
+ * a second pass at half resolution follows a miss: lossy coders (JPEG at
+ * low quality, WebP) wipe out the finest detail of small chips on flat
+ * and text-heavy pictures, and the coarser band-pass then sees what is
+ * left.  At most 2 x MAX_TRIES lattices are decoded in all. */
+int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
+                       const float *luma, uint32_t w, uint32_t h,
+                       mark__wm_result *out)
+{
+    double cs = (double)(w < h ? w : h) / CHIP_DIV;
+    uint32_t d = work_step(cs < CHIP_MIN / 2 ? CHIP_MIN / 2 : cs);
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (w < 64 || h < 64)
+        return MARK_OK;
+    rc = detect_at(ctx, key, luma, w, h, d, out);
+    if (rc == MARK_OK && !out->found && d == 1 && w >= 128 && h >= 128) {
+        mark__wm_result first = *out;
+
+        rc = detect_at(ctx, key, luma, w, h, 2, out);
+        if (rc == MARK_OK && !out->found && first.score > out->score)
+            *out = first;
+    }
     return rc;
 }
