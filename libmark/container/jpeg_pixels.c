@@ -1379,20 +1379,31 @@ static int add_luma_work(mark__jpeg_edit *e, void *arg)
 
             /* the block's share of the change (pixels past the image edge
              * repeat the last: the block's padding) */
-            for (y = 0; y < 8; y++) {
-                uint32_t py = by * 8 + (uint32_t)y;
-                const float *src;
+            if (bx * 8 + 8 <= e->width && by * 8 + 8 <= e->height) {
+                const float *src = delta + (size_t)by * 8 * e->width +
+                                   bx * 8;
 
-                if (py >= e->height)
-                    py = e->height - 1;
-                src = delta + (size_t)py * e->width;
-                for (x = 0; x < 8; x++) {
-                    uint32_t px = bx * 8 + (uint32_t)x;
+                for (y = 0; y < 8; y++)
+                    memcpy(blk + y * 8, src + (size_t)y * e->width,
+                           sizeof(float) * 8);
+                for (x = 0; x < 64; x++)
+                    any |= blk[x] != 0.0f;
+            } else
+                for (y = 0; y < 8; y++) {
+                    uint32_t py = by * 8 + (uint32_t)y;
+                    const float *src;
 
-                    blk[y * 8 + x] = src[px < e->width ? px : e->width - 1];
-                    any |= blk[y * 8 + x] != 0.0f;
+                    if (py >= e->height)
+                        py = e->height - 1;
+                    src = delta + (size_t)py * e->width;
+                    for (x = 0; x < 8; x++) {
+                        uint32_t px = bx * 8 + (uint32_t)x;
+
+                        blk[y * 8 + x] = src[px < e->width ? px :
+                                             e->width - 1];
+                        any |= blk[y * 8 + x] != 0.0f;
+                    }
                 }
-            }
             if (!any)
                 continue;
             fdct_float(e, blk, f);

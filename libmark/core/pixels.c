@@ -35,8 +35,8 @@ static float luma_at(const unsigned char *p, int ch, int wide)
 int mark__luma_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *luma,
                          uint32_t w, uint32_t h)
 {
-    float *y1;
-    size_t i, n = (size_t)w * h;
+    size_t n = (size_t)w * h;
+    float *dy;
     int rc;
 
     if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE) {
@@ -44,15 +44,16 @@ int mark__luma_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *luma,
         memset(luma, 0, sizeof(float) * n);
         return MARK_OK;
     }
-    y1 = mark__malloc(ctx, sizeof(float) * n);
-    if (y1 == NULL)
+    dy = mark__malloc(ctx, sizeof(float) * n);
+    if (dy == NULL)
         return mark__err(ctx, MARK_ENOMEM, "out of memory");
-    memcpy(y1, luma, sizeof(float) * n);
-    rc = mark__imgwm_embed(ctx, ops->key, &ops->payload, y1, w, h,
-                           ops->strength);
-    for (i = 0; i < n; i++)
-        luma[i] = rc == MARK_OK ? y1[i] - luma[i] : 0.0f;
-    mark__free(ctx, y1);
+    rc = mark__imgwm_delta(ctx, ops->key, &ops->payload, luma, w, h,
+                           ops->strength, dy);
+    if (rc == MARK_OK)
+        memcpy(luma, dy, sizeof(float) * n);
+    else
+        memset(luma, 0, sizeof(float) * n);
+    mark__free(ctx, dy);
     return rc;
 }
 

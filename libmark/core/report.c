@@ -164,10 +164,9 @@ static json_t *not_checked(const char *why, int watermark)
     return o;
 }
 
-/* The decision bound: up to 32 lattice candidates decoded (16 in each of
- * the detector's two passes), each passing the 48-bit keyed check with
- * probability 2^-48 when nothing is there. */
-#define WM_FALSE_POSITIVE (32.0 / 281474976710656.0)
+/* The decision bound: up to 16 lattice candidates decoded, each passing
+ * the 48-bit keyed check with probability 2^-48 when nothing is there. */
+#define WM_FALSE_POSITIVE (16.0 / 281474976710656.0)
 
 void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
 {

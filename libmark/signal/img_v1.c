@@ -6,7 +6,10 @@
  * Layout.  The image is covered by tiles of 64 x 64 chips; a chip is a
  * square of c pixels, c = max(3, shortest side / 256), so a tile spans a
  * quarter of the shortest side whatever the resolution (more on images
- * under 768 px).  Every chip carries a keyed pilot value (+/-1) and a
+ * under 768 px); on mostly flat images (half the mask or more at its
+ * floor: screenshots, documents, flat graphics, smooth pictures) the
+ * floor is 4 px instead of 3, since lossy coders wipe out the finest
+ * detail there (WebP 75: 21 -> 28 of the 31 corpus images).  Every chip carries a keyed pilot value (+/-1) and a
  * keyed spreading value times one coded payload bit (354 coded bits over
  * 4096 chips, about 11.6 chips a bit, assigned by a keyed permutation).
  *
@@ -29,8 +32,7 @@
  * the grid with the pilot gives the offset, i.e. where a crop cut the
  * tiling.  (6) The aligned chips, despread, give soft bits for the
  * Viterbi decoder and the keyed check decides.  At most MAX_TRIES
- * lattices are decoded in each of at most two passes (full and half
- * resolution), each passing the 48-bit check with probability
+ * lattices are decoded, each passing the 48-bit check with probability
  * 2^-48 by chance, which bounds the false-positive rate far below 1e-9
  * per image.
  *
@@ -50,6 +52,9 @@
 #define CHIPS (G * G)
 #define CHIP_DIV 256.0                   /* chip = shortest side / this */
 #define CHIP_MIN 3.0                     /* ... but at least this, px */
+#define CHIP_MIN_FLAT 4.0                /* or this on mostly flat images */
+#define FLAT_SHARE 0.5                   /* "mostly": this share of the
+                                            mask at its floor */
 #define BINS (2 * G)                     /* fold bins per tile side */
 #define PILOT_W 0.6f
 #define DATA_W 0.8f
@@ -109,34 +114,42 @@ static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
 {
     double *col = mark__calloc(ctx, w, sizeof(double));
     float *hm = mark__malloc(ctx, sizeof(float) * w * h);
+    float *sqr = squared ? mark__malloc(ctx, sizeof(float) * w) : NULL;
+    double inv = 1.0 / (2.0 * rad + 1.0);
     uint32_t x, y;
 
-    if (col == NULL || hm == NULL) {
+    if (col == NULL || hm == NULL || (squared && sqr == NULL)) {
         mark__free(ctx, col);
         mark__free(ctx, hm);
+        mark__free(ctx, sqr);
         return MARK_ENOMEM;
     }
     for (y = 0; y < h; y++) {
         const float *r = in + (size_t)y * w;
         float *o = hm + (size_t)y * w;
         double s = 0;
-        uint32_t lo = 0, hi = 0;        /* window [lo, hi) */
 
+        if (squared) {
+            for (x = 0; x < w; x++)
+                sqr[x] = r[x] * r[x];
+            r = sqr;
+        }
+        /* the window of x is [x - rad, x + rad], cut at the edges */
+        for (x = 0; x <= rad && x < w; x++)
+            s += r[x];
         for (x = 0; x < w; x++) {
-            uint32_t a = x > rad ? x - rad : 0;
-            uint32_t b = x + rad + 1 < w ? x + rad + 1 : w;
-
-            while (hi < b) {
-                s += squared ? (double)r[hi] * r[hi] : r[hi];
-                hi++;
-            }
-            while (lo < a) {
-                s -= squared ? (double)r[lo] * r[lo] : r[lo];
-                lo++;
-            }
-            o[x] = (float)(s / (b - a));
+            if (x > 0 && x + rad < w)
+                s += r[x + rad];
+            if (x > rad)
+                s -= r[x - rad - 1];
+            if (x >= rad && x + rad < w)
+                o[x] = (float)(s * inv);
+            else
+                o[x] = (float)(s / ((x + rad < w ? x + rad + 1 : w) -
+                                    (x > rad ? x - rad : 0)));
         }
     }
+    mark__free(ctx, sqr);
     {
         uint32_t lo = 0, hi = 0;
 
@@ -168,22 +181,31 @@ static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
     return MARK_OK;
 }
 
-static double chip_size(uint32_t w, uint32_t h)
+/* The chip size: the shortest side / CHIP_DIV, but at least CHIP_MIN,
+ * or CHIP_MIN_FLAT on mostly flat images (screenshots, documents, flat
+ * graphics), where lossy coders wipe out the finest detail of small
+ * chips; busy texture keeps the smaller floor, where the number of
+ * tiles counts for more. */
+static double chip_size(uint32_t w, uint32_t h, int flat)
 {
     double s = (double)(w < h ? w : h) / CHIP_DIV;
+    double lo = flat ? CHIP_MIN_FLAT : CHIP_MIN;
 
-    return s < CHIP_MIN ? CHIP_MIN : s;
+    return s < lo ? lo : s;
 }
 
-double mark__imgwm_chip_size(uint32_t w, uint32_t h)
+double mark__imgwm_chip_size(uint32_t w, uint32_t h, int flat)
 {
-    return chip_size(w, h);
+    return chip_size(w, h, flat);
 }
 
-/* The detector's work scale: chips of about two work pixels. */
+/* The work scale (of the embedder's mask and of the detector): chips of
+ * about two work pixels or more; the flat floor's chips of 4 pixels are
+ * worked at full resolution (at half, a sparse white page lost its mark
+ * to JPEG 75). */
 static uint32_t work_step(double c)
 {
-    uint32_t d = (uint32_t)(c / 2.0);
+    uint32_t d = (uint32_t)((c - 0.01) / 2.0);
 
     return d < 1 ? 1 : d;
 }
@@ -295,7 +317,7 @@ static void box_share(double cw, int l, float *aw)
 
 static int mask_amplitude(mark_ctx *ctx, const float *luma,
                           const float *sq, uint32_t w, uint32_t h, double c,
-                          double strength, float *amp)
+                          double strength, float *amp, double *flat)
 {
     size_t i, n = (size_t)w * h;
     float *mean = mark__malloc(ctx, sizeof(float) * n);
@@ -347,13 +369,16 @@ static int mask_amplitude(mark_ctx *ctx, const float *luma,
         }
     }
     memcpy(amp, mean, sizeof(float) * n);
+    *flat = 0;
     for (i = 0; i < n; i++) {
         float a = A_SLOPE * amp[i];
 
+        *flat += a <= A_FLAT;
         a = a < A_FLAT ? A_FLAT : a > A_MAX ? A_MAX : a;
         amp[i] = a;
         s2 += (double)a * a;
     }
+    *flat /= (double)(n ? n : 1);
     scale = sqrt(s2 / (double)n);
     scale = scale > A_RMS_MAX ? A_RMS_MAX / scale : 1.0;
     scale *= strength;
@@ -514,24 +539,65 @@ done:
  * the pattern is moved down (up) by the part of its amplitude a that
  * would clip, so the whole pattern survives on white backgrounds.  The
  * shift follows the picture's own levels, so over a flat white area it
- * is a constant the detector's high-pass does not see. */
-static float headroom(float l, float a)
+ * is a constant the detector's high-pass does not see.
+ *
+ * The change for one row of levels row: av holds a cv, the amplitude
+ * times the chip value, am the amplitude a, for every column; the chip
+ * values are scaled by k, the headroom added and the result kept within
+ * 0..255.  Adds the sums the RMS cap needs (before the range limit):
+ * of (a cv)^2, of a cv h and of h^2. */
+static void delta_row(const float *row, const float *av, const float *am,
+                      uint32_t w, float k, float *out, double *sums)
 {
-    float hi = l + a - 255.0f, lo = l - a;
+    float s_aa = 0, s_ah = 0, s_hh = 0;
+    uint32_t x;
 
-    return (hi > 0 ? -hi : 0.0f) + (lo < 0 ? -lo : 0.0f);
+    for (x = 0; x < w; x++) {
+        float l = row[x], a = am[x], v = av[x];
+        float h = fminf(0.0f, 255.0f - (l + a)) + fmaxf(0.0f, a - l);
+        float o = l + k * v + h;
+
+        s_aa += v * v;
+        s_ah += v * h;
+        s_hh += h * h;
+        o = o < 0.0f ? 0.0f : o > 255.0f ? 255.0f : o;
+        out[x] = o - l;
+    }
+    sums[0] += s_aa;
+    sums[1] += s_ah;
+    sums[2] += s_hh;
 }
 
-int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
-                      const mark_payload *p, float *luma, uint32_t w,
-                      uint32_t h, double strength)
+/* The amplitude and the amplitude times the chip value of every column
+ * of pixel row y. */
+static void row_pattern(const float *chipv, const float *amp, uint32_t ww,
+                        uint32_t hw, const uint8_t *xchip,
+                        const uint32_t *xa, uint32_t w, uint32_t y, double c,
+                        uint32_t d, float *av, float *am)
+{
+    const float *cv = chipv + ((uint32_t)(y / c) % G) * G;
+    const float *ar = amp + (size_t)(y / d < hw ? y / d : hw - 1) * ww;
+    uint32_t x;
+
+    for (x = 0; x < w; x++) {
+        am[x] = ar[xa[x]];
+        av[x] = am[x] * cv[xchip[x]];
+    }
+}
+
+int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
+                      const mark_payload *p, const float *luma, uint32_t w,
+                      uint32_t h, double strength, float *delta)
 {
     unsigned char code[MARK__CODED_BITS];
     pattern *pt = NULL;
     float *amp = NULL, *lw = NULL, *sq = NULL, chipv[CHIPS];
+    float *av = NULL, *am = NULL;
     uint8_t *xchip = NULL;
     uint32_t *xa = NULL;
-    double c = chip_size(w, h);
+    double c = chip_size(w, h, 0), sums[3] = { 0, 0, 0 }, flat;
+    int pass;
+    double cap = A_RMS_MAX * strength, n = (double)w * h, k = 1.0;
     uint32_t d = work_step(c), ww = w / d, hw = h / d, x, y, j;
     int rc = MARK_OK;
 
@@ -544,8 +610,10 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
     sq = mark__malloc(ctx, sizeof(float) * ww * hw);
     xchip = mark__malloc(ctx, w);
     xa = mark__malloc(ctx, sizeof(uint32_t) * w);
+    av = mark__malloc(ctx, sizeof(float) * w);
+    am = mark__malloc(ctx, sizeof(float) * w);
     if (pt == NULL || lw == NULL || amp == NULL || sq == NULL ||
-        xchip == NULL || xa == NULL) {
+        xchip == NULL || xa == NULL || av == NULL || am == NULL) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
@@ -559,9 +627,23 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
      * large images, and the mask is smooth at that scale anyway (its
      * variance, from the mean squares in sq, still counts the detail the
      * downsampling averages away) */
-    downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
-    if (mask_amplitude(ctx, lw, sq, ww, hw, c / d, strength, amp) < 0 ||
-        informed(ctx, pt, code, lw, amp, ww, hw, c / d, chipv) < 0) {
+    /* (the buffers are sized for the busy floor's work scale, the
+     * finer one) */
+    for (;;) {
+        d = work_step(c);
+        ww = w / d;
+        hw = h / d;
+        downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
+        if (mask_amplitude(ctx, lw, sq, ww, hw, c / d, strength, amp,
+                           &flat) < 0) {
+            rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+            goto done;
+        }
+        if (flat < FLAT_SHARE || c >= chip_size(w, h, 1))
+            break;
+        c = chip_size(w, h, 1);
+    }
+    if (informed(ctx, pt, code, lw, amp, ww, hw, c / d, chipv) < 0) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
@@ -570,40 +652,35 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
         xchip[x] = (uint8_t)((uint32_t)(x / c) % G);
         xa[x] = x / d < ww ? x / d : ww - 1;
     }
-    /* the informed step may have raised the energy: back within the
-     * PSNR budget (strength scales the budget) */
-    {
-        double s2 = 0, cap = A_RMS_MAX * strength;
+    /* rows with the same chip row and mask row share av and am */
+    for (pass = 0; pass < 2; pass++) {
+        uint32_t last = UINT32_MAX;
 
         for (y = 0; y < h; y++) {
-            const float *cv = chipv + ((uint32_t)(y / c) % G) * G;
-            const float *ar = amp + (size_t)(y / d < hw ? y / d : hw - 1) *
-                                        ww;
+            uint32_t key2 = ((uint32_t)(y / c) % G) * 65536u +
+                            (y / d < hw ? y / d : hw - 1);
 
-            const float *row = luma + (size_t)y * w;
-
-            for (x = 0; x < w; x++) {
-                float a = ar[xa[x]];
-                float v = a * cv[xchip[x]] + headroom(row[x], a);
-
-                s2 += (double)v * v;
-            }
+            if (key2 != last || y == 0)
+                row_pattern(chipv, amp, ww, hw, xchip, xa, w, y, c, d, av,
+                            am);
+            last = key2;
+            delta_row(luma + (size_t)y * w, av, am, w, (float)k,
+                      delta + (size_t)y * w, sums);
         }
-        s2 = sqrt(s2 / ((double)w * h));
-        if (s2 > cap)
-            for (j = 0; j < CHIPS; j++)
-                chipv[j] *= (float)(cap / s2);
-    }
-    for (y = 0; y < h; y++) {
-        const float *cv = chipv + ((uint32_t)(y / c) % G) * G;
-        float *row = luma + (size_t)y * w;
-        const float *ar = amp + (size_t)(y / d < hw ? y / d : hw - 1) * ww;
+        /* the informed step may have raised the energy: back within the
+         * PSNR budget (strength scales the budget) by scaling the chip
+         * values by k, the largest with
+         * k^2 s_aa + 2 k s_ah + s_hh <= cap^2 n */
+        if (pass == 1 || sums[0] <= 0 ||
+            sums[0] + 2 * sums[1] + sums[2] <= cap * cap * n)
+            break;
+        {
+            double b = sums[1] / sums[0];
+            double q = (sums[2] - cap * cap * n) / sums[0];
 
-        for (x = 0; x < w; x++) {
-            float a = ar[xa[x]];
-            float v = row[x] + a * cv[xchip[x]] + headroom(row[x], a);
-
-            row[x] = v < 0 ? 0 : v > 255 ? 255 : v;
+            k = b * b - q > 0 ? -b + sqrt(b * b - q) : 0;
+            if (k < 0)
+                k = 0;
         }
     }
 done:
@@ -613,6 +690,26 @@ done:
     mark__free(ctx, sq);
     mark__free(ctx, xchip);
     mark__free(ctx, xa);
+    mark__free(ctx, av);
+    mark__free(ctx, am);
+    return rc;
+}
+
+int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
+                      const mark_payload *p, float *luma, uint32_t w,
+                      uint32_t h, double strength)
+{
+    size_t i, n = (size_t)w * h;
+    float *delta = mark__malloc(ctx, sizeof(float) * (n ? n : 1));
+    int rc;
+
+    if (delta == NULL)
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    rc = mark__imgwm_delta(ctx, key, p, luma, w, h, strength, delta);
+    if (rc == MARK_OK)
+        for (i = 0; i < n; i++)
+            luma[i] += delta[i];
+    mark__free(ctx, delta);
     return rc;
 }
 
@@ -676,19 +773,51 @@ static void refine(const float *ac, size_t fw, size_t fh, long lx, long ly,
     *ry = (double)ly + (den < 0 ? 0.5 * (a - b) / den : 0);
 }
 
+/* How much the autocorrelation stands out at lag (x, y): the highest
+ * value within a pixel of it against the mean of the square ring three
+ * pixels out, over the spread sd.  A ridge (the picture's text lines or
+ * rows, correlated at every shift along them) does not stand out; a
+ * lattice point does. */
+static double peakness(const float *ac, size_t fw, size_t fh, double x,
+                       double y, double sd)
+{
+    long lx = lround(x), ly = lround(y), dx, dy;
+    double best = -1e30, ring = 0;
+
+    for (dy = -1; dy <= 1; dy++)
+        for (dx = -1; dx <= 1; dx++) {
+            double v = ac_at(ac, fw, fh, lx + dx, ly + dy);
+
+            best = v > best ? v : best;
+        }
+    for (dx = -3; dx < 3; dx++) {
+        ring += ac_at(ac, fw, fh, lx + dx, ly - 3);
+        ring += ac_at(ac, fw, fh, lx + 3, ly + dx);
+        ring += ac_at(ac, fw, fh, lx - dx, ly + 3);
+        ring += ac_at(ac, fw, fh, lx - 3, ly - dx);
+    }
+    return (best - ring / 24) / sd;
+}
+
+#define RAW_PEAKS 24                     /* local maxima looked at */
+
 /* Candidate lattice vectors from the autocorrelation ac (fw x fh) in a
  * sector about one axis: lengths lo..hi along it and a tilt of up to
- * TILT across (rotation).  axis 0: about +x, 1: about +y.  Keeps the
- * PEAKS highest local maxima (z against the sector's mean and spread),
- * each refined from its furthest clear harmonic within lim, plus half of
- * each, since the tiling's second harmonic can out-peak the first. */
+ * TILT across (rotation).  axis 0: about +x, 1: about +y.  Takes the
+ * RAW_PEAKS highest local maxima (z against the sector's mean and
+ * spread), refines each from its furthest clear harmonic within lim,
+ * and keeps the PEAKS best by z plus the evidence of a square lattice:
+ * the tiling is periodic in two dimensions, so the vector turned by 90
+ * degrees and the diagonals stand out too, where the picture's own
+ * lines and rows give one-dimensional ridges.  Plus half of each, since
+ * the tiling's second harmonic can out-peak the first. */
 static int lattice_vectors(const float *ac, size_t fw, size_t fh, int axis,
                            long lo, long hi, long lim, cand *c)
 {
     double mean = 0, var = 0, sd;
     long l, t, n = 0;
     int k = 0, i, j, m;
-
+    cand raw[RAW_PEAKS];
     for (l = lo; l <= hi; l++)
         for (t = -(long)(l * TILT) ; t <= (long)(l * TILT); t++) {
             double v = axis ? ac_at(ac, fw, fh, t, l) : ac_at(ac, fw, fh, l,
@@ -721,23 +850,24 @@ static int lattice_vectors(const float *ac, size_t fw, size_t fh, int axis,
                 continue;
             x.z = (v - mean) / sd;
             refine(ac, fw, fh, lx, ly, &x.x, &x.y);
-            for (i = 0; i < k && c[i].z >= x.z; i++)
+            for (i = 0; i < k && raw[i].z >= x.z; i++)
                 ;
-            if (i >= PEAKS)
+            if (i >= RAW_PEAKS)
                 continue;
-            for (j = (k < PEAKS ? k : PEAKS - 1); j > i; j--)
-                c[j] = c[j - 1];
-            c[i] = x;
-            if (k < PEAKS)
+            for (j = (k < RAW_PEAKS ? k : RAW_PEAKS - 1); j > i; j--)
+                raw[j] = raw[j - 1];
+            raw[i] = x;
+            if (k < RAW_PEAKS)
                 k++;
         }
     /* a vector off by a fraction of a pixel drifts by chips over the
      * image: refine each from the furthest harmonic peak available */
     for (i = 0; i < k; i++) {
+        cand *ci = raw + i;
         int hm;
 
         for (hm = 8; hm >= 2; hm--) {
-            double ex = c[i].x * hm, ey = c[i].y * hm, bv = -1e30;
+            double ex = ci->x * hm, ey = ci->y * hm, bv = -1e30;
             long bx = 0, by = 0, q, r, rad = hm + 1;
 
             if (fabs(ex) + rad + 1 >= (double)lim ||
@@ -761,12 +891,31 @@ static int lattice_vectors(const float *ac, size_t fw, size_t fh, int axis,
                 double rx, ry;
 
                 refine(ac, fw, fh, bx, by, &rx, &ry);
-                c[i].x = rx / hm;
-                c[i].y = ry / hm;
+                ci->x = rx / hm;
+                ci->y = ry / hm;
             }
             break;
         }
     }
+    /* the square-lattice evidence, and the PEAKS best */
+    for (i = 0; i < k; i++) {
+        double px = -raw[i].y, py = raw[i].x, e;
+
+        e = peakness(ac, fw, fh, px, py, sd) +
+            peakness(ac, fw, fh, raw[i].x + px, raw[i].y + py, sd) +
+            peakness(ac, fw, fh, raw[i].x - px, raw[i].y - py, sd);
+        raw[i].z += e > 0 ? e / 3 : 0;
+    }
+    for (i = 1; i < k; i++)
+        for (j = i; j > 0 && raw[j].z > raw[j - 1].z; j--) {
+            cand tmp = raw[j];
+
+            raw[j] = raw[j - 1];
+            raw[j - 1] = tmp;
+        }
+    if (k > PEAKS)
+        k = PEAKS;
+    memcpy(c, raw, sizeof(cand) * (size_t)k);
     m = k;
     for (i = 0; i < m; i++) {
         double len = axis ? c[i].y : c[i].x;
@@ -920,7 +1069,7 @@ static int detect_at(mark_ctx *ctx, const mark_key *key,
     pattern *pt = NULL;
     float *lw = NULL, *res = NULL, *re = NULL, *im = NULL;
     float *col = NULL, *work = NULL;
-    double cg = chip_size(w, h), cw;
+    double cg = chip_size(w, h, 0), cw;
     cand cx[2 * PEAKS], cy[2 * PEAKS];
     unsigned char tried[2 * PEAKS][2 * PEAKS];
     search sr;
@@ -1030,9 +1179,13 @@ static int detect_at(mark_ctx *ctx, const mark_key *key,
         double v[4] = { G * cw, 0, 0, G * cw };
 
         try_new(&sr, v);
+        /* the same with the floor of mostly flat images */
+        v[0] = v[3] = G * chip_size(w, h, 1) / d;
+        if (!out->found)
+            try_new(&sr, v);
         /* and a quarter of the shortest side, which is what any resize
-         * of an image embedded at 768 px or more gives, where the chip
-         * size floor made the first guess differ */
+         * of an image embedded at 1024 px or more gives, where the chip
+         * size floor made the first guesses differ */
         v[0] = v[3] = G * ((w < h ? w : h) / CHIP_DIV) / d;
         if (!out->found)
             try_new(&sr, v);
@@ -1122,29 +1275,18 @@ done:
 
 /* Chips of about two work pixels.  The scale comes from the size alone,
  * not from the chip floor: an image embedded at the floor and then
- * halved has chips of half the floor.  Where that gives full resolution,
- * a second pass at half resolution follows a miss: lossy coders (JPEG at
- * low quality, WebP) wipe out the finest detail of small chips on flat
- * and text-heavy pictures, and the coarser band-pass then sees what is
- * left.  At most 2 x MAX_TRIES lattices are decoded in all. */
+ * halved has chips of half the floor.  (A second pass at half resolution
+ * after a miss was tried: +1 image-attack on the corpus once flat images
+ * got larger chips, for twice the time on every unmarked image.) */
 int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
                        const float *luma, uint32_t w, uint32_t h,
                        mark__wm_result *out)
 {
     double cs = (double)(w < h ? w : h) / CHIP_DIV;
-    uint32_t d = work_step(cs < CHIP_MIN / 2 ? CHIP_MIN / 2 : cs);
-    int rc;
 
     memset(out, 0, sizeof *out);
     if (w < 64 || h < 64)
         return MARK_OK;
-    rc = detect_at(ctx, key, luma, w, h, d, out);
-    if (rc == MARK_OK && !out->found && d == 1 && w >= 128 && h >= 128) {
-        mark__wm_result first = *out;
-
-        rc = detect_at(ctx, key, luma, w, h, 2, out);
-        if (rc == MARK_OK && !out->found && first.score > out->score)
-            *out = first;
-    }
-    return rc;
+    return detect_at(ctx, key, luma, w, h,
+                     work_step(cs < CHIP_MIN / 2 ? CHIP_MIN / 2 : cs), out);
 }

@@ -36,13 +36,20 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
                       const mark_payload *p, float *luma, uint32_t w,
                       uint32_t h, double strength);
 
+/* The same mark as a change: delta (w x h) gets what _embed would add
+ * to luma, which is left as it is. */
+int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
+                      const mark_payload *p, const float *luma, uint32_t w,
+                      uint32_t h, double strength, float *delta);
+
 /* Look for an img-v1 mark in a luma plane: blind, with the tile period
  * (scale) and offset (crop) found from the signal itself. */
 /* For the golden tests of the frozen format: a BLAKE2b-256 digest of the
  * key-driven layout (pilot and spreading signs, the coded bit of each
- * chip), and the chip size in pixels for an image of w x h. */
+ * chip), and the chip size in pixels for an image of w x h (flat: one
+ * the embedder found mostly flat). */
 void mark__imgwm_pattern_digest(const mark_key *key, unsigned char out[32]);
-double mark__imgwm_chip_size(uint32_t w, uint32_t h);
+double mark__imgwm_chip_size(uint32_t w, uint32_t h, int flat);
 
 int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
                        const float *luma, uint32_t w, uint32_t h,

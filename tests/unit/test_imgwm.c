@@ -237,10 +237,14 @@ static void test_golden(const mark_key *def)
     CHECK(strcmp(hex, "96e13202d49bc711845881793decb0d8"
                       "b276d78cc03be54fecaff0df6568523c") == 0);
     mark_key_free(k);
-    CHECK(mark__imgwm_chip_size(512, 512) == 3.0);
-    CHECK(mark__imgwm_chip_size(700, 2000) == 3.0);
-    CHECK(fabs(mark__imgwm_chip_size(1920, 1080) - 1080 / 256.0) < 1e-12);
-    CHECK(fabs(mark__imgwm_chip_size(3000, 4000) - 3000 / 256.0) < 1e-12);
+    CHECK(mark__imgwm_chip_size(512, 512, 0) == 3.0);
+    CHECK(mark__imgwm_chip_size(700, 2000, 0) == 3.0);
+    CHECK(mark__imgwm_chip_size(512, 512, 1) == 4.0);
+    CHECK(fabs(mark__imgwm_chip_size(900, 1600, 0) - 900 / 256.0) < 1e-12);
+    CHECK(mark__imgwm_chip_size(900, 1600, 1) == 4.0);
+    CHECK(fabs(mark__imgwm_chip_size(1920, 1080, 0) - 1080 / 256.0) < 1e-12);
+    CHECK(fabs(mark__imgwm_chip_size(1920, 1080, 1) - 1080 / 256.0) < 1e-12);
+    CHECK(fabs(mark__imgwm_chip_size(3000, 4000, 1) - 3000 / 256.0) < 1e-12);
 }
 
 /* A white page with lines of dark glyph-like strokes (a screenshot of
@@ -250,7 +254,7 @@ static void test_golden(const mark_key *def)
  * clipped). */
 static void test_white_page(const mark_key *k, const mark_payload *p)
 {
-    uint32_t W = 800, H = 600, x, y, i, white = 0, moved = 0, over = 0;
+    uint32_t W = 1024, H = 768, x, y, i, white = 0, moved = 0, over = 0;
     float *orig = malloc(sizeof(float) * W * H), *m, *t;
 
     for (i = 0; i < W * H; i++)
@@ -278,6 +282,10 @@ static void test_white_page(const mark_key *k, const mark_payload *p)
     if (getenv("VERBOSE") != NULL)
         printf("white page: %u of %u white pixels moved\n", moved, white);
     CHECK(moved > white * 11 / 20);
+    CHECK(detect(k, m, W, H, p, "white page") == 1);
+    t = jpeg(m, W, H, 90);
+    CHECK(detect(k, t, W, H, p, "white page, jpeg 90") == 1);
+    free(t);
     t = jpeg(m, W, H, 75);
     CHECK(detect(k, t, W, H, p, "white page, jpeg 75") == 1);
     free(t);
