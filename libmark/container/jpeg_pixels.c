@@ -1407,13 +1407,14 @@ static int add_luma_work(mark__jpeg_edit *e, void *arg)
             if (!any)
                 continue;
             fdct_float(e, blk, f);
-            /* added in quantiser steps, rounded to the nearest */
+            /* added in quantiser steps, rounded to the nearest (lrintf:
+             * no branch on the sign, which no predictor can guess) */
             for (u = 0; u < 64; u++) {
-                float r = (float)cf[u] + f[u] * iq[u];
-                int lim = u ? 1023 : 1024;
-                long n = r >= 0 ? (long)(r + 0.5f) : -(long)(0.5f - r);
+                long n = lrintf((float)cf[u] + f[u] * iq[u]);
+                long lo = u ? -1023 : -1024;
 
-                cf[u] = (JCOEF)(n < -lim ? -lim : n > 1023 ? 1023 : n);
+                n = n < lo ? lo : n;
+                cf[u] = (JCOEF)(n > 1023 ? 1023 : n);
             }
         }
     }

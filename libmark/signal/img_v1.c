@@ -539,33 +539,31 @@ done:
  * the pattern is moved down (up) by the part of its amplitude a that
  * would clip, so the whole pattern survives on white backgrounds.  The
  * shift follows the picture's own levels, so over a flat white area it
- * is a constant the detector's high-pass does not see.
- *
- * The change for one row of levels row: av holds a cv, the amplitude
+ * is a constant the detector's high-pass does not see. */
+static float headroom(float l, float a)
+{
+    float hi = l + a - 255.0f, lo = a - l;
+
+    return (hi > 0.0f ? -hi : 0.0f) + (lo > 0.0f ? lo : 0.0f);
+}
+
+/* The change for one row of levels row: av holds a cv, the amplitude
  * times the chip value, am the amplitude a, for every column; the chip
  * values are scaled by k, the headroom added and the result kept within
- * 0..255.  Adds the sums the RMS cap needs (before the range limit):
- * of (a cv)^2, of a cv h and of h^2. */
+ * 0..255. */
 static void delta_row(const float *row, const float *av, const float *am,
-                      uint32_t w, float k, float *out, double *sums)
+                      uint32_t w, float k, float *out)
 {
-    float s_aa = 0, s_ah = 0, s_hh = 0;
     uint32_t x;
 
     for (x = 0; x < w; x++) {
-        float l = row[x], a = am[x], v = av[x];
-        float h = fminf(0.0f, 255.0f - (l + a)) + fmaxf(0.0f, a - l);
-        float o = l + k * v + h;
+        float l = row[x];
+        float o = l + k * av[x] + headroom(l, am[x]);
 
-        s_aa += v * v;
-        s_ah += v * h;
-        s_hh += h * h;
-        o = o < 0.0f ? 0.0f : o > 255.0f ? 255.0f : o;
+        o = o < 0.0f ? 0.0f : o;
+        o = o > 255.0f ? 255.0f : o;
         out[x] = o - l;
     }
-    sums[0] += s_aa;
-    sums[1] += s_ah;
-    sums[2] += s_hh;
 }
 
 /* The amplitude and the amplitude times the chip value of every column
@@ -595,9 +593,9 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
     float *av = NULL, *am = NULL;
     uint8_t *xchip = NULL;
     uint32_t *xa = NULL;
-    double c = chip_size(w, h, 0), sums[3] = { 0, 0, 0 }, flat;
-    int pass;
-    double cap = A_RMS_MAX * strength, n = (double)w * h, k = 1.0;
+    double c = chip_size(w, h, 0), sums[3] = { 0, 0, 0 }, flat, e2 = 0;
+    uint32_t last = UINT32_MAX;
+    double cap = A_RMS_MAX * strength, k = 1.0;
     uint32_t d = work_step(c), ww = w / d, hw = h / d, x, y, j;
     int rc = MARK_OK;
 
@@ -643,6 +641,18 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
             break;
         c = chip_size(w, h, 1);
     }
+    /* for the RMS cap, at the work scale (lw is the informed step's
+     * scratch after this): the energy of the amplitude, the headroom's
+     * cross term with it and the headroom's own */
+    for (y = 0; y < hw; y++)
+        for (x = 0; x < ww; x++) {
+            size_t i = (size_t)y * ww + x;
+            double hr = headroom(lw[i], amp[i]);
+
+            sums[0] += (double)amp[i] * amp[i];
+            sums[1] += (double)amp[i] * hr;
+            sums[2] += hr * hr;
+        }
     if (informed(ctx, pt, code, lw, amp, ww, hw, c / d, chipv) < 0) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
@@ -652,36 +662,43 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
         xchip[x] = (uint8_t)((uint32_t)(x / c) % G);
         xa[x] = x / d < ww ? x / d : ww - 1;
     }
-    /* rows with the same chip row and mask row share av and am */
-    for (pass = 0; pass < 2; pass++) {
-        uint32_t last = UINT32_MAX;
+    /* the informed step may have raised the energy: back within the
+     * PSNR budget (strength scales the budget) by scaling the chip
+     * values by k, the largest with k^2 s_aa + 2 k s_ah + s_hh <= cap^2 n
+     * (sums over the work pixels, each d^2 pixels; chip values enter
+     * through their mean square, and their mean, close to 0, in the
+     * cross term) */
+    {
+        double m1 = 0, sa, sh, hh, nw = (double)ww * hw;
 
-        for (y = 0; y < h; y++) {
-            uint32_t key2 = ((uint32_t)(y / c) % G) * 65536u +
-                            (y / d < hw ? y / d : hw - 1);
-
-            if (key2 != last || y == 0)
-                row_pattern(chipv, amp, ww, hw, xchip, xa, w, y, c, d, av,
-                            am);
-            last = key2;
-            delta_row(luma + (size_t)y * w, av, am, w, (float)k,
-                      delta + (size_t)y * w, sums);
+        for (j = 0; j < CHIPS; j++) {
+            e2 += (double)chipv[j] * chipv[j];
+            m1 += chipv[j];
         }
-        /* the informed step may have raised the energy: back within the
-         * PSNR budget (strength scales the budget) by scaling the chip
-         * values by k, the largest with
-         * k^2 s_aa + 2 k s_ah + s_hh <= cap^2 n */
-        if (pass == 1 || sums[0] <= 0 ||
-            sums[0] + 2 * sums[1] + sums[2] <= cap * cap * n)
-            break;
-        {
-            double b = sums[1] / sums[0];
-            double q = (sums[2] - cap * cap * n) / sums[0];
+        e2 /= CHIPS;
+        m1 /= CHIPS;
+        sa = sums[0] * e2 / nw;
+        sh = sums[1] * m1 / nw;
+        hh = sums[2] / nw;
+        cap *= cap;
+        if (sa > 0 && sa + 2 * sh + hh > cap) {
+            double b = sh / sa, q = (hh - cap) / sa;
 
             k = b * b - q > 0 ? -b + sqrt(b * b - q) : 0;
             if (k < 0)
                 k = 0;
         }
+    }
+    /* rows with the same chip row and mask row share av and am */
+    for (y = 0; y < h; y++) {
+        uint32_t key2 = ((uint32_t)(y / c) % G) * 65536u +
+                        (y / d < hw ? y / d : hw - 1);
+
+        if (key2 != last)
+            row_pattern(chipv, amp, ww, hw, xchip, xa, w, y, c, d, av, am);
+        last = key2;
+        delta_row(luma + (size_t)y * w, av, am, w, (float)k,
+                  delta + (size_t)y * w);
     }
 done:
     mark__free(ctx, pt);
