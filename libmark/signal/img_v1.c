@@ -189,6 +189,7 @@ static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
 static double chip_size(uint32_t w, uint32_t h, int flat)
 {
     double s = (double)(w < h ? w : h) / CHIP_DIV;
+
     double lo = flat ? CHIP_MIN_FLAT : CHIP_MIN;
 
     return s < lo ? lo : s;
@@ -199,15 +200,25 @@ double mark__imgwm_chip_size(uint32_t w, uint32_t h, int flat)
     return chip_size(w, h, flat);
 }
 
-/* The work scale (of the embedder's mask and of the detector): chips of
- * about two work pixels or more; the flat floor's chips of 4 pixels are
- * worked at full resolution (at half, a sparse white page lost its mark
- * to JPEG 75). */
+/* The work scale: chips of about two work pixels or more. */
 static uint32_t work_step(double c)
 {
     uint32_t d = (uint32_t)((c - 0.01) / 2.0);
 
     return d < 1 ? 1 : d;
+}
+
+/* The work scale the detector takes for a w x h image, from the size
+ * alone, not from the chip floor (an image embedded at the floor and then
+ * halved has chips of half the floor).  The embedder works at the same
+ * scale, since its informed step models the detector; where the two
+ * differed (chips of 4 px on flat images worked at half resolution) a
+ * sparse white page lost its mark to JPEG 75. */
+static uint32_t size_step(uint32_t w, uint32_t h)
+{
+    double cs = (double)(w < h ? w : h) / CHIP_DIV;
+
+    return work_step(cs < CHIP_MIN / 2 ? CHIP_MIN / 2 : cs);
 }
 
 /* Mean of each d x d block of a plane (row stride w), from block
@@ -596,7 +607,7 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
     double c = chip_size(w, h, 0), sums[3] = { 0, 0, 0 }, flat, e2 = 0;
     uint32_t last = UINT32_MAX;
     double cap = A_RMS_MAX * strength, k = 1.0;
-    uint32_t d = work_step(c), ww = w / d, hw = h / d, x, y, j;
+    uint32_t d = size_step(w, h), ww = w / d, hw = h / d, x, y, j;
     int rc = MARK_OK;
 
     if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE)
@@ -625,12 +636,9 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
      * large images, and the mask is smooth at that scale anyway (its
      * variance, from the mean squares in sq, still counts the detail the
      * downsampling averages away) */
-    /* (the buffers are sized for the busy floor's work scale, the
-     * finer one) */
+    /* at the work scale the detector will take for an image of this size
+     * (the informed step models it) */
     for (;;) {
-        d = work_step(c);
-        ww = w / d;
-        hw = h / d;
         downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
         if (mask_amplitude(ctx, lw, sq, ww, hw, c / d, strength, amp,
                            &flat) < 0) {
@@ -1290,20 +1298,15 @@ done:
     return rc;
 }
 
-/* Chips of about two work pixels.  The scale comes from the size alone,
- * not from the chip floor: an image embedded at the floor and then
- * halved has chips of half the floor.  (A second pass at half resolution
- * after a miss was tried: +1 image-attack on the corpus once flat images
- * got larger chips, for twice the time on every unmarked image.) */
+/* (A second pass at half resolution after a miss was tried: +1
+ * image-attack on the corpus once flat images got larger chips, for
+ * twice the time on every unmarked image.) */
 int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
                        const float *luma, uint32_t w, uint32_t h,
                        mark__wm_result *out)
 {
-    double cs = (double)(w < h ? w : h) / CHIP_DIV;
-
     memset(out, 0, sizeof *out);
     if (w < 64 || h < 64)
         return MARK_OK;
-    return detect_at(ctx, key, luma, w, h,
-                     work_step(cs < CHIP_MIN / 2 ? CHIP_MIN / 2 : cs), out);
+    return detect_at(ctx, key, luma, w, h, size_step(w, h), out);
 }
