@@ -777,8 +777,11 @@ static int lattice_seen(double (*seen)[4], int n, const double *v)
 /* The autocorrelation at lag (lx, ly), lags wrapping around. */
 static float ac_at(const float *ac, size_t fw, size_t fh, long lx, long ly)
 {
-    return ac[(size_t)((ly + (long)fh) % (long)fh) * fw +
-              (size_t)((lx + (long)fw) % (long)fw)];
+    long y = ly % (long)fh, x = lx % (long)fw;
+
+    y += y < 0 ? (long)fh : 0;
+    x += x < 0 ? (long)fw : 0;
+    return ac[(size_t)y * fw + (size_t)x];
 }
 
 /* Sub-pixel position of a peak at integer lag (lx, ly): a parabola
@@ -809,6 +812,9 @@ static double peakness(const float *ac, size_t fw, size_t fh, double x,
     long lx = lround(x), ly = lround(y), dx, dy;
     double best = -1e30, ring = 0;
 
+    /* no evidence beyond half the transform: the lags wrap around */
+    if (labs(lx) + 4 >= (long)fw / 2 || labs(ly) + 4 >= (long)fh / 2)
+        return 0;
     for (dy = -1; dy <= 1; dy++)
         for (dx = -1; dx <= 1; dx++) {
             double v = ac_at(ac, fw, fh, lx + dx, ly + dy);
