@@ -138,6 +138,7 @@ static char *names[MAX_IMAGES];
 static size_t n_images;
 static const char *workdir, *convert_path;
 static double strength = 1.0;            /* embedding strength (-s) */
+static unsigned long salt;               /* payload choice (-p) */
 static int webp_by;                      /* WEBP_*: who writes WebP */
 
 enum { WEBP_NONE = 0, WEBP_MAGICK, WEBP_CWEBP };
@@ -561,7 +562,7 @@ static void payload_of(const char *name, mark_payload *p)
     char hex[17];
 
     snprintf(hex, sizeof hex, "%016llx",
-             (unsigned long long)splitmix(name_hash(name)));
+             (unsigned long long)splitmix(name_hash(name) + salt));
     if (mark_payload_from_hex(p, hex) != MARK_OK)
         memset(p, 0, sizeof *p);
 }
@@ -848,7 +849,7 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
     for (i = 0; i < n_images; i++)
         done += sh->r[i].done == 1;
     fprintf(f, "## img-v1 robustness (%d images, default key, strength "
-            "%.2g)\n\n", done, strength);
+            "%.2g, payload set %lu)\n\n", done, strength, salt);
     fprintf(f, "| attack | detected (n/N, %%) | wrong payload | mean bit "
             "accuracy | target | result |\n");
     fprintf(f, "|---|---|---|---|---|---|\n");
@@ -1018,7 +1019,7 @@ static void write_csv(const char *path, const shared *sh)
 static void usage(void)
 {
     fprintf(stderr, "usage: robustness [-j JOBS] [-k WORD[,WORD...]] "
-            "[-s STRENGTH] WORKDIR\n");
+            "[-p PAYLOAD-SET] [-s STRENGTH] WORKDIR\n");
     exit(2);
 }
 
@@ -1037,9 +1038,17 @@ int main(int argc, char **argv)
         jobs = (int)ncpu;
     while (argc > 2 && (strcmp(argv[1], "-j") == 0 ||
                         strcmp(argv[1], "-k") == 0 ||
+                        strcmp(argv[1], "-p") == 0 ||
                         strcmp(argv[1], "-s") == 0)) {
         if (argv[1][1] == 'j')
             jobs = atoi(argv[2]);
+        else if (argv[1][1] == 'p') {
+            char *end;
+
+            salt = strtoul(argv[2], &end, 10);
+            if (*end != '\0' || salt > 1000000)
+                usage();
+        }
         else if (argv[1][1] == 's')
             strength = atof(argv[2]);
         else
