@@ -36,7 +36,6 @@ int mark__luma_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *luma,
                          uint32_t w, uint32_t h)
 {
     size_t n = (size_t)w * h;
-    float *dy;
     int rc;
 
     if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE) {
@@ -44,16 +43,11 @@ int mark__luma_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *luma,
         memset(luma, 0, sizeof(float) * n);
         return MARK_OK;
     }
-    dy = mark__malloc(ctx, sizeof(float) * n);
-    if (dy == NULL)
-        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    /* the change replaces the levels in place */
     rc = mark__imgwm_delta(ctx, ops->key, &ops->payload, luma, w, h,
-                           ops->strength, dy);
-    if (rc == MARK_OK)
-        memcpy(luma, dy, sizeof(float) * n);
-    else
+                           ops->strength, luma);
+    if (rc != MARK_OK)
         memset(luma, 0, sizeof(float) * n);
-    mark__free(ctx, dy);
     return rc;
 }
 

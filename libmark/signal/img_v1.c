@@ -9,8 +9,9 @@
  * under 768 px); on mostly flat images (half the mask or more at its
  * floor: screenshots, documents, flat graphics, smooth pictures) the
  * floor is 4 px instead of 3, since lossy coders wipe out the finest
- * detail there (WebP 75: 21 -> 28 of the 31 corpus images).  Every chip carries a keyed pilot value (+/-1) and a
- * keyed spreading value times one coded payload bit (354 coded bits over
+ * detail there (WebP 75: 21 -> 28 of the 31 corpus images).  Every chip
+ * carries a keyed pilot value (+/-1) and a keyed spreading value times
+ * one coded payload bit (354 coded bits over
  * 4096 chips, about 11.6 chips a bit, assigned by a keyed permutation).
  *
  * Embedding (the embedder's choices; the detector does not depend on
@@ -105,23 +106,20 @@ void mark__imgwm_pattern_digest(const mark_key *key, unsigned char out[32])
     crypto_generichash_final(&st, out, 32);
 }
 
-/* Box mean of radius rad of a w x h plane (of its squares if squared)
- * into out; the box is cut at the edges.  Separable running sums: each
+/* Box mean of radius rad of a w x h plane into out; the box is cut at the edges.  Separable running sums: each
  * row's horizontal means, then a running sum of those down the columns
  * (in double: the sums of large images). */
 static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
-                    uint32_t rad, float *out, int squared)
+                    uint32_t rad, float *out)
 {
     double *col = mark__calloc(ctx, w, sizeof(double));
     float *hm = mark__malloc(ctx, sizeof(float) * w * h);
-    float *sqr = squared ? mark__malloc(ctx, sizeof(float) * w) : NULL;
     double inv = 1.0 / (2.0 * rad + 1.0);
     uint32_t x, y;
 
-    if (col == NULL || hm == NULL || (squared && sqr == NULL)) {
+    if (col == NULL || hm == NULL) {
         mark__free(ctx, col);
         mark__free(ctx, hm);
-        mark__free(ctx, sqr);
         return MARK_ENOMEM;
     }
     for (y = 0; y < h; y++) {
@@ -129,11 +127,6 @@ static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
         float *o = hm + (size_t)y * w;
         double s = 0;
 
-        if (squared) {
-            for (x = 0; x < w; x++)
-                sqr[x] = r[x] * r[x];
-            r = sqr;
-        }
         /* the window of x is [x - rad, x + rad], cut at the edges */
         for (x = 0; x <= rad && x < w; x++)
             s += r[x];
@@ -149,7 +142,6 @@ static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
                                     (x > rad ? x - rad : 0)));
         }
     }
-    mark__free(ctx, sqr);
     {
         uint32_t lo = 0, hi = 0;
 
@@ -189,7 +181,6 @@ static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
 static double chip_size(uint32_t w, uint32_t h, int flat)
 {
     double s = (double)(w < h ? w : h) / CHIP_DIV;
-
     double lo = flat ? CHIP_MIN_FLAT : CHIP_MIN;
 
     return s < lo ? lo : s;
@@ -266,10 +257,10 @@ static int residual(mark_ctx *ctx, float *lw, uint32_t ww, uint32_t hw,
 
     if (mean == NULL)
         return MARK_ENOMEM;
-    if (box_mean(ctx, lw, ww, hw, RES_OUT, mean, 0) < 0)
+    if (box_mean(ctx, lw, ww, hw, RES_OUT, mean) < 0)
         goto nomem;
     if (RES_IN > 0) {
-        if (box_mean(ctx, lw, ww, hw, RES_IN, res, 0) < 0)
+        if (box_mean(ctx, lw, ww, hw, RES_IN, res) < 0)
             goto nomem;
         for (i = 0; i < n; i++)
             res[i] -= mean[i];
@@ -279,7 +270,7 @@ static int residual(mark_ctx *ctx, float *lw, uint32_t ww, uint32_t hw,
     }
     for (i = 0; i < n; i++)
         lw[i] = fabsf(res[i]);
-    if (box_mean(ctx, lw, ww, hw, 4, mean, 0) < 0)
+    if (box_mean(ctx, lw, ww, hw, 4, mean) < 0)
         goto nomem;
     for (i = 0; i < n; i++) {
         res[i] /= mean[i] + 1.0f;
@@ -339,9 +330,8 @@ static int mask_amplitude(mark_ctx *ctx, const float *luma,
 
     if (rad < 1)
         rad = 1;
-    if (mean == NULL || tmp == NULL || box_mean(ctx, luma, w, h, rad, mean,
-                                                0) < 0 ||
-        box_mean(ctx, sq, w, h, rad, amp, 0) < 0) {
+    if (mean == NULL || tmp == NULL || box_mean(ctx, luma, w, h, rad, mean) < 0 ||
+        box_mean(ctx, sq, w, h, rad, amp) < 0) {
         rc = MARK_ENOMEM;
         goto done;
     }
@@ -561,7 +551,7 @@ static float headroom(float l, float a)
 /* The change for one row of levels row: av holds a cv, the amplitude
  * times the chip value, am the amplitude a, for every column; the chip
  * values are scaled by k, the headroom added and the result kept within
- * 0..255. */
+ * 0..255.  out may be row. */
 static void delta_row(const float *row, const float *av, const float *am,
                       uint32_t w, float k, float *out)
 {
@@ -604,7 +594,7 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
     float *av = NULL, *am = NULL;
     uint8_t *xchip = NULL;
     uint32_t *xa = NULL;
-    double c = chip_size(w, h, 0), sums[3] = { 0, 0, 0 }, flat, e2 = 0;
+    double c = chip_size(w, h, 0), sums[3] = { 0, 0, 0 }, flat;
     uint32_t last = UINT32_MAX;
     double cap = A_RMS_MAX * strength, k = 1.0;
     uint32_t d = size_step(w, h), ww = w / d, hw = h / d, x, y, j;
@@ -638,8 +628,8 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
      * downsampling averages away) */
     /* at the work scale the detector will take for an image of this size
      * (the informed step models it) */
+    downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
     for (;;) {
-        downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
         if (mask_amplitude(ctx, lw, sq, ww, hw, c / d, strength, amp,
                            &flat) < 0) {
             rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
@@ -677,7 +667,7 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
      * through their mean square, and their mean, close to 0, in the
      * cross term) */
     {
-        double m1 = 0, sa, sh, hh, nw = (double)ww * hw;
+        double e2 = 0, m1 = 0, sa, sh, hh, nw = (double)ww * hw;
 
         for (j = 0; j < CHIPS; j++) {
             e2 += (double)chipv[j] * chipv[j];
@@ -849,6 +839,7 @@ static int lattice_vectors(const float *ac, size_t fw, size_t fh, int axis,
     long l, t, n = 0;
     int k = 0, i, j, m;
     cand raw[RAW_PEAKS];
+
     for (l = lo; l <= hi; l++)
         for (t = -(long)(l * TILT) ; t <= (long)(l * TILT); t++) {
             double v = axis ? ac_at(ac, fw, fh, t, l) : ac_at(ac, fw, fh, l,
@@ -1093,9 +1084,12 @@ static int best_unused(const cand *c, int n, const int *used)
     return bi;
 }
 
-static int detect_at(mark_ctx *ctx, const mark_key *key,
-                     const float *luma, uint32_t w, uint32_t h, uint32_t d,
-                     mark__wm_result *out)
+/* (A second pass at half resolution after a miss was tried: +1
+ * image-attack on the corpus once flat images got larger chips, for
+ * twice the time on every unmarked image.) */
+int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
+                       const float *luma, uint32_t w, uint32_t h,
+                       mark__wm_result *out)
 {
     pattern *pt = NULL;
     float *lw = NULL, *res = NULL, *re = NULL, *im = NULL;
@@ -1104,11 +1098,13 @@ static int detect_at(mark_ctx *ctx, const mark_key *key,
     cand cx[2 * PEAKS], cy[2 * PEAKS];
     unsigned char tried[2 * PEAKS][2 * PEAKS];
     search sr;
-    uint32_t ww, hw, x, y, ox0, oy0;
+    uint32_t d = size_step(w, h), ww, hw, x, y, ox0, oy0;
     size_t fw, fh;
     int rc = MARK_OK, a, b, nx, ny;
 
     memset(out, 0, sizeof *out);
+    if (w < 64 || h < 64)
+        return MARK_OK;
     /* at most MAX_WORK a side, taken from the centre */
     ww = w / d;
     hw = h / d;
@@ -1302,17 +1298,4 @@ done:
     mark__free(ctx, col);
     mark__free(ctx, work);
     return rc;
-}
-
-/* (A second pass at half resolution after a miss was tried: +1
- * image-attack on the corpus once flat images got larger chips, for
- * twice the time on every unmarked image.) */
-int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
-                       const float *luma, uint32_t w, uint32_t h,
-                       mark__wm_result *out)
-{
-    memset(out, 0, sizeof *out);
-    if (w < 64 || h < 64)
-        return MARK_OK;
-    return detect_at(ctx, key, luma, w, h, size_step(w, h), out);
 }

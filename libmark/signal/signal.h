@@ -37,7 +37,8 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
                       uint32_t h, double strength);
 
 /* The same mark as a change: delta (w x h) gets what _embed would add
- * to luma, which is left as it is. */
+ * to luma.  delta may be luma itself (each value is read before it is
+ * replaced); otherwise luma is left as it is. */
 int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
                       const mark_payload *p, const float *luma, uint32_t w,
                       uint32_t h, double strength, float *delta);
