@@ -317,6 +317,12 @@ int mark__jpeg_edit_finish(mark__jpeg_edit *e, mark__buf *out);
  * set) for other JPEGs. */
 int mark__jpeg_edit_luma(mark__jpeg_edit *e, float **out);
 int mark__jpeg_edit_add_luma(mark__jpeg_edit *e, const float *delta);
+/* The same on 2 x 2 cells, for images the watermark works on at half
+ * resolution or coarser: the cell means and mean squares of Y
+ * ((W + 1) / 2 x (H + 1) / 2 each, straight from the coefficients), and a
+ * change constant on each cell. */
+int mark__jpeg_edit_cells(mark__jpeg_edit *e, float **v2, float **s2);
+int mark__jpeg_edit_add_cells(mark__jpeg_edit *e, const float *d2);
 void mark__jpeg_edit_free(mark__jpeg_edit *e);
 
 /* Apply ops to a frame of the whole image (watermark first, then the
@@ -328,6 +334,12 @@ int mark__apply_pixel_ops(mark_ctx *ctx, mark__pixel_ops *ops,
  * under the watermark's minimum size. */
 int mark__luma_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *luma,
                          uint32_t w, uint32_t h);
+/* The same from the 2 x 2 cell means v2 and mean squares s2 of a w x h
+ * image, for images where mark__cells_fit(): v2 is replaced by the change
+ * of each cell. */
+int mark__cells_fit(uint32_t w, uint32_t h);
+int mark__cells_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *v2,
+                          const float *s2, uint32_t w, uint32_t h);
 /* Fill out from m's detection result (core/report.c). */
 void mark__watermark_info(const mark_media *m, mark_watermark_info *out);
 /* Run the image watermark detector on a decoded 8-bit image, or on a

@@ -4,7 +4,7 @@
  * a Markdown table (detection rate, bit accuracy, PSNR/SSIM, false
  * positives).
  *
- *   robustness [-j JOBS] [-k WORD[,WORD...]] WORKDIR
+ *   robustness [-J] [-j JOBS] [-k WORD[,WORD...]] [-p N] [-s S] WORKDIR
  *
  * Originals are read from WORKDIR/corpus/ *.png; marked and attacked
  * files go to WORKDIR/work/, the table also to WORKDIR/report.md and one
@@ -16,7 +16,11 @@
  *
  * The mark goes into luma (mark__imgwm_embed on Y = 0.299 R + 0.587 G +
  * 0.114 B) and the luma change is added to R, G and B alike, which is
- * how a colour image carries it.  Images are shared between up to two
+ * how a colour image carries it.  With -J the path is the one JPEG
+ * files take instead: each original is first made a quality-95 JPEG by
+ * ImageMagick, and that file is marked by libmark's public API (its
+ * coefficient-domain path; watermark only), then decoded by ImageMagick;
+ * PSNR and SSIM are against the decoded quality-95 original.  Images are shared between up to two
  * worker processes (fork: the detector keeps static scratch buffers);
  * results come back through shared memory.
  */
@@ -139,6 +143,7 @@ static size_t n_images;
 static const char *workdir, *convert_path;
 static double strength = 1.0;            /* embedding strength (-s) */
 static unsigned long salt;               /* payload choice (-p) */
+static int via_jpeg;                     /* -J: mark JPEG files */
 static int webp_by;                      /* WEBP_*: who writes WebP */
 
 enum { WEBP_NONE = 0, WEBP_MAGICK, WEBP_CWEBP };
@@ -567,6 +572,51 @@ static void payload_of(const char *name, mark_payload *p)
         memset(p, 0, sizeof *p);
 }
 
+/* -J: mark dir/orig.jpg with the public API (watermark only), write
+ * dir/marked.jpg and its decoding dir/marked.png, read into out. */
+static int mark_jpeg(mark_ctx *ctx, const mark_key *key,
+                     const mark_payload *want, const char *dir, rgb *out)
+{
+    char in[4096], jpg[4096], png[4096];
+    const char *dec[] = { convert_path, jpg, "-depth", "8", png, NULL };
+    unsigned char *buf = NULL;
+    void *o = NULL;
+    size_t len = 0, on = 0;
+    mark_media *m = NULL;
+    FILE *f;
+    long sz;
+    int rc = -1;
+
+    snprintf(in, sizeof in, "%s/orig.jpg", dir);
+    snprintf(jpg, sizeof jpg, "%s/marked.jpg", dir);
+    snprintf(png, sizeof png, "%s/marked.png", dir);
+    f = fopen(in, "rb");
+    if (f == NULL)
+        return -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) > 0 &&
+        fseek(f, 0, SEEK_SET) == 0) {
+        buf = xmalloc((size_t)sz);
+        len = fread(buf, 1, (size_t)sz, f);
+    }
+    fclose(f);
+    if (buf != NULL && mark_media_open_buffer(ctx, &m, buf, len) == MARK_OK &&
+        mark_media_set_watermark(m, key, want, strength) == MARK_OK &&
+        mark_media_save_buffer(m, &o, &on) == MARK_OK) {
+        f = fopen(jpg, "wb");
+        if (f != NULL) {
+            rc = fwrite(o, 1, on, f) == on ? 0 : -1;
+            if (fclose(f) != 0)
+                rc = -1;
+        }
+    }
+    mark_free(ctx, o);
+    mark_media_free(m);
+    free(buf);
+    if (rc == 0)
+        rc = run(dec) == 0 ? read_png(png, out) : -1;
+    return rc;
+}
+
 static void process(mark_ctx *ctx, const mark_key *key, size_t idx,
                     image_result *res)
 {
@@ -582,6 +632,24 @@ static void process(mark_ctx *ctx, const mark_key *key, size_t idx,
     snprintf(dir, sizeof dir, "%s/work/%.*s", workdir,
              (int)(strlen(names[idx]) - 4), names[idx]);
     mkdir(dir, 0777);
+    if (via_jpeg) {
+        /* -J: the original is the corpus image as a quality-95 JPEG (as
+         * decoded by ImageMagick), and the mark is made by libmark's
+         * public API on that file, through its JPEG coefficient path */
+        char jpg[4096], png[4096];
+        const char *enc[] = { convert_path, path, "-quality", "95", jpg,
+                              NULL };
+        const char *dec[] = { convert_path, jpg, "-depth", "8", png, NULL };
+
+        snprintf(jpg, sizeof jpg, "%s/orig.jpg", dir);
+        snprintf(png, sizeof png, "%s/orig.png", dir);
+        if (run(enc) != 0 || run(dec) != 0) {
+            fprintf(stderr, "robustness: cannot make '%s'\n", jpg);
+            res->done = -1;
+            return;
+        }
+        snprintf(path, sizeof path, "%s", png);
+    }
     if (read_png(path, &orig) < 0) {
         res->done = -1;
         return;
@@ -621,8 +689,19 @@ static void process(mark_ctx *ctx, const mark_key *key, size_t idx,
         }
     }
 
-    /* embed in luma, carry the change to R, G and B */
     payload_of(names[idx], &want);
+    if (via_jpeg) {
+        if (mark_jpeg(ctx, key, &want, dir, &marked) < 0) {
+            fprintf(stderr, "robustness: marking '%s' failed\n",
+                    names[idx]);
+            res->done = -1;
+            free(y0);
+            free(orig.p);
+            return;
+        }
+        goto marked_ready;
+    }
+    /* embed in luma, carry the change to R, G and B */
     ym = xmalloc(sizeof(float) * n);
     memcpy(ym, y0, sizeof(float) * n);
     if (mark__imgwm_embed(ctx, key, &want, ym, w, h, strength) != MARK_OK) {
@@ -652,6 +731,7 @@ static void process(mark_ctx *ctx, const mark_key *key, size_t idx,
         free(orig.p);
         return;
     }
+marked_ready:
     y1 = luma_of(&marked);
     res->psnr = psnr(y0, y1, n);
     res->ssim = ssim(y0, y1, w, h);
@@ -1018,7 +1098,7 @@ static void write_csv(const char *path, const shared *sh)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: robustness [-j JOBS] [-k WORD[,WORD...]] "
+    fprintf(stderr, "usage: robustness [-J] [-j JOBS] [-k WORD[,WORD...]] "
             "[-p PAYLOAD-SET] [-s STRENGTH] WORKDIR\n");
     exit(2);
 }
@@ -1036,6 +1116,11 @@ int main(int argc, char **argv)
 
     if (ncpu > 0 && ncpu < jobs)
         jobs = (int)ncpu;
+    if (argc > 2 && strcmp(argv[1], "-J") == 0) {
+        via_jpeg = 1;
+        argc--;
+        argv++;
+    }
     while (argc > 2 && (strcmp(argv[1], "-j") == 0 ||
                         strcmp(argv[1], "-k") == 0 ||
                         strcmp(argv[1], "-p") == 0 ||

@@ -335,6 +335,39 @@ static int jpeg_write(mark_media *m, mark__buf *out)
     return rc;
 }
 
+/* The watermark straight into the Y coefficients: on 2 x 2 cells when
+ * the watermark works at half resolution or coarser (no pixel plane at
+ * all), else on the Y plane.  *whole is set for files without a
+ * full-size Y (CMYK, subsampled Y), which take the pixel path. */
+static int jpeg_watermark(mark_media *m, mark__jpeg_edit *e,
+                          mark__pixel_ops *ops, uint32_t W, uint32_t H,
+                          int *whole)
+{
+    float *a = NULL, *b = NULL;
+    int rc;
+
+    if (mark__cells_fit(W, H)) {
+        rc = mark__jpeg_edit_cells(e, &a, &b);
+        if (rc == MARK_OK)
+            rc = mark__cells_watermark(m->ctx, ops, a, b, W, H);
+        if (rc == MARK_OK)
+            rc = mark__jpeg_edit_add_cells(e, a);
+    } else {
+        rc = mark__jpeg_edit_luma(e, &a);
+        if (rc == MARK_OK)
+            rc = mark__luma_watermark(m->ctx, ops, a, W, H);
+        if (rc == MARK_OK && !ops->wm_skipped)
+            rc = mark__jpeg_edit_add_luma(e, a);
+    }
+    if (rc == MARK_EUNSUPPORTED) {
+        *whole = 1;
+        rc = MARK_OK;
+    }
+    mark__free(m->ctx, a);
+    mark__free(m->ctx, b);
+    return rc;
+}
+
 /* The visible label: only the blocks under the plate are decoded, drawn
  * on and re-quantised; the rest of the image keeps its coefficients.
  * The watermark, a change of luma only, goes straight into the Y
@@ -355,20 +388,8 @@ static int jpeg_draw(mark_media *m, mark__pixel_ops *ops,
     if (rc < 0)
         return rc;
     mark__jpeg_edit_info(e, &W, &H, &comps, &q);
-    if (ops->watermark) {
-        float *luma = NULL;
-
-        rc = mark__jpeg_edit_luma(e, &luma);
-        if (rc == MARK_EUNSUPPORTED) {
-            whole = 1;
-            rc = MARK_OK;
-        } else if (rc == MARK_OK) {
-            rc = mark__luma_watermark(m->ctx, ops, luma, W, H);
-            if (rc == MARK_OK && !ops->wm_skipped)
-                rc = mark__jpeg_edit_add_luma(e, luma);
-            mark__free(m->ctx, luma);
-        }
-    }
+    if (ops->watermark)
+        rc = jpeg_watermark(m, e, ops, W, H, &whole);
     if (rc == MARK_OK && whole) {
         plate.w = W;
         plate.h = H;

@@ -504,19 +504,17 @@ static void idct_block(const mark__jpeg_edit *e, const JCOEF *cf,
 
     for (v = 0; v < 64; v++)
         f[v] = (float)cf[v] * q[v];
-    /* rows: t[v][x] = sum_u f[v][u] b[u][x]; most rows are empty */
+    /* rows: t[v][x] = sum_u f[v][u] b[u][x]; no test for zeros, whose
+     * pattern no branch predictor guesses */
     for (v = 0; v < 8; v++) {
         const float *fr = f + v * 8;
         float *tr = t + v * 8;
 
         for (x = 0; x < 8; x++)
             tr[x] = 0.0f;
-        for (u = 0; u < 8; u++) {
-            if (fr[u] == 0.0f)
-                continue;
+        for (u = 0; u < 8; u++)
             for (x = 0; x < 8; x++)
                 tr[x] += fr[u] * b[u][x];
-        }
     }
     /* columns: out[y][x] = sum_v b[v][y] t[v][x] */
     for (y = 0; y < 8; y++) {
@@ -1298,63 +1296,58 @@ void mark__jpeg_edit_free(mark__jpeg_edit *e)
 /* ------------------------------------------------------------------ */
 /* The luma fast path (the watermark)                                  */
 
-typedef struct luma_job {
-    struct jpeg_decompress_struct d;
-    int created;
-    float *plane;
-} luma_job;
-
+/* The Y plane from the coefficients already held, with the same
+ * transform _get uses: no second entropy decoding of the file.  Levels
+ * are clamped to 0..255 as a decoder's are, not rounded. */
 static int luma_work(mark__jpeg_edit *e, void *arg)
 {
-    luma_job *lj = arg;
-    struct jpeg_decompress_struct *d = &lj->d;
-    JSAMPLE *row = NULL;
-    uint32_t x;
+    float *plane = arg;
+    const comp *c = &e->c[0];
+    uint32_t by, bx, x, y;
 
-    d->err = &e->err.pub;
-    jpeg_create_decompress(d);
-    lj->created = 1;
-    jpeg_mem_src(d, e->orig, (unsigned long)e->len);
-    if (jpeg_read_header(d, TRUE) != JPEG_HEADER_OK)
-        return mark__err(e->ctx, MARK_EFORMAT, "JPEG has no image");
-    /* only the Y component is inverse-transformed: no chroma work */
-    d->out_color_space = JCS_GRAYSCALE;
-    d->dct_method = JDCT_ISLOW;
-    jpeg_start_decompress(d);
-    row = (*d->mem->alloc_sarray)((j_common_ptr)d, JPOOL_IMAGE,
-                                  d->output_width, 1)[0];
-    while (d->output_scanline < d->output_height) {
-        float *dst = lj->plane + (size_t)d->output_scanline * e->width;
+    for (by = 0; by < c->hb; by++) {
+        JBLOCKARRAY rows = (*e->d.mem->access_virt_barray)(
+            (j_common_ptr)&e->d, e->coefs[0], by, 1, FALSE);
+        uint32_t y0 = by * 8, ny = e->height - y0 < 8 ? e->height - y0 : 8;
 
-        jpeg_read_scanlines(d, &row, 1);
-        for (x = 0; x < e->width; x++)
-            dst[x] = (float)row[x];
+        for (bx = 0; bx < c->wb; bx++) {
+            uint32_t x0 = bx * 8;
+            uint32_t nx = e->width - x0 < 8 ? e->width - x0 : 8;
+            float blk[64];
+
+            idct_block(e, rows[0][bx], c->q, blk, 8);
+            for (x = 0; x < 64; x++) {
+                float v = blk[x];
+
+                v = v < 0.0f ? 0.0f : v;
+                blk[x] = v > 255.0f ? 255.0f : v;
+            }
+            for (y = 0; y < ny; y++)
+                memcpy(plane + (size_t)(y0 + y) * e->width + x0, blk + y * 8,
+                       sizeof(float) * nx);
+        }
     }
-    jpeg_finish_decompress(d);
     return MARK_OK;
 }
 
 int mark__jpeg_edit_luma(mark__jpeg_edit *e, float **out)
 {
-    luma_job lj;
+    float *plane;
     int rc;
 
     *out = NULL;
     if ((e->cs != JCS_YCbCr && e->cs != JCS_GRAYSCALE) || e->c[0].sh != 1 ||
         e->c[0].sv != 1)
         return MARK_EUNSUPPORTED;
-    memset(&lj, 0, sizeof lj);
-    lj.plane = mark__malloc(e->ctx, sizeof(float) * e->width * e->height);
-    if (lj.plane == NULL)
+    plane = mark__malloc(e->ctx, sizeof(float) * e->width * e->height);
+    if (plane == NULL)
         return mark__err(e->ctx, MARK_ENOMEM, "out of memory");
-    rc = run_guarded(e, luma_work, &lj);
-    if (lj.created)
-        jpeg_destroy_decompress(&lj.d);
+    rc = run_guarded(e, luma_work, plane);
     if (rc < 0) {
-        mark__free(e->ctx, lj.plane);
+        mark__free(e->ctx, plane);
         return rc;
     }
-    *out = lj.plane;
+    *out = plane;
     return MARK_OK;
 }
 
@@ -1427,4 +1420,208 @@ int mark__jpeg_edit_add_luma(mark__jpeg_edit *e, const float *delta)
         e->c[0].sv != 1)
         return MARK_EUNSUPPORTED;
     return run_guarded(e, add_luma_work, (void *)(uintptr_t)delta);
+}
+
+/* 2 x 2 cells.  With the orthonormal basis b[k][n], the mean of cell i
+ * of a row of eight is sum_k F[k] (b[k][2i] + b[k][2i + 1]) / 2, so the
+ * sixteen cell means of a block come from its coefficients in two small
+ * products (a quarter of an inverse transform's work), exactly; and a
+ * change that is constant on each cell has the transform
+ * F[v][u] = sum_j sum_i delta[j][i] s[v][j] s[u][i], s = the pair sums. */
+typedef struct cells_job {
+    float *v2, *s2;                     /* cell means and mean squares */
+    const float *d2;                    /* or the change to add */
+    float half[8][4];                   /* b[k][2i] + b[k][2i + 1], / 2 */
+    float pair[8][4];                   /* the same, not halved */
+    float pair_t[4][8];                 /* pair transposed */
+} cells_job;
+
+static void cells_basis(const mark__jpeg_edit *e, cells_job *cj)
+{
+    int k, i;
+
+    for (k = 0; k < 8; k++)
+        for (i = 0; i < 4; i++) {
+            cj->pair[k][i] = e->basis[k][2 * i] + e->basis[k][2 * i + 1];
+            cj->pair_t[i][k] = cj->pair[k][i];
+            cj->half[k][i] = cj->pair[k][i] * 0.5f;
+        }
+}
+
+static int cells_get_work(mark__jpeg_edit *e, void *arg)
+{
+    cells_job *cj = arg;
+    const comp *c = &e->c[0];
+    const float (*h)[4] = cj->half;
+    uint32_t w2 = (e->width + 1) / 2, h2 = (e->height + 1) / 2;
+    uint32_t by, bx;
+
+    for (by = 0; by < c->hb; by++) {
+        JBLOCKARRAY rows = (*e->d.mem->access_virt_barray)(
+            (j_common_ptr)&e->d, e->coefs[0], by, 1, FALSE);
+        uint32_t j0 = by * 4, nj = h2 - j0 < 4 ? h2 - j0 : 4;
+
+        for (bx = 0; bx < c->wb; bx++) {
+            const JCOEF *cf = rows[0][bx];
+            uint32_t i0 = bx * 4, ni = w2 - i0 < 4 ? w2 - i0 : 4, i, j;
+            float f[64], t[8][4], m[4][4], energy = 0, kept = 0, r;
+            float lane[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+            int u, v;
+
+            for (u = 0; u < 64; u++)
+                f[u] = (float)cf[u] * c->q[u];
+            for (v = 0; v < 8; v++)
+                for (u = 0; u < 8; u++)
+                    lane[u] += f[v * 8 + u] * f[v * 8 + u];
+            for (u = 0; u < 8; u++)
+                energy += lane[u];
+            /* t[v][i] = sum_u f[v][u] half[u][i], then
+             * m[j][i] = sum_v half[v][j] t[v][i]; each written as one sum,
+             * which the compiler keeps in registers and vectorises over i */
+            for (v = 0; v < 8; v++) {
+                const float *fv = f + v * 8;
+
+                for (i = 0; i < 4; i++)
+                    t[v][i] = fv[0] * h[0][i] + fv[1] * h[1][i] +
+                              fv[2] * h[2][i] + fv[3] * h[3][i] +
+                              fv[4] * h[4][i] + fv[5] * h[5][i] +
+                              fv[6] * h[6][i] + fv[7] * h[7][i];
+            }
+            for (j = 0; j < 4; j++)
+                for (i = 0; i < 4; i++)
+                    m[j][i] = h[0][j] * t[0][i] + h[1][j] * t[1][i] +
+                              h[2][j] * t[2][i] + h[3][j] * t[3][i] +
+                              h[4][j] * t[4][i] + h[5][j] * t[5][i] +
+                              h[6][j] * t[6][i] + h[7][j] * t[7][i];
+            for (j = 0; j < 4; j++)
+                for (i = 0; i < 4; i++)
+                    kept += m[j][i] * m[j][i];
+            /* what the cell means leave out of the block's energy, spread
+             * evenly: each cell's variance about its mean */
+            r = (energy - 4.0f * kept) / 64.0f;
+            r = r > 0.0f ? r : 0.0f;
+            for (j = 0; j < nj; j++)
+                for (i = 0; i < ni; i++) {
+                    float a = m[j][i] + 128.0f;
+                    size_t o = (size_t)(j0 + j) * w2 + i0 + i;
+
+                    a = a < 0.0f ? 0.0f : a > 255.0f ? 255.0f : a;
+                    cj->v2[o] = a;
+                    cj->s2[o] = a * a + r;
+                }
+        }
+    }
+    return MARK_OK;
+}
+
+int mark__jpeg_edit_cells(mark__jpeg_edit *e, float **v2, float **s2)
+{
+    cells_job cj;
+    size_t n = (size_t)((e->width + 1) / 2) * ((e->height + 1) / 2);
+    int rc;
+
+    *v2 = *s2 = NULL;
+    if ((e->cs != JCS_YCbCr && e->cs != JCS_GRAYSCALE) || e->c[0].sh != 1 ||
+        e->c[0].sv != 1)
+        return MARK_EUNSUPPORTED;
+    memset(&cj, 0, sizeof cj);
+    cells_basis(e, &cj);
+    cj.v2 = mark__malloc(e->ctx, sizeof(float) * n);
+    cj.s2 = mark__malloc(e->ctx, sizeof(float) * n);
+    if (cj.v2 == NULL || cj.s2 == NULL) {
+        mark__free(e->ctx, cj.v2);
+        mark__free(e->ctx, cj.s2);
+        return mark__err(e->ctx, MARK_ENOMEM, "out of memory");
+    }
+    rc = run_guarded(e, cells_get_work, &cj);
+    if (rc < 0) {
+        mark__free(e->ctx, cj.v2);
+        mark__free(e->ctx, cj.s2);
+        return rc;
+    }
+    *v2 = cj.v2;
+    *s2 = cj.s2;
+    return MARK_OK;
+}
+
+static int cells_add_work(mark__jpeg_edit *e, void *arg)
+{
+    const cells_job *cj = arg;
+    const comp *c = &e->c[0];
+    const float (*p)[4] = cj->pair, (*pt)[8] = cj->pair_t;
+    uint32_t w2 = (e->width + 1) / 2, h2 = (e->height + 1) / 2;
+    float iq[64];
+    uint32_t by, bx;
+    int k;
+
+    for (k = 0; k < 64; k++)
+        iq[k] = 1.0f / c->q[k];
+    for (by = 0; by < c->hb; by++) {
+        JBLOCKARRAY rows = (*e->d.mem->access_virt_barray)(
+            (j_common_ptr)&e->d, e->coefs[0], by, 1, TRUE);
+
+        for (bx = 0; bx < c->wb; bx++) {
+            JCOEF *cf = rows[0][bx];
+            float dl[4][4], t[4][8], f[64];
+            int ir[64];
+            uint32_t i, j;
+            int u, v, any = 0;
+
+            /* the block's cells (past the edge: the last, as padding) */
+            for (j = 0; j < 4; j++) {
+                uint32_t cy = by * 4 + j < h2 ? by * 4 + j : h2 - 1;
+                const float *row = cj->d2 + (size_t)cy * w2;
+
+                for (i = 0; i < 4; i++) {
+                    uint32_t cx = bx * 4 + i < w2 ? bx * 4 + i : w2 - 1;
+
+                    dl[j][i] = row[cx];
+                    any |= dl[j][i] != 0.0f;
+                }
+            }
+            if (!any)
+                continue;
+            /* t[j][u] = sum_i dl[j][i] pair[u][i], then
+             * f[v][u] = sum_j pair[v][j] t[j][u], as sums of scaled rows */
+            for (j = 0; j < 4; j++)
+                for (u = 0; u < 8; u++)
+                    t[j][u] = dl[j][0] * pt[0][u] + dl[j][1] * pt[1][u] +
+                              dl[j][2] * pt[2][u] + dl[j][3] * pt[3][u];
+            for (v = 0; v < 8; v++)
+                for (u = 0; u < 8; u++)
+                    f[v * 8 + u] = p[v][0] * t[0][u] + p[v][1] * t[1][u] +
+                                   p[v][2] * t[2][u] + p[v][3] * t[3][u];
+            /* added in quantiser steps, rounded to the nearest (adding and
+             * taking away 1.5 * 2^23 rounds a float of magnitude under
+             * 2^22 to an integer, without a branch or a library call) */
+            for (u = 0; u < 64; u++)
+                f[u] = (float)cf[u] + f[u] * iq[u];
+            for (u = 0; u < 64; u++) {
+                float r = f[u];
+
+                r = r < -1023.0f ? -1023.0f : r;
+                r = r > 1023.0f ? 1023.0f : r;
+                ir[u] = (int)((r + 12582912.0f) - 12582912.0f);
+            }
+            /* the DC may go one step lower than the AC */
+            if (f[0] < -1023.5f)
+                ir[0] = -1024;
+            for (u = 0; u < 64; u++)
+                cf[u] = (JCOEF)ir[u];
+        }
+    }
+    return MARK_OK;
+}
+
+int mark__jpeg_edit_add_cells(mark__jpeg_edit *e, const float *d2)
+{
+    cells_job cj;
+
+    if ((e->cs != JCS_YCbCr && e->cs != JCS_GRAYSCALE) || e->c[0].sh != 1 ||
+        e->c[0].sv != 1)
+        return MARK_EUNSUPPORTED;
+    memset(&cj, 0, sizeof cj);
+    cells_basis(e, &cj);
+    cj.d2 = d2;
+    return run_guarded(e, cells_add_work, &cj);
 }

@@ -51,6 +51,44 @@ int mark__luma_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *luma,
     return rc;
 }
 
+int mark__cells_fit(uint32_t w, uint32_t h)
+{
+    return w >= MARK__IMGWM_MIN_SIDE && h >= MARK__IMGWM_MIN_SIDE &&
+           mark__imgwm_work_step(w, h) >= 2;
+}
+
+int mark__cells_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *v2,
+                          const float *s2, uint32_t w, uint32_t h)
+{
+    uint32_t d = mark__imgwm_work_step(w, h);
+    size_t n = (size_t)(w / d) * (h / d);
+    float *lw = NULL, *sq = NULL;
+    mark__imgwm_plan *pl = NULL;
+    int rc = MARK_OK;
+
+    if (d == 2 && w % 2 == 0) {
+        /* the cells are the work plane (its last row may be one short) */
+        rc = mark__imgwm_plan_new(ctx, ops->key, &ops->payload, w, h,
+                                  ops->strength, v2, s2, &pl);
+    } else {
+        lw = mark__malloc(ctx, sizeof(float) * (n ? n : 1));
+        sq = mark__malloc(ctx, sizeof(float) * (n ? n : 1));
+        if (lw == NULL || sq == NULL)
+            rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+        if (rc == MARK_OK)
+            rc = mark__imgwm_work_from_cells(ctx, v2, s2, w, h, lw, sq);
+        if (rc == MARK_OK)
+            rc = mark__imgwm_plan_new(ctx, ops->key, &ops->payload, w, h,
+                                      ops->strength, lw, sq, &pl);
+    }
+    if (rc == MARK_OK)
+        rc = mark__imgwm_plan_delta2(ctx, pl, v2, v2);
+    mark__imgwm_plan_free(ctx, pl);
+    mark__free(ctx, lw);
+    mark__free(ctx, sq);
+    return rc;
+}
+
 static int embed_frame(mark_ctx *ctx, mark__pixel_ops *ops,
                        const mark_frame *f)
 {

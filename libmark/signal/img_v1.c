@@ -41,6 +41,7 @@
  * keyed streams, the chip size rule, the chip layout and the bit
  * assignment below define img-v1.
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,70 +107,53 @@ void mark__imgwm_pattern_digest(const mark_key *key, unsigned char out[32])
     crypto_generichash_final(&st, out, 32);
 }
 
-/* Box mean of radius rad of a w x h plane into out; the box is cut at the edges.  Separable running sums: each
- * row's horizontal means, then a running sum of those down the columns
- * (in double: the sums of large images). */
+/* Box mean of radius rad of a w x h plane into out (not in place); the
+ * box is cut at the edges.  Each output row is the sum of its 2 rad + 1
+ * input rows (fewer at the top and bottom), then of 2 rad + 1 columns of
+ * that.  Direct sums, not running ones: in float without drift, and
+ * loops the compiler vectorises; the radii used are small. */
 static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
                     uint32_t rad, float *out)
 {
-    double *col = mark__calloc(ctx, w, sizeof(double));
-    float *hm = mark__malloc(ctx, sizeof(float) * w * h);
-    double inv = 1.0 / (2.0 * rad + 1.0);
-    uint32_t x, y;
+    float *cs = mark__calloc(ctx, (size_t)w + 2 * rad, sizeof(float));
+    float *inv = mark__malloc(ctx, sizeof(float) * (w ? w : 1));
+    uint32_t x, y, j;
 
-    if (col == NULL || hm == NULL) {
-        mark__free(ctx, col);
-        mark__free(ctx, hm);
+    if (cs == NULL || inv == NULL) {
+        mark__free(ctx, cs);
+        mark__free(ctx, inv);
         return MARK_ENOMEM;
     }
+    /* 1 / the columns of each window inside the image */
+    for (x = 0; x < w; x++)
+        inv[x] = 1.0f / (float)((x + rad < w ? x + rad + 1 : w) -
+                                (x > rad ? x - rad : 0));
     for (y = 0; y < h; y++) {
-        const float *r = in + (size_t)y * w;
-        float *o = hm + (size_t)y * w;
-        double s = 0;
+        uint32_t a = y > rad ? y - rad : 0;
+        uint32_t b = y + rad + 1 < h ? y + rad + 1 : h;
+        float *restrict c = cs + rad;     /* cs[0..rad) and the end: 0 */
+        float *restrict o = out + (size_t)y * w;
+        float s = 1.0f / (float)(b - a);
 
-        /* the window of x is [x - rad, x + rad], cut at the edges */
-        for (x = 0; x <= rad && x < w; x++)
-            s += r[x];
-        for (x = 0; x < w; x++) {
-            if (x > 0 && x + rad < w)
-                s += r[x + rad];
-            if (x > rad)
-                s -= r[x - rad - 1];
-            if (x >= rad && x + rad < w)
-                o[x] = (float)(s * inv);
-            else
-                o[x] = (float)(s / ((x + rad < w ? x + rad + 1 : w) -
-                                    (x > rad ? x - rad : 0)));
-        }
-    }
-    {
-        uint32_t lo = 0, hi = 0;
+        memcpy(c, in + (size_t)a * w, sizeof(float) * w);
+        for (j = a + 1; j < b; j++) {
+            const float *restrict r = in + (size_t)j * w;
 
-        for (y = 0; y < h; y++) {
-            uint32_t a = y > rad ? y - rad : 0;
-            uint32_t b = y + rad + 1 < h ? y + rad + 1 : h;
-            float *o = out + (size_t)y * w;
-            double n;
-
-            for (; hi < b; hi++) {
-                const float *r = hm + (size_t)hi * w;
-
-                for (x = 0; x < w; x++)
-                    col[x] += r[x];
-            }
-            for (; lo < a; lo++) {
-                const float *r = hm + (size_t)lo * w;
-
-                for (x = 0; x < w; x++)
-                    col[x] -= r[x];
-            }
-            n = 1.0 / (double)(b - a);
             for (x = 0; x < w; x++)
-                o[x] = (float)(col[x] * n);
+                c[x] += r[x];
         }
+        memcpy(o, cs, sizeof(float) * w);
+        for (j = 1; j <= 2 * rad; j++) {
+            const float *restrict r = cs + j;
+
+            for (x = 0; x < w; x++)
+                o[x] += r[x];
+        }
+        for (x = 0; x < w; x++)
+            o[x] *= inv[x] * s;
     }
-    mark__free(ctx, col);
-    mark__free(ctx, hm);
+    mark__free(ctx, cs);
+    mark__free(ctx, inv);
     return MARK_OK;
 }
 
@@ -213,35 +197,56 @@ static uint32_t size_step(uint32_t w, uint32_t h)
 }
 
 /* Mean of each d x d block of a plane (row stride w), from block
- * (x0, y0) on, into out (ww x hw). */
+ * (x0, y0) on, into out (ww x hw), and the mean of the squares into sq
+ * (if not NULL). */
 static void downsample(const float *in, uint32_t w, uint32_t x0, uint32_t y0,
                        uint32_t d, uint32_t ww, uint32_t hw, float *out,
                        float *sq)
 {
+    float inv = 1.0f / (float)(d * d);
     uint32_t x, y, u, v;
 
-    for (y = 0; y < hw; y++)
-        for (x = 0; x < ww; x++) {
-            double s = 0, s2 = 0;
+    for (y = 0; y < hw; y++) {
+        float *restrict o = out + (size_t)y * ww;
+        float *restrict q = sq != NULL ? sq + (size_t)y * ww : NULL;
 
-            for (v = 0; v < d; v++)
+        memset(o, 0, sizeof(float) * ww);
+        if (q != NULL)
+            memset(q, 0, sizeof(float) * ww);
+        for (v = 0; v < d; v++) {
+            const float *restrict r = in + (size_t)((y0 + y) * d + v) * w +
+                                      (size_t)x0 * d;
+
+            if (d == 2) {
+                for (x = 0; x < ww; x++)
+                    o[x] += r[2 * x] + r[2 * x + 1];
+                if (q != NULL)
+                    for (x = 0; x < ww; x++)
+                        q[x] += r[2 * x] * r[2 * x] +
+                                r[2 * x + 1] * r[2 * x + 1];
+                continue;
+            }
+            for (x = 0; x < ww; x++) {
+                const float *p = r + (size_t)x * d;
+                float s = 0, s2 = 0;
+
                 for (u = 0; u < d; u++) {
-                    double p = in[(size_t)((y0 + y) * d + v) * w +
-                                  (x0 + x) * d + u];
-
-                    s += p;
-                    s2 += p * p;
+                    s += p[u];
+                    s2 += p[u] * p[u];
                 }
-            out[(size_t)y * ww + x] = (float)(s / (d * d));
-            if (sq != NULL)
-                sq[(size_t)y * ww + x] = (float)(s2 / (d * d));
+                o[x] += s;
+                if (q != NULL)
+                    q[x] += s2;
+            }
         }
+        for (x = 0; x < ww; x++)
+            o[x] *= inv;
+        if (q != NULL)
+            for (x = 0; x < ww; x++)
+                q[x] *= inv;
+    }
 }
 
-/* The detector's view of a work-scale luma plane lw (ww x hw): the image
- * minus its 5 x 5 local mean, divided by the local mean magnitude of that
- * (plus one) so strong texture does not drown the rest.  res gets the
- * result; norm (if not NULL) the divisor.  lw is used as scratch. */
 /* The detector's band-pass: the image (a box of 2 RES_IN + 1 pixels,
  * RES_IN 0: the pixel itself) minus its mean over 2 RES_OUT + 1.  Larger
  * boxes were tried (1 and 3, 0 and 3): better on text screenshots,
@@ -249,33 +254,28 @@ static void downsample(const float *in, uint32_t w, uint32_t x0, uint32_t y0,
 #define RES_IN 0
 #define RES_OUT 2
 
-static int residual(mark_ctx *ctx, float *lw, uint32_t ww, uint32_t hw,
-                    float *res, float *norm)
+/* The detector's view of a work-scale luma plane lw (ww x hw): the image
+ * minus its 5 x 5 local mean, divided by the local mean magnitude of that
+ * (plus one) so strong texture does not drown the rest.  res gets the
+ * result, norm the divisor; norm may be lw itself, which is read only
+ * before norm is written. */
+static int residual(mark_ctx *ctx, const float *lw, uint32_t ww,
+                    uint32_t hw, float *res, float *norm)
 {
     size_t i, n = (size_t)ww * hw;
     float *mean = mark__malloc(ctx, sizeof(float) * n);
 
-    if (mean == NULL)
-        return MARK_ENOMEM;
-    if (box_mean(ctx, lw, ww, hw, RES_OUT, mean) < 0)
-        goto nomem;
-    if (RES_IN > 0) {
-        if (box_mean(ctx, lw, ww, hw, RES_IN, res) < 0)
-            goto nomem;
-        for (i = 0; i < n; i++)
-            res[i] -= mean[i];
-    } else {
-        for (i = 0; i < n; i++)
-            res[i] = lw[i] - mean[i];
-    }
-    for (i = 0; i < n; i++)
-        lw[i] = fabsf(res[i]);
-    if (box_mean(ctx, lw, ww, hw, 4, mean) < 0)
+    if (mean == NULL || box_mean(ctx, lw, ww, hw, RES_OUT, mean) < 0)
         goto nomem;
     for (i = 0; i < n; i++) {
-        res[i] /= mean[i] + 1.0f;
-        if (norm != NULL)
-            norm[i] = mean[i] + 1.0f;
+        res[i] = lw[i] - mean[i];
+        mean[i] = fabsf(res[i]);
+    }
+    if (box_mean(ctx, mean, ww, hw, 4, norm) < 0)
+        goto nomem;
+    for (i = 0; i < n; i++) {
+        norm[i] += 1.0f;
+        res[i] /= norm[i];
     }
     mark__free(ctx, mean);
     return MARK_OK;
@@ -323,13 +323,12 @@ static int mask_amplitude(mark_ctx *ctx, const float *luma,
 {
     size_t i, n = (size_t)w * h;
     float *mean = mark__malloc(ctx, sizeof(float) * n);
-    float *tmp = mark__malloc(ctx, sizeof(float) * (w > h ? w : h));
-    uint32_t rad = (uint32_t)(c / 2 + 0.5), x, y, k;
+    uint32_t rad = c < 1.0 ? 1 : (uint32_t)(c / 2 + 0.5), x, y, k;
+    float *tmp = mark__malloc(ctx, sizeof(float) * (w + 2 * rad + 2));
     double s2 = 0, scale;
     int rc = MARK_OK;
 
-    if (rad < 1)
-        rad = 1;
+    *flat = 0;
     if (mean == NULL || tmp == NULL || box_mean(ctx, luma, w, h, rad, mean) < 0 ||
         box_mean(ctx, sq, w, h, rad, amp) < 0) {
         rc = MARK_ENOMEM;
@@ -338,46 +337,64 @@ static int mask_amplitude(mark_ctx *ctx, const float *luma,
     for (i = 0; i < n; i++) {
         float var = amp[i] - mean[i] * mean[i];
 
-        amp[i] = var > 0 ? sqrtf(var) : 0;
+        amp[i] = sqrtf(var > 0.0f ? var : 0.0f);
     }
-    /* erosion by a (2 rad + 1)^2 square, separably */
+    /* erosion by a (2 rad + 1)^2 square, separably: along each row
+     * (tmp holds the row between two pads that never win), then down the
+     * columns into mean */
+    for (x = 0; x < rad; x++)
+        tmp[x] = tmp[w + rad + x] = FLT_MAX;
     for (y = 0; y < h; y++) {
-        float *row = amp + (size_t)y * w;
+        float *restrict row = amp + (size_t)y * w;
+        const float *restrict t = tmp;
 
-        for (x = 0; x < w; x++) {
-            uint32_t a = x > rad ? x - rad : 0;
-            uint32_t b = x + rad < w ? x + rad : w - 1;
-            float m = row[a];
+        memcpy(tmp + rad, row, sizeof(float) * w);
+        for (k = 0; k <= 2 * rad; k++) {
+            const float *restrict r = t + k;
 
-            for (k = a + 1; k <= b; k++)
-                m = row[k] < m ? row[k] : m;
-            tmp[x] = m;
+            if (k == rad)
+                continue;
+            for (x = 0; x < w; x++)
+                row[x] = r[x] < row[x] ? r[x] : row[x];
         }
-        memcpy(row, tmp, sizeof(float) * w);
     }
-    /* down the columns, a row at a time (mean is free now) */
     for (y = 0; y < h; y++) {
         uint32_t a = y > rad ? y - rad : 0;
         uint32_t b = y + rad < h ? y + rad : h - 1;
-        float *o = mean + (size_t)y * w;
+        float *restrict o = mean + (size_t)y * w;
 
         memcpy(o, amp + (size_t)a * w, sizeof(float) * w);
         for (k = a + 1; k <= b; k++) {
-            const float *r = amp + (size_t)k * w;
+            const float *restrict r = amp + (size_t)k * w;
 
             for (x = 0; x < w; x++)
                 o[x] = r[x] < o[x] ? r[x] : o[x];
         }
     }
-    memcpy(amp, mean, sizeof(float) * n);
-    *flat = 0;
-    for (i = 0; i < n; i++) {
-        float a = A_SLOPE * amp[i];
+    /* the amplitude, the share at the floor and the energy (per row, in
+     * float lanes the compiler can keep in vector registers) */
+    for (y = 0; y < h; y++) {
+        const float *restrict m = mean + (size_t)y * w;
+        float *restrict o = amp + (size_t)y * w;
+        float lane[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+        uint32_t nf = 0;
 
-        *flat += a <= A_FLAT;
-        a = a < A_FLAT ? A_FLAT : a > A_MAX ? A_MAX : a;
-        amp[i] = a;
-        s2 += (double)a * a;
+        for (x = 0; x < w; x++) {
+            float a = A_SLOPE * m[x];
+
+            nf += a <= A_FLAT;
+            a = a < A_FLAT ? A_FLAT : a;
+            a = a > A_MAX ? A_MAX : a;
+            o[x] = a;
+        }
+        for (x = 0; x + 8 <= w; x += 8)
+            for (k = 0; k < 8; k++)
+                lane[k] += o[x + k] * o[x + k];
+        for (; x < w; x++)
+            lane[0] += o[x] * o[x];
+        for (k = 0; k < 8; k++)
+            s2 += lane[k];
+        *flat += nf;
     }
     *flat /= (double)(n ? n : 1);
     scale = sqrt(s2 / (double)n);
@@ -408,11 +425,12 @@ done:
 #define INF_RMS_MAX 1.15f                /* chip values' RMS after it */
 
 static int informed(mark_ctx *ctx, const pattern *pt,
-                    const unsigned char *code, float *lw, const float *mw,
+                    const unsigned char *code, const float *lw,
+                    const float *mw,
                     uint32_t ww, uint32_t hw, double cw, float *chipv)
 {
     uint32_t x, y, j, k;
-    size_t n = (size_t)ww * hw, i;
+    size_t n = (size_t)ww * hw;
     double bx = cw / 2.0;
     float *res = mark__malloc(ctx, sizeof(float) * n);
     float *norm = mark__malloc(ctx, sizeof(float) * n);
@@ -422,6 +440,7 @@ static int informed(mark_ctx *ctx, const pattern *pt,
     float *rho, *f, *boost;
     float ai[5], ao[5], kern[5][5];
     float soft[MARK__CODED_BITS], gainb[MARK__CODED_BITS];
+    float rb[3 * BINS];                  /* a row's bins; counts last */
     double tau = 0, rms = 0;
     int rc = MARK_OK, it, dy, dx;
 
@@ -436,19 +455,29 @@ static int informed(mark_ctx *ctx, const pattern *pt,
         rc = MARK_ENOMEM;
         goto done;
     }
-    /* fold as the detector does, at offset zero */
-    for (x = 0; x < ww; x++)
+    /* fold as the detector does, at offset zero: each row into bins of
+     * its own (small, in float), then those into the fold */
+    memset(rb, 0, sizeof rb);
+    for (x = 0; x < ww; x++) {
         colbin[x] = (uint32_t)fmod(x / bx, BINS);
+        rb[2 * BINS + colbin[x]] += 1;
+    }
     for (y = 0; y < hw; y++) {
         uint32_t yb = (uint32_t)fmod(y / bx, BINS);
+        const float *r = res + (size_t)y * ww;
+        const float *m = mw + (size_t)y * ww;
+        const float *nr = norm + (size_t)y * ww;
+        double *h0 = hb + (size_t)yb * BINS;
 
+        memset(rb, 0, sizeof(float) * 2 * BINS);
         for (x = 0; x < ww; x++) {
-            size_t b = (size_t)yb * BINS + colbin[x];
-
-            i = (size_t)y * ww + x;
-            hb[b] += res[i];
-            hb[BINS * BINS + b] += mw[i] / norm[i];
-            hb[2 * BINS * BINS + b] += 1;
+            rb[colbin[x]] += r[x];
+            rb[BINS + colbin[x]] += m[x] / nr[x];
+        }
+        for (k = 0; k < BINS; k++) {
+            h0[k] += rb[k];
+            h0[BINS * BINS + k] += rb[BINS + k];
+            h0[2 * BINS * BINS + k] += rb[2 * BINS + k];
         }
     }
     for (j = 0; j < CHIPS; j++) {
@@ -567,55 +596,55 @@ static void delta_row(const float *row, const float *av, const float *am,
     }
 }
 
-/* The amplitude and the amplitude times the chip value of every column
- * of pixel row y. */
-static void row_pattern(const float *chipv, const float *amp, uint32_t ww,
-                        uint32_t hw, const uint8_t *xchip,
-                        const uint32_t *xa, uint32_t w, uint32_t y, double c,
-                        uint32_t d, float *av, float *am)
-{
-    const float *cv = chipv + ((uint32_t)(y / c) % G) * G;
-    const float *ar = amp + (size_t)(y / d < hw ? y / d : hw - 1) * ww;
-    uint32_t x;
+struct mark__imgwm_plan {
+    uint32_t w, h;                       /* image size */
+    uint32_t d, ww, hw;                  /* work scale and its plane */
+    double c;                            /* chip size, px */
+    float k;                             /* chip value scale (RMS cap) */
+    float *amp;                          /* ww x hw amplitude */
+    float chipv[CHIPS];                  /* chip values, informed */
+};
 
-    for (x = 0; x < w; x++) {
-        am[x] = ar[xa[x]];
-        av[x] = am[x] * cv[xchip[x]];
-    }
+uint32_t mark__imgwm_work_step(uint32_t w, uint32_t h)
+{
+    return size_step(w, h);
 }
 
-int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
-                      const mark_payload *p, const float *luma, uint32_t w,
-                      uint32_t h, double strength, float *delta)
+void mark__imgwm_plan_free(mark_ctx *ctx, mark__imgwm_plan *pl)
+{
+    if (pl == NULL)
+        return;
+    mark__free(ctx, pl->amp);
+    mark__free(ctx, pl);
+}
+
+int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
+                         const mark_payload *p, uint32_t w, uint32_t h,
+                         double strength, const float *lw, const float *sq,
+                         mark__imgwm_plan **out)
 {
     unsigned char code[MARK__CODED_BITS];
     pattern *pt = NULL;
-    float *amp = NULL, *lw = NULL, *sq = NULL, chipv[CHIPS];
-    float *av = NULL, *am = NULL;
-    uint8_t *xchip = NULL;
-    uint32_t *xa = NULL;
+    mark__imgwm_plan *pl = NULL;
     double c = chip_size(w, h, 0), sums[3] = { 0, 0, 0 }, flat;
-    uint32_t last = UINT32_MAX;
     double cap = A_RMS_MAX * strength, k = 1.0;
     uint32_t d = size_step(w, h), ww = w / d, hw = h / d, x, y, j;
+    float *chipv;
     int rc = MARK_OK;
 
+    *out = NULL;
     if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE)
         return mark__err(ctx, MARK_EINVAL, "image smaller than %d pixels "
                          "a side: no watermark", MARK__IMGWM_MIN_SIDE);
     pt = mark__malloc(ctx, sizeof *pt);
-    lw = mark__malloc(ctx, sizeof(float) * ww * hw);
-    amp = mark__malloc(ctx, sizeof(float) * ww * hw);
-    sq = mark__malloc(ctx, sizeof(float) * ww * hw);
-    xchip = mark__malloc(ctx, w);
-    xa = mark__malloc(ctx, sizeof(uint32_t) * w);
-    av = mark__malloc(ctx, sizeof(float) * w);
-    am = mark__malloc(ctx, sizeof(float) * w);
-    if (pt == NULL || lw == NULL || amp == NULL || sq == NULL ||
-        xchip == NULL || xa == NULL || av == NULL || am == NULL) {
+    pl = mark__calloc(ctx, 1, sizeof *pl);
+    if (pl != NULL)
+        pl->amp = mark__malloc(ctx, sizeof(float) * ww * hw);
+    if (pt == NULL || pl == NULL || pl->amp == NULL) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
+    chipv = pl->chipv;
     make_pattern(key, pt);
     mark__encode_payload(key, p, code);
     for (j = 0; j < CHIPS; j++)
@@ -626,11 +655,8 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
      * large images, and the mask is smooth at that scale anyway (its
      * variance, from the mean squares in sq, still counts the detail the
      * downsampling averages away) */
-    /* at the work scale the detector will take for an image of this size
-     * (the informed step models it) */
-    downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
     for (;;) {
-        if (mask_amplitude(ctx, lw, sq, ww, hw, c / d, strength, amp,
+        if (mask_amplitude(ctx, lw, sq, ww, hw, c / d, strength, pl->amp,
                            &flat) < 0) {
             rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
             goto done;
@@ -639,26 +665,37 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
             break;
         c = chip_size(w, h, 1);
     }
-    /* for the RMS cap, at the work scale (lw is the informed step's
-     * scratch after this): the energy of the amplitude, the headroom's
+    /* for the RMS cap, at the work scale: the energy of the amplitude, the headroom's
      * cross term with it and the headroom's own */
-    for (y = 0; y < hw; y++)
-        for (x = 0; x < ww; x++) {
-            size_t i = (size_t)y * ww + x;
-            double hr = headroom(lw[i], amp[i]);
+    for (y = 0; y < hw; y++) {
+        const float *l = lw + (size_t)y * ww, *a = pl->amp + (size_t)y * ww;
+        float s[3][8];                   /* per row, in lanes */
 
-            sums[0] += (double)amp[i] * amp[i];
-            sums[1] += (double)amp[i] * hr;
-            sums[2] += hr * hr;
+        memset(s, 0, sizeof s);
+        for (x = 0; x + 8 <= ww; x += 8)
+            for (j = 0; j < 8; j++) {
+                float hr = headroom(l[x + j], a[x + j]);
+
+                s[0][j] += a[x + j] * a[x + j];
+                s[1][j] += a[x + j] * hr;
+                s[2][j] += hr * hr;
+            }
+        for (; x < ww; x++) {
+            float hr = headroom(l[x], a[x]);
+
+            s[0][0] += a[x] * a[x];
+            s[1][0] += a[x] * hr;
+            s[2][0] += hr * hr;
         }
-    if (informed(ctx, pt, code, lw, amp, ww, hw, c / d, chipv) < 0) {
+        for (j = 0; j < 8; j++) {
+            sums[0] += s[0][j];
+            sums[1] += s[1][j];
+            sums[2] += s[2][j];
+        }
+    }
+    if (informed(ctx, pt, code, lw, pl->amp, ww, hw, c / d, chipv) < 0) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
-    }
-    /* the chip column and mask column of every pixel column, once */
-    for (x = 0; x < w; x++) {
-        xchip[x] = (uint8_t)((uint32_t)(x / c) % G);
-        xa[x] = x / d < ww ? x / d : ww - 1;
     }
     /* the informed step may have raised the energy: back within the
      * PSNR budget (strength scales the budget) by scaling the chip
@@ -687,26 +724,216 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
                 k = 0;
         }
     }
-    /* rows with the same chip row and mask row share av and am */
-    for (y = 0; y < h; y++) {
-        uint32_t key2 = ((uint32_t)(y / c) % G) * 65536u +
-                        (y / d < hw ? y / d : hw - 1);
-
-        if (key2 != last)
-            row_pattern(chipv, amp, ww, hw, xchip, xa, w, y, c, d, av, am);
-        last = key2;
-        delta_row(luma + (size_t)y * w, av, am, w, (float)k,
-                  delta + (size_t)y * w);
-    }
+    pl->w = w;
+    pl->h = h;
+    pl->d = d;
+    pl->ww = ww;
+    pl->hw = hw;
+    pl->c = c;
+    pl->k = (float)k;
+    *out = pl;
+    pl = NULL;
 done:
     mark__free(ctx, pt);
-    mark__free(ctx, lw);
-    mark__free(ctx, amp);
-    mark__free(ctx, sq);
+    mark__imgwm_plan_free(ctx, pl);
+    return rc;
+}
+
+/* The amplitude and the amplitude times the chip value of every column
+ * of a row: xchip gives each column's chip column, xa its work column. */
+static void row_pattern(const mark__imgwm_plan *pl, uint32_t chip_row,
+                        uint32_t work_row, const uint8_t *xchip,
+                        const uint32_t *xa, uint32_t n, float *av, float *am)
+{
+    const float *cv = pl->chipv + chip_row * G;
+    const float *ar = pl->amp + (size_t)work_row * pl->ww;
+    uint32_t x;
+
+    for (x = 0; x < n; x++) {
+        am[x] = ar[xa[x]];
+        av[x] = am[x] * cv[xchip[x]];
+    }
+}
+
+/* The change on a grid of n x m points, each standing for s x s pixels
+ * (s = 1: the pixels themselves), with levels lv there (n x m); delta
+ * (n x m, may be lv) gets the change. */
+static int plan_grid(mark_ctx *ctx, const mark__imgwm_plan *pl,
+                     const float *lv, uint32_t n, uint32_t m, uint32_t s,
+                     float *delta)
+{
+    uint8_t *xchip = mark__malloc(ctx, n);
+    uint32_t *xa = mark__malloc(ctx, sizeof(uint32_t) * n);
+    float *av = mark__malloc(ctx, sizeof(float) * n);
+    float *am = mark__malloc(ctx, sizeof(float) * n);
+    uint32_t last = UINT32_MAX, x, y;
+    double half = (s - 1) / 2.0;         /* a point's centre, px */
+
+    if (xchip == NULL || xa == NULL || av == NULL || am == NULL) {
+        mark__free(ctx, xchip);
+        mark__free(ctx, xa);
+        mark__free(ctx, av);
+        mark__free(ctx, am);
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    }
+    /* the chip column and work column of every point column, once */
+    for (x = 0; x < n; x++) {
+        double px = x * (double)s + half;
+        uint32_t wx = (uint32_t)(px / pl->d);
+
+        xchip[x] = (uint8_t)((uint32_t)(px / pl->c) % G);
+        xa[x] = wx < pl->ww ? wx : pl->ww - 1;
+    }
+    /* rows with the same chip row and work row share av and am */
+    for (y = 0; y < m; y++) {
+        double py = y * (double)s + half;
+        uint32_t cy = (uint32_t)(py / pl->c) % G;
+        uint32_t wy = (uint32_t)(py / pl->d);
+        uint32_t key2;
+
+        wy = wy < pl->hw ? wy : pl->hw - 1;
+        key2 = cy * 65536u + wy;
+        if (key2 != last)
+            row_pattern(pl, cy, wy, xchip, xa, n, av, am);
+        last = key2;
+        delta_row(lv + (size_t)y * n, av, am, n, pl->k,
+                  delta + (size_t)y * n);
+    }
     mark__free(ctx, xchip);
     mark__free(ctx, xa);
     mark__free(ctx, av);
     mark__free(ctx, am);
+    return MARK_OK;
+}
+
+int mark__imgwm_plan_delta(mark_ctx *ctx, const mark__imgwm_plan *pl,
+                           const float *luma, float *delta)
+{
+    return plan_grid(ctx, pl, luma, pl->w, pl->h, 1, delta);
+}
+
+int mark__imgwm_plan_delta2(mark_ctx *ctx, const mark__imgwm_plan *pl,
+                            const float *l2, float *delta2)
+{
+    return plan_grid(ctx, pl, l2, (pl->w + 1) / 2, (pl->h + 1) / 2, 2,
+                     delta2);
+}
+
+/* The work-scale planes from planes of 2 x 2 cell means (v2) and mean
+ * squares (s2), w2 x h2: the area mean of each d x d block (d / 2 cells
+ * a side, so a cell can fall in two blocks when d is odd). */
+static void area_row_weights(uint32_t i, uint32_t d, uint32_t n2,
+                             uint32_t *first, float wt[3], uint32_t *cnt)
+{
+    /* block i covers cells [i d / 2, (i + 1) d / 2) */
+    double lo = i * d / 2.0, hi = (i + 1) * d / 2.0;
+    uint32_t a = (uint32_t)lo, k = 0;
+
+    *first = a;
+    while (a + k < n2 && a + k < hi && k < 3) {
+        double l = a + k > lo ? a + k : lo;
+        double r = a + k + 1 < hi ? a + k + 1 : hi;
+
+        wt[k] = (float)((r - l) * 2.0 / d);
+        k++;
+    }
+    *cnt = k;
+}
+
+int mark__imgwm_work_from_cells(mark_ctx *ctx, const float *v2,
+                                const float *s2, uint32_t w, uint32_t h,
+                                float *lw, float *sq)
+{
+    uint32_t d = size_step(w, h), ww = w / d, hw = h / d;
+    uint32_t w2 = (w + 1) / 2, h2 = (h + 1) / 2, x, y, k, j;
+    uint32_t *xf = mark__malloc(ctx, sizeof(uint32_t) * ww);
+    uint32_t *xn = mark__malloc(ctx, sizeof(uint32_t) * ww);
+    float *xw = mark__malloc(ctx, sizeof(float) * 3 * ww);
+    float *t1 = mark__malloc(ctx, sizeof(float) * w2);
+    float *t2 = mark__malloc(ctx, sizeof(float) * w2);
+
+    if (xf == NULL || xn == NULL || xw == NULL || t1 == NULL || t2 == NULL) {
+        mark__free(ctx, xf);
+        mark__free(ctx, xn);
+        mark__free(ctx, xw);
+        mark__free(ctx, t1);
+        mark__free(ctx, t2);
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    }
+    for (x = 0; x < ww; x++)
+        area_row_weights(x, d, w2, &xf[x], xw + 3 * x, &xn[x]);
+    for (y = 0; y < hw && d == 2; y++) {
+        /* one cell per block */
+        memcpy(lw + (size_t)y * ww, v2 + (size_t)y * w2, sizeof(float) * ww);
+        memcpy(sq + (size_t)y * ww, s2 + (size_t)y * w2, sizeof(float) * ww);
+    }
+    for (y = 0; y < hw && d != 2; y++) {
+        uint32_t yf, yn;
+        float yw[3];
+
+        /* down the columns: the block row's weighted cell rows */
+        area_row_weights(y, d, h2, &yf, yw, &yn);
+        for (x = 0; x < w2; x++) {
+            t1[x] = 0;
+            t2[x] = 0;
+        }
+        for (k = 0; k < yn; k++) {
+            const float *r1 = v2 + (size_t)(yf + k) * w2;
+            const float *r2 = s2 + (size_t)(yf + k) * w2;
+
+            for (x = 0; x < w2; x++) {
+                t1[x] += yw[k] * r1[x];
+                t2[x] += yw[k] * r2[x];
+            }
+        }
+        /* then across */
+        for (x = 0; x < ww; x++) {
+            float a = 0, b = 0;
+
+            for (j = 0; j < xn[x]; j++) {
+                a += xw[3 * x + j] * t1[xf[x] + j];
+                b += xw[3 * x + j] * t2[xf[x] + j];
+            }
+            lw[(size_t)y * ww + x] = a;
+            sq[(size_t)y * ww + x] = b;
+        }
+    }
+    mark__free(ctx, xf);
+    mark__free(ctx, xn);
+    mark__free(ctx, xw);
+    mark__free(ctx, t1);
+    mark__free(ctx, t2);
+    return MARK_OK;
+}
+
+int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
+                      const mark_payload *p, const float *luma, uint32_t w,
+                      uint32_t h, double strength, float *delta)
+{
+    mark__imgwm_plan *pl = NULL;
+    uint32_t d = size_step(w, h), ww = w / d, hw = h / d;
+    float *lw, *sq;
+    int rc;
+
+    if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE)
+        return mark__err(ctx, MARK_EINVAL, "image smaller than %d pixels "
+                         "a side: no watermark", MARK__IMGWM_MIN_SIDE);
+    lw = mark__malloc(ctx, sizeof(float) * ww * hw);
+    sq = mark__malloc(ctx, sizeof(float) * ww * hw);
+    if (lw == NULL || sq == NULL) {
+        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* at the work scale the detector will take for an image of this size
+     * (the informed step models it) */
+    downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
+    rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, lw, sq, &pl);
+    if (rc == MARK_OK)
+        rc = mark__imgwm_plan_delta(ctx, pl, luma, delta);
+done:
+    mark__imgwm_plan_free(ctx, pl);
+    mark__free(ctx, lw);
+    mark__free(ctx, sq);
     return rc;
 }
 
@@ -727,6 +954,9 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
     mark__free(ctx, delta);
     return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Detection                                                           */
 
 static size_t pow2_at_least(size_t n)
 {
@@ -1142,7 +1372,7 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
         mark__fft2(re2, im2, BINS, BINS, 0, work + 2 * BINS * BINS);
     }
     downsample(luma, w, ox0, oy0, d, ww, hw, lw, NULL);
-    if (residual(ctx, lw, ww, hw, res, NULL) < 0) {
+    if (residual(ctx, lw, ww, hw, res, lw) < 0) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }

@@ -43,6 +43,32 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
                       const mark_payload *p, const float *luma, uint32_t w,
                       uint32_t h, double strength, float *delta);
 
+/* The embedder in steps, for callers that hold the picture in another
+ * form (JPEG coefficients).  The work scale: the plane is w / d x h / d,
+ * each value the mean of a d x d block (lw) and of its squares (sq). */
+typedef struct mark__imgwm_plan mark__imgwm_plan;
+uint32_t mark__imgwm_work_step(uint32_t w, uint32_t h);
+/* lw and sq at that scale from planes of 2 x 2 cell means and mean
+ * squares ((w + 1) / 2 x (h + 1) / 2): an area resampling, exact when d
+ * is even. */
+int mark__imgwm_work_from_cells(mark_ctx *ctx, const float *v2,
+                                const float *s2, uint32_t w, uint32_t h,
+                                float *lw, float *sq);
+/* The mask, the informed chip values and the energy cap from lw and sq
+ * (w / d x h / d each, row stride w / d). */
+int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
+                         const mark_payload *p, uint32_t w, uint32_t h,
+                         double strength, const float *lw, const float *sq,
+                         mark__imgwm_plan **out);
+void mark__imgwm_plan_free(mark_ctx *ctx, mark__imgwm_plan *pl);
+/* The change for every pixel (levels luma, w x h), or for every 2 x 2
+ * cell (cell means l2, (w + 1) / 2 x (h + 1) / 2; the change is the same
+ * for the cell's four pixels).  The output may be the input. */
+int mark__imgwm_plan_delta(mark_ctx *ctx, const mark__imgwm_plan *pl,
+                           const float *luma, float *delta);
+int mark__imgwm_plan_delta2(mark_ctx *ctx, const mark__imgwm_plan *pl,
+                            const float *l2, float *delta2);
+
 /* Look for an img-v1 mark in a luma plane: blind, with the tile period
  * (scale) and offset (crop) found from the signal itself. */
 /* For the golden tests of the frozen format: a BLAKE2b-256 digest of the

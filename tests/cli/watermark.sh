@@ -27,6 +27,17 @@ has out '"watermark":{"found":true'
 payload=$(sed -n 's/.*"payload":"\([0-9a-f]*\)".*/\1/p' out)
 "$AIMARK" verify --json b2.jpg > out2
 has out2 "\"payload\":\"$payload\""
+# a larger JPEG takes the 2 x 2 cell path (coefficients, no pixel plane);
+# an odd width, and again after a resize and recompression
+"$IM" -size 1301x1100 plasma:fractal -seed 5 -quality 90 big.jpg
+expect 0 "$AIMARK" mark --json --no-visible --producer $CODE --produce-id wm-3 big.jpg -o big-m.jpg
+has out '"watermark":{"embedded":true'
+bigpay=$(sed -n 's/.*"payload":"\([0-9a-f]*\)".*/\1/p' out)
+"$IM" big-m.jpg -resize 60% -quality 80 big-m2.jpg
+for f in big-m.jpg big-m2.jpg; do
+    expect 0 "$AIMARK" verify --json $f
+    has out "\"watermark\":{\"found\":true,\"payload\":\"$bigpay\""
+done
 # metadata stripped: the watermark alone still makes it "suspected"
 "$IM" b.jpg -strip stripped.jpg
 expect 0 "$AIMARK" verify --json stripped.jpg

@@ -64,6 +64,7 @@ typedef struct tdec {
     const unsigned char *p;
     size_t n;
     int fancy;
+    int gray;                   /* decode to JCS_GRAYSCALE (Y only) */
 } tdec;
 
 static int dec_work(tdec *t)
@@ -78,6 +79,8 @@ static int dec_work(tdec *t)
     jpeg_read_header(d, TRUE);
     d->do_fancy_upsampling = t->fancy ? TRUE : FALSE;
     d->dct_method = JDCT_ISLOW;
+    if (t->gray)
+        d->out_color_space = JCS_GRAYSCALE;
     o->progressive = d->progressive_mode;
     o->restart = d->restart_interval;
     o->cs = d->jpeg_color_space;
@@ -109,13 +112,16 @@ static int dec_work(tdec *t)
     return 1;
 }
 
-/* Decode with libjpeg (warnings are failures); 1 on success. */
-static int decode(const unsigned char *p, size_t n, int fancy, dec *out)
+/* Decode with libjpeg (warnings are failures); 1 on success.  gray: Y
+ * only. */
+static int decode_as(const unsigned char *p, size_t n, int fancy, int gray,
+                     dec *out)
 {
     tdec t;
     int ok;
 
     memset(&t, 0, sizeof t);
+    t.gray = gray;
     memset(out, 0, sizeof *out);
     t.d.err = jpeg_std_error(&t.err.pub);
     t.err.pub.error_exit = t_error_exit;
@@ -135,6 +141,11 @@ static int decode(const unsigned char *p, size_t n, int fancy, dec *out)
         out->px = NULL;
     }
     return ok;
+}
+
+static int decode(const unsigned char *p, size_t n, int fancy, dec *out)
+{
+    return decode_as(p, n, fancy, 0, out);
 }
 
 typedef struct enc_opts {
@@ -692,6 +703,136 @@ static void test_odd_sizes(void)
     }
 }
 
+/* The 2 x 2 cell view of Y (the watermark's path for large images):
+ * cell means straight from the coefficients agree with libjpeg's own
+ * decoding; the mean squares agree block by block; and a change made on
+ * cells comes out in the decoded pixels. */
+static void check_cells(const enc_opts *o)
+{
+    size_t len, lo;
+    unsigned char *in = encode(o, &len);
+    mark__jpeg_edit *e = NULL;
+    mark__buf out;
+    float *v2 = NULL, *s2 = NULL, *d2;
+    dec ref, after;
+    int w2 = (o->w + 1) / 2, h2 = (o->h + 1) / 2, i, j, bx, by, n = 0;
+    double worst = 0, err = 0, shift = 0;
+
+    CHECK(in != NULL);
+    if (in == NULL)
+        return;
+    CHECK(decode_as(in, len, 1, 1, &ref));
+    CHECK_RC(mark__jpeg_edit_open(ctx, in, len, &e), MARK_OK);
+    if (e == NULL || ref.px == NULL) {
+        free(in);
+        free(ref.px);
+        mark__jpeg_edit_free(e);
+        return;
+    }
+    CHECK_RC(mark__jpeg_edit_cells(e, &v2, &s2), MARK_OK);
+    for (j = 0; v2 != NULL && j < o->h / 2; j++)
+        for (i = 0; i < o->w / 2; i++) {
+            const unsigned char *p = ref.px + (size_t)2 * j * ref.w + 2 * i;
+            double m = (p[0] + p[1] + p[ref.w] + p[ref.w + 1]) / 4.0;
+            double d = fabs(m - v2[(size_t)j * w2 + i]);
+
+            worst = d > worst ? d : worst;
+            err += d;
+            n++;
+        }
+    /* libjpeg's integer transform rounds each pixel; ours does not */
+    CHECK_MSG(worst <= 1.5 && err < 0.35 * n, "%dx%d gray %d: cell mean "
+              "off by %.2f at worst, %.2f on average", o->w, o->h, o->gray,
+              worst, n ? err / n : 0);
+    err = 0;
+    n = 0;
+    for (by = 0; v2 != NULL && by < o->h / 8; by++)
+        for (bx = 0; bx < o->w / 8; bx++) {
+            double ps = 0, pm = 0, cs = 0;
+
+            for (j = 0; j < 8; j++)
+                for (i = 0; i < 8; i++) {
+                    double p = ref.px[(size_t)(by * 8 + j) * ref.w +
+                                      bx * 8 + i];
+
+                    ps += p * p / 64;
+                    pm += p / 64;
+                }
+            for (j = 0; j < 4; j++)
+                for (i = 0; i < 4; i++)
+                    cs += s2[(size_t)(by * 4 + j) * w2 + bx * 4 + i] / 16;
+            CHECK_MSG(fabs(cs - ps) <= 2 * pm + 2, "%dx%d block %d,%d: mean "
+                      "square %.1f, pixels %.1f", o->w, o->h, bx, by, cs, ps);
+        }
+    /* +8 / -8 on alternate cells, then decoded again */
+    d2 = malloc(sizeof(float) * (size_t)w2 * h2);
+    CHECK(d2 != NULL);
+    for (j = 0; d2 != NULL && j < h2; j++)
+        for (i = 0; i < w2; i++)
+            d2[(size_t)j * w2 + i] = (i + j) % 2 ? 8.0f : -8.0f;
+    mark__buf_init(&out, ctx);
+    if (d2 != NULL && v2 != NULL) {
+        CHECK_RC(mark__jpeg_edit_add_cells(e, d2), MARK_OK);
+        CHECK_RC(mark__jpeg_edit_finish(e, &out), MARK_OK);
+        CHECK(decode_as(out.data, out.len, 1, 1, &after));
+        for (j = 1; after.px != NULL && j < o->h / 2 - 1; j++)
+            for (i = 1; i < o->w / 2 - 1; i++)
+                for (lo = 0; lo < 4; lo++) {
+                    size_t at = (size_t)(2 * j + lo / 2) * ref.w + 2 * i +
+                                lo % 2;
+                    double want = d2[(size_t)j * w2 + i];
+                    double got = (double)after.px[at] - ref.px[at];
+
+                    /* clipped at the ends of the range: skip */
+                    if (ref.px[at] < 12 || ref.px[at] > 243)
+                        continue;
+                    err += fabs(got - want);
+                    shift += got * want / 64;
+                    n++;
+                }
+        CHECK_MSG(n > 0 && err / n < 1.5, "%dx%d: cell change off by %.2f "
+                  "on average", o->w, o->h, n ? err / n : 0);
+        CHECK_MSG(n > 0 && shift / n > 0.9, "%dx%d: cell change came "
+                  "through at %.2f", o->w, o->h, n ? shift / n : 0);
+        free(after.px);
+    }
+    mark__buf_free(&out);
+    free(d2);
+    mark__free(ctx, v2);
+    mark__free(ctx, s2);
+    mark__jpeg_edit_free(e);
+    free(ref.px);
+    free(in);
+}
+
+static void test_cells(void)
+{
+    static const enc_opts opts[] = {
+        { 96, 64, 1, 95, 1, 1, 0, 0 },
+        { 70, 45, 0, 95, 2, 2, 0, 0 },
+        { 53, 61, 0, 95, 1, 1, 1, 0 },
+        { 37, 29, 1, 95, 1, 1, 0, 0 },
+    };
+    static const enc_opts cmyk = { 24, 40, 0, 90, 1, 1, 0, 1 };
+    mark__jpeg_edit *e = NULL;
+    float *v2 = NULL, *s2 = NULL;
+    unsigned char *in;
+    size_t i, len;
+
+    for (i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        check_cells(&opts[i]);
+    /* no Y plane: the caller takes the pixel path */
+    in = encode(&cmyk, &len);
+    CHECK(in != NULL);
+    if (in != NULL && mark__jpeg_edit_open(ctx, in, len, &e) == MARK_OK) {
+        CHECK_RC(mark__jpeg_edit_cells(e, &v2, &s2), MARK_EUNSUPPORTED);
+        CHECK(v2 == NULL && s2 == NULL);
+        CHECK_RC(mark__jpeg_edit_add_cells(e, NULL), MARK_EUNSUPPORTED);
+    }
+    mark__jpeg_edit_free(e);
+    free(in);
+}
+
 /* Regions are grown to whole iMCUs and clipped; _put wants one of them. */
 static void test_geometry(void)
 {
@@ -925,6 +1066,7 @@ int main(void)
     test_trailing();
     test_regions();
     test_odd_sizes();
+    test_cells();
     test_geometry();
     test_quality();
     test_corrupt();
