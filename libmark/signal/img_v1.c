@@ -33,9 +33,10 @@
  * the grid with the pilot gives the offset, i.e. where a crop cut the
  * tiling.  (6) The aligned chips, despread, give soft bits for the
  * Viterbi decoder and the keyed check decides.  At most MAX_TRIES
- * lattices are decoded, each passing the 48-bit check with probability
- * 2^-48 by chance, which bounds the false-positive rate far below 1e-9
- * per image.
+ * lattices are tried and each is decoded at most twice (the second time
+ * with the fold moved onto the chips' edges), each decode passing the
+ * 48-bit check with probability 2^-48 by chance, which bounds the
+ * false-positive rate far below 1e-9 per image.
  *
  * Frozen format (once img-v1 meets its targets): the domains of the
  * keyed streams, the chip size rule, the chip layout and the bit
@@ -969,8 +970,9 @@ static size_t pow2_at_least(size_t n)
 
 #define PEAKS 6                          /* lattice vector candidates an
                                             axis */
-#define MAX_TRIES 16                     /* lattices decoded; the
-                                            false-positive bound in
+#define MAX_TRIES 16                     /* lattices tried, each decoded
+                                            at most twice; the false-
+                                            positive bound in
                                             core/report.c counts them */
 #define SQUARE_TRIES 8                   /* of them square completions */
 #define TILT 0.18                        /* search +-10 degrees */
@@ -1184,37 +1186,32 @@ static int lattice_vectors(const float *ac, size_t fw, size_t fh, int axis,
 
 /* Fold the residual over the tile lattice with basis vectors (v[0], v[1])
  * and (v[2], v[3]) (work pixels; the tile's x and y edges, rotated and
- * scaled as the image was) into BINS x BINS, find the pilot's offset,
- * despread and decode.  Returns 1 when the check passed. */
-static int try_lattice(const mark_key *key, const pattern *pt,
-                       const float *res, uint32_t w, uint32_t h,
-                       const double *v, float *work, mark__wm_result *out)
+ * scaled as the image was) into acc (BINS x BINS, the mean of each bin),
+ * the bins moved by (su, sv) bins; then the circular cross-correlation
+ * with the pilot into re.  cnt is scratch. */
+static void fold(const float *res, uint32_t w, uint32_t h, const double *v,
+                 double su, double sv, float *work, unsigned *cnt)
 {
     float *re = work, *im = work + BINS * BINS, *col = work + 2 * BINS *
         BINS, *re2 = work + 2 * BINS * BINS + 2 * BINS, *im2 = re2 + BINS *
         BINS, *acc = im2 + BINS * BINS;
-    float soft[MARK__CODED_BITS];
-    unsigned cnt[BINS * BINS];
-    double det = v[0] * v[3] - v[2] * v[1], mean = 0, var = 0, agree;
-    int64_t m00, m01, m10, m11;
-    uint32_t x, y, i, j, best = 0, ox, oy;
-    float peak = -1e30f;
-    mark_payload pl;
-    int ok;
+    double det = v[0] * v[3] - v[2] * v[1];
+    int64_t m00, m01, m10, m11, u0, t0;
+    uint32_t x, y, i;
 
-    if (fabs(det) < 1)
-        return 0;
     /* (u, v) = M (x, y) in bins, fixed point with 16 fraction bits: the
      * bin is then a shift and a mask, negative values included */
     m00 = (int64_t)llround(v[3] / det * BINS * 65536.0);
     m01 = (int64_t)llround(-v[2] / det * BINS * 65536.0);
     m10 = (int64_t)llround(-v[1] / det * BINS * 65536.0);
     m11 = (int64_t)llround(v[0] / det * BINS * 65536.0);
+    u0 = (int64_t)llround(su * 65536.0);
+    t0 = (int64_t)llround(sv * 65536.0);
     memset(acc, 0, sizeof(float) * BINS * BINS);
-    memset(cnt, 0, sizeof cnt);
+    memset(cnt, 0, sizeof(unsigned) * BINS * BINS);
     for (y = 0; y < h; y++) {
         const float *row = res + (size_t)y * w;
-        int64_t u = m01 * y, t = m11 * y;
+        int64_t u = m01 * y + u0, t = m11 * y + t0;
 
         for (x = 0; x < w; x++, u += m00, t += m10) {
             uint32_t b = (uint32_t)(((t >> 16) & (BINS - 1)) * BINS +
@@ -1240,18 +1237,54 @@ static int try_lattice(const mark_key *key, const pattern *pt,
         im[i] = m;
     }
     mark__fft2(re, im, BINS, BINS, 1, col);
+}
+
+/* The correlation's highest bin, and where between its neighbours the
+ * peak lies (-0.5..0.5 bins each way; a chip spans two bins, so the peak
+ * is a ridge two bins wide and its centre is read from the slopes), and
+ * its height over the mean in standard deviations (z). */
+static uint32_t peak_of(const float *re, double *fx, double *fy, double *z)
+{
+    uint32_t i, best = 0, bx, by;
+    float peak = -1e30f, l, r, c;
+    double m = 0, q = 0;
+
     for (i = 0; i < BINS * BINS; i++) {
-        mean += re[i];
+        m += re[i];
         if (re[i] > peak) {
             peak = re[i];
             best = i;
         }
     }
-    mean /= BINS * BINS;
+    m /= BINS * BINS;
     for (i = 0; i < BINS * BINS; i++)
-        var += (re[i] - mean) * (re[i] - mean);
-    oy = best / BINS;
-    ox = best % BINS;
+        q += (re[i] - m) * (re[i] - m);
+    *z = (peak - m) / (sqrt(q / (BINS * BINS)) + 1e-12);
+    by = best / BINS;
+    bx = best % BINS;
+    c = peak;
+    l = re[by * BINS + (bx + BINS - 1) % BINS];
+    r = re[by * BINS + (bx + 1) % BINS];
+    *fx = c > (l < r ? l : r) ? 0.5 * (r - l) / (c - (l < r ? l : r)) : 0;
+    l = re[((by + BINS - 1) % BINS) * BINS + bx];
+    r = re[((by + 1) % BINS) * BINS + bx];
+    *fy = c > (l < r ? l : r) ? 0.5 * (r - l) / (c - (l < r ? l : r)) : 0;
+    return best;
+}
+
+/* Despread the chips of a fold whose pilot peaks at bin best (z standard
+ * deviations out), decode, and record the result in out if it passed or
+ * agrees better than what is there.  Returns 1 when the check passed. */
+static int decode_fold(const mark_key *key, const pattern *pt,
+                       const float *acc, uint32_t best, double z,
+                       const double *v, mark__wm_result *out)
+{
+    uint32_t oy = best / BINS, ox = best % BINS, j;
+    float soft[MARK__CODED_BITS];
+    mark_payload pl;
+    double agree;
+    int ok;
+
     /* chips start at (ox, oy) bins into the fold */
     memset(soft, 0, sizeof soft);
     for (j = 0; j < CHIPS; j++) {
@@ -1265,11 +1298,10 @@ static int try_lattice(const mark_key *key, const pattern *pt,
         soft[pt->bit[j]] += pt->pn[j] * s;
     }
     ok = mark__decode_payload(key, soft, &pl, &agree);
-
     out->candidates++;
     if (ok || agree > out->score) {
         out->score = agree;
-        out->sync = (peak - mean) / (sqrt(var / (BINS * BINS)) + 1e-12);
+        out->sync = z;
         out->period_x = hypot(v[0], v[1]);
         out->period_y = hypot(v[2], v[3]);
         out->angle = atan2(v[1], v[0]) * 180 / M_PI;
@@ -1277,6 +1309,41 @@ static int try_lattice(const mark_key *key, const pattern *pt,
         out->found = ok;
     }
     return ok;
+}
+
+/* Fold over a candidate lattice, find the pilot's offset, despread and
+ * decode; returns 1 when the check passed.  Where the chips' edges fall
+ * inside bins (a crop or resize left the tiling at a fraction of a bin)
+ * and that decode failed, the fold is made again with the bins moved onto
+ * the chips' edges and decoded once more: otherwise a chip's two bins can
+ * take up to a quarter of each neighbour, which costs weak marks their
+ * decode.  (Always refolding lost a weak mark whose noisy phase estimate
+ * moved bins that were right.)  So a lattice is decoded at most twice. */
+#define PHASE_REFOLD 0.2                 /* bins off before folding again */
+
+static int try_lattice(const mark_key *key, const pattern *pt,
+                       const float *res, uint32_t w, uint32_t h,
+                       const double *v, float *work, mark__wm_result *out)
+{
+    float *re = work, *re2 = work + 2 * BINS * BINS + 2 * BINS;
+    float *acc = re2 + 2 * BINS * BINS;
+    unsigned cnt[BINS * BINS];
+    double det = v[0] * v[3] - v[2] * v[1], fx, fy, z;
+    uint32_t best;
+
+    if (fabs(det) < 1)
+        return 0;
+    fold(res, w, h, v, 0, 0, work, cnt);
+    best = peak_of(re, &fx, &fy, &z);
+    if (decode_fold(key, pt, acc, best, z, v, out))
+        return 1;
+    if (fabs(fx) <= PHASE_REFOLD && fabs(fy) <= PHASE_REFOLD)
+        return 0;
+    /* the chips start fx, fy bins past the peak bin: move the bins back
+     * by that much */
+    fold(res, w, h, v, -fx, -fy, work, cnt);
+    best = peak_of(re, &fx, &fy, &z);
+    return decode_fold(key, pt, acc, best, z, v, out);
 }
 
 /* The lattices one detection has decoded, so none is decoded twice,
