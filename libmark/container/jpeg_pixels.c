@@ -1351,6 +1351,31 @@ int mark__jpeg_edit_luma(mark__jpeg_edit *e, float **out)
     return MARK_OK;
 }
 
+/* Add a change f (transform coefficients) to a block's coefficients cf
+ * in quantiser steps (iq: 1 / step), rounded to the nearest and kept in
+ * the range the encoder takes (10 bits AC, one more step down for the
+ * DC).  Adding and taking away 1.5 * 2^23 rounds a float of magnitude
+ * under 2^22 to an integer without a branch or a library call, so the
+ * loops vectorise. */
+static void add_in_steps(JCOEF *cf, float *f, const float *iq)
+{
+    int ir[64], u;
+
+    for (u = 0; u < 64; u++)
+        f[u] = (float)cf[u] + f[u] * iq[u];
+    for (u = 0; u < 64; u++) {
+        float r = f[u];
+
+        r = r < -1023.0f ? -1023.0f : r;
+        r = r > 1023.0f ? 1023.0f : r;
+        ir[u] = (int)((r + 12582912.0f) - 12582912.0f);
+    }
+    if (f[0] < -1023.5f)
+        ir[0] = -1024;
+    for (u = 0; u < 64; u++)
+        cf[u] = (JCOEF)ir[u];
+}
+
 static int add_luma_work(mark__jpeg_edit *e, void *arg)
 {
     const float *delta = arg;
@@ -1368,7 +1393,7 @@ static int add_luma_work(mark__jpeg_edit *e, void *arg)
         for (bx = 0; bx < c->wb; bx++) {
             JCOEF *cf = rows[0][bx];
             float blk[64], f[64];
-            int u, x, y, any = 0;
+            int x, y, any = 0;
 
             /* the block's share of the change (pixels past the image edge
              * repeat the last: the block's padding) */
@@ -1400,15 +1425,7 @@ static int add_luma_work(mark__jpeg_edit *e, void *arg)
             if (!any)
                 continue;
             fdct_float(e, blk, f);
-            /* added in quantiser steps, rounded to the nearest (lrintf:
-             * no branch on the sign, which no predictor can guess) */
-            for (u = 0; u < 64; u++) {
-                long n = lrintf((float)cf[u] + f[u] * iq[u]);
-                long lo = u ? -1023 : -1024;
-
-                n = n < lo ? lo : n;
-                cf[u] = (JCOEF)(n > 1023 ? 1023 : n);
-            }
+            add_in_steps(cf, f, iq);
         }
     }
     return MARK_OK;
@@ -1563,7 +1580,6 @@ static int cells_add_work(mark__jpeg_edit *e, void *arg)
         for (bx = 0; bx < c->wb; bx++) {
             JCOEF *cf = rows[0][bx];
             float dl[4][4], t[4][8], f[64];
-            int ir[64];
             uint32_t i, j;
             int u, v, any = 0;
 
@@ -1591,23 +1607,7 @@ static int cells_add_work(mark__jpeg_edit *e, void *arg)
                 for (u = 0; u < 8; u++)
                     f[v * 8 + u] = p[v][0] * t[0][u] + p[v][1] * t[1][u] +
                                    p[v][2] * t[2][u] + p[v][3] * t[3][u];
-            /* added in quantiser steps, rounded to the nearest (adding and
-             * taking away 1.5 * 2^23 rounds a float of magnitude under
-             * 2^22 to an integer, without a branch or a library call) */
-            for (u = 0; u < 64; u++)
-                f[u] = (float)cf[u] + f[u] * iq[u];
-            for (u = 0; u < 64; u++) {
-                float r = f[u];
-
-                r = r < -1023.0f ? -1023.0f : r;
-                r = r > 1023.0f ? 1023.0f : r;
-                ir[u] = (int)((r + 12582912.0f) - 12582912.0f);
-            }
-            /* the DC may go one step lower than the AC */
-            if (f[0] < -1023.5f)
-                ir[0] = -1024;
-            for (u = 0; u < 64; u++)
-                cf[u] = (JCOEF)ir[u];
+            add_in_steps(cf, f, iq);
         }
     }
     return MARK_OK;
