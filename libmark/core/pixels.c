@@ -67,7 +67,8 @@ int mark__cells_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *v2,
     int rc = MARK_OK;
 
     if (d == 2 && w % 2 == 0) {
-        /* the cells are the work plane (its last row may be one short) */
+        /* the cells are the work plane (with an odd height they have one
+         * row more, which is not read) */
         rc = mark__imgwm_plan_new(ctx, ops->key, &ops->payload, w, h,
                                   ops->strength, v2, s2, &pl);
     } else {

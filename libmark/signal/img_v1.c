@@ -822,36 +822,43 @@ int mark__imgwm_plan_delta2(mark_ctx *ctx, const mark__imgwm_plan *pl,
 
 /* The work-scale planes from planes of 2 x 2 cell means (v2) and mean
  * squares (s2), w2 x h2: the area mean of each d x d block (d / 2 cells
- * a side, so a cell can fall in two blocks when d is odd). */
-static void area_row_weights(uint32_t i, uint32_t d, uint32_t n2,
-                             uint32_t *first, float wt[3], uint32_t *cnt)
+ * a side, so with d odd a cell can fall in two blocks).  Block i covers
+ * cells [i d / 2, (i + 1) d / 2): at most m = d / 2 + 2 of them, whose
+ * first and weights (m a block) are set here. */
+static void area_weights(uint32_t n, uint32_t d, uint32_t n2,
+                         uint32_t *first, uint32_t *cnt, float *wt)
 {
-    /* block i covers cells [i d / 2, (i + 1) d / 2) */
-    double lo = i * d / 2.0, hi = (i + 1) * d / 2.0;
-    uint32_t a = (uint32_t)lo, k = 0;
+    uint32_t i, m = d / 2 + 2;
 
-    *first = a;
-    while (a + k < n2 && a + k < hi && k < 3) {
-        double l = a + k > lo ? a + k : lo;
-        double r = a + k + 1 < hi ? a + k + 1 : hi;
+    for (i = 0; i < n; i++) {
+        double lo = i * d / 2.0, hi = (i + 1) * d / 2.0;
+        uint32_t a = (uint32_t)lo, k = 0;
 
-        wt[k] = (float)((r - l) * 2.0 / d);
-        k++;
+        first[i] = a;
+        while (a + k < n2 && a + k < hi && k < m) {
+            double l = a + k > lo ? a + k : lo;
+            double r = a + k + 1 < hi ? a + k + 1 : hi;
+
+            wt[(size_t)i * m + k] = (float)((r - l) * 2.0 / d);
+            k++;
+        }
+        cnt[i] = k;
     }
-    *cnt = k;
 }
 
 int mark__imgwm_work_from_cells(mark_ctx *ctx, const float *v2,
                                 const float *s2, uint32_t w, uint32_t h,
                                 float *lw, float *sq)
 {
-    uint32_t d = size_step(w, h), ww = w / d, hw = h / d;
+    uint32_t d = size_step(w, h), ww = w / d, hw = h / d, m = d / 2 + 2;
     uint32_t w2 = (w + 1) / 2, h2 = (h + 1) / 2, x, y, k, j;
-    uint32_t *xf = mark__malloc(ctx, sizeof(uint32_t) * ww);
-    uint32_t *xn = mark__malloc(ctx, sizeof(uint32_t) * ww);
-    float *xw = mark__malloc(ctx, sizeof(float) * 3 * ww);
+    uint32_t *xf = mark__malloc(ctx, sizeof(uint32_t) * (ww + hw));
+    uint32_t *xn = mark__malloc(ctx, sizeof(uint32_t) * (ww + hw));
+    float *xw = mark__malloc(ctx, sizeof(float) * m * (ww + hw));
     float *t1 = mark__malloc(ctx, sizeof(float) * w2);
     float *t2 = mark__malloc(ctx, sizeof(float) * w2);
+    uint32_t *yf, *yn;
+    float *yw;
 
     if (xf == NULL || xn == NULL || xw == NULL || t1 == NULL || t2 == NULL) {
         mark__free(ctx, xf);
@@ -861,39 +868,40 @@ int mark__imgwm_work_from_cells(mark_ctx *ctx, const float *v2,
         mark__free(ctx, t2);
         return mark__err(ctx, MARK_ENOMEM, "out of memory");
     }
-    for (x = 0; x < ww; x++)
-        area_row_weights(x, d, w2, &xf[x], xw + 3 * x, &xn[x]);
+    yf = xf + ww;
+    yn = xn + ww;
+    yw = xw + (size_t)m * ww;
+    area_weights(ww, d, w2, xf, xn, xw);
+    area_weights(hw, d, h2, yf, yn, yw);
     for (y = 0; y < hw && d == 2; y++) {
         /* one cell per block */
         memcpy(lw + (size_t)y * ww, v2 + (size_t)y * w2, sizeof(float) * ww);
         memcpy(sq + (size_t)y * ww, s2 + (size_t)y * w2, sizeof(float) * ww);
     }
     for (y = 0; y < hw && d != 2; y++) {
-        uint32_t yf, yn;
-        float yw[3];
-
         /* down the columns: the block row's weighted cell rows */
-        area_row_weights(y, d, h2, &yf, yw, &yn);
         for (x = 0; x < w2; x++) {
             t1[x] = 0;
             t2[x] = 0;
         }
-        for (k = 0; k < yn; k++) {
-            const float *r1 = v2 + (size_t)(yf + k) * w2;
-            const float *r2 = s2 + (size_t)(yf + k) * w2;
+        for (k = 0; k < yn[y]; k++) {
+            const float *r1 = v2 + (size_t)(yf[y] + k) * w2;
+            const float *r2 = s2 + (size_t)(yf[y] + k) * w2;
+            float g = yw[(size_t)y * m + k];
 
             for (x = 0; x < w2; x++) {
-                t1[x] += yw[k] * r1[x];
-                t2[x] += yw[k] * r2[x];
+                t1[x] += g * r1[x];
+                t2[x] += g * r2[x];
             }
         }
         /* then across */
         for (x = 0; x < ww; x++) {
+            const float *g = xw + (size_t)x * m;
             float a = 0, b = 0;
 
             for (j = 0; j < xn[x]; j++) {
-                a += xw[3 * x + j] * t1[xf[x] + j];
-                b += xw[3 * x + j] * t2[xf[x] + j];
+                a += g[j] * t1[xf[x] + j];
+                b += g[j] * t2[xf[x] + j];
             }
             lw[(size_t)y * ww + x] = a;
             sq[(size_t)y * ww + x] = b;

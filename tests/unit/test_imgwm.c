@@ -293,6 +293,89 @@ static void test_white_page(const mark_key *k, const mark_payload *p)
     free(orig);
 }
 
+/* The work-scale planes made from 2 x 2 cell means and mean squares (the
+ * JPEG cell path): with an even step they are the d x d block means of
+ * the pixels exactly; with an odd one a cell is split between two blocks
+ * and shared by area, which is exact on a constant picture and close on
+ * a smooth one.  Steps up to 7 (four cells a block) are checked. */
+static void test_work_from_cells(void)
+{
+    static const uint32_t sizes[][2] = {
+        { 1100, 1030 },                 /* d 2 */
+        { 1601, 1540 },                 /* d 3, odd width */
+        { 2100, 2060 },                 /* d 4 */
+        { 2700, 2600 },                 /* d 5 */
+        { 3700, 3601 },                 /* d 7 */
+    };
+    size_t t;
+    int kind;
+
+    for (t = 0; t < sizeof sizes / sizeof sizes[0]; t++)
+        for (kind = 0; kind < 3; kind++) {
+            uint32_t W = sizes[t][0], H = sizes[t][1];
+            uint32_t w2 = (W + 1) / 2, h2 = (H + 1) / 2;
+            uint32_t d = mark__imgwm_work_step(W, H), ww = W / d, hw = H / d;
+            uint32_t x, y, u, v;
+            float *px = malloc(sizeof(float) * W * H);
+            float *v2 = calloc((size_t)w2 * h2, sizeof(float));
+            float *s2 = calloc((size_t)w2 * h2, sizeof(float));
+            float *lw = malloc(sizeof(float) * ww * hw);
+            float *sq = malloc(sizeof(float) * ww * hw);
+            double worst = 0, worst2 = 0, lim;
+
+            /* 0: constant, 1: smooth, 2: noise (even steps only) */
+            if (kind == 2 && d % 2)
+                goto next;
+            for (y = 0; y < H; y++)
+                for (x = 0; x < W; x++)
+                    px[(size_t)y * W + x] = kind == 0 ? 137.0f :
+                        kind == 1 ? (float)(128 + 100 * sin(x / 40.0) *
+                                            cos(y / 55.0)) :
+                        (float)(uni() * 255);
+            /* cells of the image padded by repeating its last row and
+             * column, as a JPEG's blocks are */
+            for (y = 0; y < 2 * h2; y++)
+                for (x = 0; x < 2 * w2; x++) {
+                    float p = px[(size_t)(y < H ? y : H - 1) * W +
+                                 (x < W ? x : W - 1)];
+
+                    v2[(size_t)(y / 2) * w2 + x / 2] += p / 4;
+                    s2[(size_t)(y / 2) * w2 + x / 2] += p * p / 4;
+                }
+            CHECK_RC(mark__imgwm_work_from_cells(ctx, v2, s2, W, H, lw, sq),
+                     MARK_OK);
+            for (y = 0; y < hw; y++)
+                for (x = 0; x < ww; x++) {
+                    double a = 0, b = 0;
+
+                    for (v = 0; v < d; v++)
+                        for (u = 0; u < d; u++) {
+                            double p = px[(size_t)(y * d + v) * W + x * d +
+                                          u];
+
+                            a += p / (d * d);
+                            b += p * p / (d * d);
+                        }
+                    a = fabs(a - lw[(size_t)y * ww + x]);
+                    b = fabs(b - sq[(size_t)y * ww + x]) / (b + 1);
+                    worst = a > worst ? a : worst;
+                    worst2 = b > worst2 ? b : worst2;
+                }
+            /* float sums; a smooth picture moves by < 1 level over the
+             * half cell an odd step shares (its square by a few %) */
+            lim = kind == 1 && d % 2 ? 1.0 : 0.01;
+            CHECK_MSG(worst < lim && worst2 < lim / 20, "%ux%u (step %u, "
+                      "picture %d): block mean off by %.4f, mean square by "
+                      "%.2g of itself", W, H, d, kind, worst, worst2);
+next:
+            free(px);
+            free(v2);
+            free(s2);
+            free(lw);
+            free(sq);
+        }
+}
+
 int main(void)
 {
     mark_key *k = NULL, *k2 = NULL;
@@ -308,6 +391,7 @@ int main(void)
         mark_key_generate(ctx, &k2) != MARK_OK)
         return 99;
     test_fft_real();
+    test_work_from_cells();
     test_golden(k);
     mark_payload_from_hex(&p, "0123456789abcdef");
     test_white_page(k, &p);
