@@ -1296,6 +1296,14 @@ void mark__jpeg_edit_free(mark__jpeg_edit *e)
 /* ------------------------------------------------------------------ */
 /* The luma fast path (the watermark)                                  */
 
+/* YCbCr or greyscale with a Y sample for every pixel: the files whose
+ * luma the watermark can change in the coefficients. */
+static int has_full_y(const mark__jpeg_edit *e)
+{
+    return (e->cs == JCS_YCbCr || e->cs == JCS_GRAYSCALE) &&
+           e->c[0].sh == 1 && e->c[0].sv == 1;
+}
+
 /* The Y plane from the coefficients already held, with the same
  * transform _get uses: no second entropy decoding of the file.  Levels
  * are clamped to 0..255 as a decoder's are, not rounded. */
@@ -1336,8 +1344,7 @@ int mark__jpeg_edit_luma(mark__jpeg_edit *e, float **out)
     int rc;
 
     *out = NULL;
-    if ((e->cs != JCS_YCbCr && e->cs != JCS_GRAYSCALE) || e->c[0].sh != 1 ||
-        e->c[0].sv != 1)
+    if (!has_full_y(e))
         return MARK_EUNSUPPORTED;
     plane = mark__malloc(e->ctx, sizeof(float) * e->width * e->height);
     if (plane == NULL)
@@ -1376,9 +1383,14 @@ static void add_in_steps(JCOEF *cf, float *f, const float *iq)
         cf[u] = (JCOEF)ir[u];
 }
 
-static int add_luma_work(mark__jpeg_edit *e, void *arg)
+/* The change for Y block (bx, by), as transform coefficients in f;
+ * 0 when the block has none. */
+typedef int block_change(const mark__jpeg_edit *e, const void *arg,
+                         uint32_t bx, uint32_t by, float *f);
+
+/* Add each Y block's change in quantiser steps. */
+static void add_to_y(mark__jpeg_edit *e, block_change *fn, const void *arg)
 {
-    const float *delta = arg;
     const comp *c = &e->c[0];
     float iq[64];
     uint32_t by, bx;
@@ -1391,50 +1403,60 @@ static int add_luma_work(mark__jpeg_edit *e, void *arg)
             (j_common_ptr)&e->d, e->coefs[0], by, 1, TRUE);
 
         for (bx = 0; bx < c->wb; bx++) {
-            JCOEF *cf = rows[0][bx];
-            float blk[64], f[64];
-            int x, y, any = 0;
+            float f[64];
 
-            /* the block's share of the change (pixels past the image edge
-             * repeat the last: the block's padding) */
-            if (bx * 8 + 8 <= e->width && by * 8 + 8 <= e->height) {
-                const float *src = delta + (size_t)by * 8 * e->width +
-                                   bx * 8;
-
-                for (y = 0; y < 8; y++)
-                    memcpy(blk + y * 8, src + (size_t)y * e->width,
-                           sizeof(float) * 8);
-                for (x = 0; x < 64; x++)
-                    any |= blk[x] != 0.0f;
-            } else
-                for (y = 0; y < 8; y++) {
-                    uint32_t py = by * 8 + (uint32_t)y;
-                    const float *src;
-
-                    if (py >= e->height)
-                        py = e->height - 1;
-                    src = delta + (size_t)py * e->width;
-                    for (x = 0; x < 8; x++) {
-                        uint32_t px = bx * 8 + (uint32_t)x;
-
-                        blk[y * 8 + x] = src[px < e->width ? px :
-                                             e->width - 1];
-                        any |= blk[y * 8 + x] != 0.0f;
-                    }
-                }
-            if (!any)
-                continue;
-            fdct_float(e, blk, f);
-            add_in_steps(cf, f, iq);
+            if (fn(e, arg, bx, by, f))
+                add_in_steps(rows[0][bx], f, iq);
         }
     }
+}
+
+/* A block's share of a change of luma (W x H; pixels past the image edge
+ * repeat the last: the block's padding), transformed. */
+static int luma_change(const mark__jpeg_edit *e, const void *arg,
+                       uint32_t bx, uint32_t by, float *f)
+{
+    const float *delta = arg;
+    float blk[64];
+    int x, y, any = 0;
+
+    if (bx * 8 + 8 <= e->width && by * 8 + 8 <= e->height) {
+        const float *src = delta + (size_t)by * 8 * e->width + bx * 8;
+
+        for (y = 0; y < 8; y++)
+            memcpy(blk + y * 8, src + (size_t)y * e->width,
+                   sizeof(float) * 8);
+        for (x = 0; x < 64; x++)
+            any |= blk[x] != 0.0f;
+    } else
+        for (y = 0; y < 8; y++) {
+            uint32_t py = by * 8 + (uint32_t)y;
+            const float *src;
+
+            if (py >= e->height)
+                py = e->height - 1;
+            src = delta + (size_t)py * e->width;
+            for (x = 0; x < 8; x++) {
+                uint32_t px = bx * 8 + (uint32_t)x;
+
+                blk[y * 8 + x] = src[px < e->width ? px : e->width - 1];
+                any |= blk[y * 8 + x] != 0.0f;
+            }
+        }
+    if (any)
+        fdct_float(e, blk, f);
+    return any;
+}
+
+static int add_luma_work(mark__jpeg_edit *e, void *arg)
+{
+    add_to_y(e, luma_change, arg);
     return MARK_OK;
 }
 
 int mark__jpeg_edit_add_luma(mark__jpeg_edit *e, const float *delta)
 {
-    if ((e->cs != JCS_YCbCr && e->cs != JCS_GRAYSCALE) || e->c[0].sh != 1 ||
-        e->c[0].sv != 1)
+    if (!has_full_y(e))
         return MARK_EUNSUPPORTED;
     return run_guarded(e, add_luma_work, (void *)(uintptr_t)delta);
 }
@@ -1538,8 +1560,7 @@ int mark__jpeg_edit_cells(mark__jpeg_edit *e, float **v2, float **s2)
     int rc;
 
     *v2 = *s2 = NULL;
-    if ((e->cs != JCS_YCbCr && e->cs != JCS_GRAYSCALE) || e->c[0].sh != 1 ||
-        e->c[0].sv != 1)
+    if (!has_full_y(e))
         return MARK_EUNSUPPORTED;
     memset(&cj, 0, sizeof cj);
     cells_basis(e, &cj);
@@ -1561,55 +1582,46 @@ int mark__jpeg_edit_cells(mark__jpeg_edit *e, float **v2, float **s2)
     return MARK_OK;
 }
 
-static int cells_add_work(mark__jpeg_edit *e, void *arg)
+/* A block's share of a change constant on 2 x 2 cells ((W + 1) / 2 x
+ * (H + 1) / 2; past the edge the last cell, as padding), transformed. */
+static int cells_change(const mark__jpeg_edit *e, const void *arg,
+                        uint32_t bx, uint32_t by, float *f)
 {
     const cells_job *cj = arg;
-    const comp *c = &e->c[0];
     const float (*p)[4] = cj->pair, (*pt)[8] = cj->pair_t;
-    uint32_t w2 = (e->width + 1) / 2, h2 = (e->height + 1) / 2;
-    float iq[64];
-    uint32_t by, bx;
-    int k;
+    uint32_t w2 = (e->width + 1) / 2, h2 = (e->height + 1) / 2, i, j;
+    float dl[4][4], t[4][8];
+    int u, v, any = 0;
 
-    for (k = 0; k < 64; k++)
-        iq[k] = 1.0f / c->q[k];
-    for (by = 0; by < c->hb; by++) {
-        JBLOCKARRAY rows = (*e->d.mem->access_virt_barray)(
-            (j_common_ptr)&e->d, e->coefs[0], by, 1, TRUE);
+    for (j = 0; j < 4; j++) {
+        uint32_t cy = by * 4 + j < h2 ? by * 4 + j : h2 - 1;
+        const float *row = cj->d2 + (size_t)cy * w2;
 
-        for (bx = 0; bx < c->wb; bx++) {
-            JCOEF *cf = rows[0][bx];
-            float dl[4][4], t[4][8], f[64];
-            uint32_t i, j;
-            int u, v, any = 0;
+        for (i = 0; i < 4; i++) {
+            uint32_t cx = bx * 4 + i < w2 ? bx * 4 + i : w2 - 1;
 
-            /* the block's cells (past the edge: the last, as padding) */
-            for (j = 0; j < 4; j++) {
-                uint32_t cy = by * 4 + j < h2 ? by * 4 + j : h2 - 1;
-                const float *row = cj->d2 + (size_t)cy * w2;
-
-                for (i = 0; i < 4; i++) {
-                    uint32_t cx = bx * 4 + i < w2 ? bx * 4 + i : w2 - 1;
-
-                    dl[j][i] = row[cx];
-                    any |= dl[j][i] != 0.0f;
-                }
-            }
-            if (!any)
-                continue;
-            /* t[j][u] = sum_i dl[j][i] pair[u][i], then
-             * f[v][u] = sum_j pair[v][j] t[j][u], as sums of scaled rows */
-            for (j = 0; j < 4; j++)
-                for (u = 0; u < 8; u++)
-                    t[j][u] = dl[j][0] * pt[0][u] + dl[j][1] * pt[1][u] +
-                              dl[j][2] * pt[2][u] + dl[j][3] * pt[3][u];
-            for (v = 0; v < 8; v++)
-                for (u = 0; u < 8; u++)
-                    f[v * 8 + u] = p[v][0] * t[0][u] + p[v][1] * t[1][u] +
-                                   p[v][2] * t[2][u] + p[v][3] * t[3][u];
-            add_in_steps(cf, f, iq);
+            dl[j][i] = row[cx];
+            any |= dl[j][i] != 0.0f;
         }
     }
+    if (!any)
+        return 0;
+    /* t[j][u] = sum_i dl[j][i] pair[u][i], then
+     * f[v][u] = sum_j pair[v][j] t[j][u], as sums of scaled rows */
+    for (j = 0; j < 4; j++)
+        for (u = 0; u < 8; u++)
+            t[j][u] = dl[j][0] * pt[0][u] + dl[j][1] * pt[1][u] +
+                      dl[j][2] * pt[2][u] + dl[j][3] * pt[3][u];
+    for (v = 0; v < 8; v++)
+        for (u = 0; u < 8; u++)
+            f[v * 8 + u] = p[v][0] * t[0][u] + p[v][1] * t[1][u] +
+                           p[v][2] * t[2][u] + p[v][3] * t[3][u];
+    return 1;
+}
+
+static int cells_add_work(mark__jpeg_edit *e, void *arg)
+{
+    add_to_y(e, cells_change, arg);
     return MARK_OK;
 }
 
@@ -1617,8 +1629,7 @@ int mark__jpeg_edit_add_cells(mark__jpeg_edit *e, const float *d2)
 {
     cells_job cj;
 
-    if ((e->cs != JCS_YCbCr && e->cs != JCS_GRAYSCALE) || e->c[0].sh != 1 ||
-        e->c[0].sv != 1)
+    if (!has_full_y(e))
         return MARK_EUNSUPPORTED;
     memset(&cj, 0, sizeof cj);
     cells_basis(e, &cj);

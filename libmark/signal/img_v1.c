@@ -132,7 +132,7 @@ static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
     for (y = 0; y < h; y++) {
         uint32_t a = y > rad ? y - rad : 0;
         uint32_t b = y + rad + 1 < h ? y + rad + 1 : h;
-        float *restrict c = cs + rad;     /* cs[0..rad) and the end: 0 */
+        float *c = cs + rad;              /* cs[0..rad) and the end: 0 */
         float *restrict o = out + (size_t)y * w;
         float s = 1.0f / (float)(b - a);
 
@@ -330,7 +330,8 @@ static int mask_amplitude(mark_ctx *ctx, const float *luma,
     int rc = MARK_OK;
 
     *flat = 0;
-    if (mean == NULL || tmp == NULL || box_mean(ctx, luma, w, h, rad, mean) < 0 ||
+    if (mean == NULL || tmp == NULL ||
+        box_mean(ctx, luma, w, h, rad, mean) < 0 ||
         box_mean(ctx, sq, w, h, rad, amp) < 0) {
         rc = MARK_ENOMEM;
         goto done;
