@@ -35,7 +35,7 @@ endif
 
 # Libraries libmark links against (pkg-config names).
 MARK_PKGS := libpng libjpeg zlib jansson libxml-2.0 freetype2 harfbuzz \
-             fontconfig libsodium
+             fontconfig libsodium flac sndfile espeak-ng soxr
 # Deferred (=, not :=): `make deps demo` parses this file before deps has
 # installed the libraries, so pkg-config must run when a recipe needs it.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MARK_PKGS))
@@ -82,13 +82,17 @@ TEST_API_SRC := $(wildcard tests/api/*.c)
 TEST_BIN := $(TEST_UNIT_SRC:tests/%.c=$(O)/tests/%) \
             $(TEST_API_SRC:tests/%.c=$(O)/tests/%)
 GENIMG := $(O)/tests/genimg
+GENWAV := $(O)/tests/genwav
+GENAUDIO := $(O)/tests/genaudio
 
 # Debian packages: build, test and run.
 DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               zlib1g-dev libjansson-dev libxml2-dev libfreetype-dev \
-              libharfbuzz-dev libfontconfig-dev fonts-noto-cjk libsodium-dev
+              libharfbuzz-dev libfontconfig-dev fonts-noto-cjk libsodium-dev \
+              libflac-dev libsndfile1-dev libespeak-ng-dev espeak-ng-data \
+              libsoxr-dev
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
-             libjpeg-turbo-progs
+             libjpeg-turbo-progs ffmpeg mediainfo sox
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -155,7 +159,16 @@ $(GENIMG): tests/gen/genimg.c
 	$(CC) $(ALL_CFLAGS) -Wno-cast-qual $(PKG_CFLAGS) $< -o $@ $(PKG_LIBS) \
 	    $(ALL_LDFLAGS)
 
-tests-bin: all $(TEST_BIN) $(GENIMG)
+$(GENWAV): tests/gen/genwav.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ -lm $(ALL_LDFLAGS)
+
+$(GENAUDIO): tests/gen/genaudio.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags sndfile) $< -o $@ \
+	    $(shell $(PKG_CONFIG) --libs sndfile) $(ALL_LDFLAGS)
+
+tests-bin: all $(TEST_BIN) $(GENIMG) $(GENWAV) $(GENAUDIO)
 
 check: tests-bin check-deps check-symbols check-header
 	@O=$(O) SANITIZE=$(SANITIZE) sh tests/run.sh

@@ -108,6 +108,7 @@ typedef struct mark__found {
 
 /* The media object. */
 struct mark__container;
+struct mark__sink;
 struct mark__image;
 
 /* What a save does to the pixels. */
@@ -118,6 +119,11 @@ typedef struct mark__pixel_ops {
     mark_payload payload;
     double strength;
     int wm_skipped;                      /* out: image too small */
+    int audible;                         /* audio: MARK_AUDIBLE_START |
+                                            MARK_AUDIBLE_END, 0 none */
+    int audible_mix;                     /* enum mark_audible_mix */
+    int audible_voice;                   /* spoken, not the rhythm */
+    int audible_done;                    /* out: where labels went */
 } mark__pixel_ops;
 
 /* Watermark state of a media object. */
@@ -154,9 +160,16 @@ struct mark_media {
                                             writer (static string) */
     int wm_recorded;                     /* the XMP says a watermark of
                                             ours is in the pixels */
+    int audible;                         /* audible label to add on save:
+                                            MARK_AUDIBLE_* bits */
+    int audible_mix;                     /* enum mark_audible_mix */
     int explicit_state;                  /* 0 unchecked, 1 checked */
     struct mark__explicit *explicit_res; /* verifier's finding */
     void *priv;                          /* backend state */
+    struct mark__src *src;               /* streamed media: the input */
+    mark_raw_format raw;                 /* headerless PCM: its layout */
+    char carrier[24];                    /* label carrier to write, ""
+                                            the format's default */
 };
 
 /* What the verifier found of an explicit label (visible/record.c). */
@@ -195,10 +208,128 @@ typedef struct mark__container {
      * frees it) by a faster road than pixels; MARK_EUNSUPPORTED (no error
      * set) where there is none. */
     int (*luma)(mark_media *m, float **out);
+    /* Optional: look for an explicit label in the content itself (audio:
+     * the rhythm label), filling res; NULL: the image label record. */
+    int (*explicit_check)(mark_media *m, struct mark__explicit *res);
+    /* Optional: media read from m->src as they are written (audio held
+     * neither in memory nor twice): the marked file (m->staged, the
+     * audible label of ops) straight to the sink.  Parse then reads only
+     * the structure from m->src. */
+    int (*stream)(mark_media *m, struct mark__pixel_ops *ops,
+                  struct mark__sink *out);
 } mark__container;
 
 extern const mark__container mark__container_png;
 extern const mark__container mark__container_jpeg;
+extern const mark__container mark__container_wav;
+extern const mark__container mark__container_flac;
+
+/* Byte sources and sinks for media streamed, not held whole
+ * (core/stream.c).  A source is one of: a buffer (mem), a descriptor
+ * (fd >= 0) or callbacks (io); bytes in ahead are handed out first. */
+typedef struct mark__src {
+    mark_ctx *ctx;
+    const unsigned char *mem;            /* buffer source */
+    size_t mem_len;
+    int own_mem;                         /* free mem at the end */
+    int64_t size;                        /* bytes in all, -1 unknown */
+    int fd;                              /* descriptor source, or -1 */
+    int own_fd;                          /* close it at the end */
+    const mark_io *io;                   /* callback source */
+    void *user;
+    int seekable;
+    int64_t pos;                         /* offset of the next byte */
+    unsigned char *ahead;                /* read while sniffing */
+    size_t ahead_len, ahead_off;
+    int fmt;                             /* enum mark_format, sniffed */
+} mark__src;
+
+void mark__src_init(mark__src *s, mark_ctx *ctx);
+void mark__src_close(mark__src *s);
+/* Up to n bytes (0 at the end), or a negative status. */
+int64_t mark__src_read(mark__src *s, void *buf, size_t n);
+/* n bytes unless the input ends first: the count read. */
+int64_t mark__src_read_full(mark__src *s, void *buf, size_t n);
+int mark__src_skip(mark__src *s, uint64_t n);
+int mark__src_seek(mark__src *s, int64_t pos);
+
+typedef struct mark__sink {
+    mark_ctx *ctx;
+    mark__buf *buf;                      /* buffer sink, or NULL */
+    int fd;                              /* descriptor sink, or -1 */
+    const mark_io *io;                   /* callback sink */
+    void *user;
+    int seekable;                        /* mark__sink_patch works */
+    int64_t pos;                         /* bytes written so far */
+} mark__sink;
+
+int mark__sink_write(mark__sink *k, const void *p, size_t n);
+int mark__sink_patch(mark__sink *k, int64_t pos, const void *p, size_t n);
+
+/* PCM sample layouts and the audible label (core/audio.c). */
+enum mark__pcm_enc {
+    MARK__PCM_NONE = 0,                  /* not PCM (compressed, A-law..) */
+    MARK__PCM_U8, MARK__PCM_S16, MARK__PCM_S24, MARK__PCM_S32,
+    MARK__PCM_F32, MARK__PCM_F64
+};
+
+typedef struct mark__pcm {
+    int enc;                             /* enum mark__pcm_enc */
+    int bytes;                           /* per sample */
+    int channels;
+    uint32_t rate;
+} mark__pcm;
+
+/* Little-endian interleaved samples to and from floats (full scale 1;
+ * integers rounded and clamped on the way back, floats kept as they
+ * are). */
+void mark__pcm_decode(const mark__pcm *f, const unsigned char *in,
+                      size_t frames, float *out);
+void mark__pcm_encode(const mark__pcm *f, const float *in, size_t frames,
+                      unsigned char *out);
+/* An audible label as a clip: mono, peak 1, at the content's rate. */
+typedef struct mark__audible_clip {
+    float *x;
+    size_t n;
+    double rms;                          /* of its sounding part */
+} mark__audible_clip;
+
+/* The rhythm (voice 0) or the spoken sentence (voice 1, eSpeak NG). */
+int mark__audible_clip_make(mark_ctx *ctx, int voice, uint32_t rate,
+                            mark__audible_clip *c);
+void mark__audible_clip_free(mark_ctx *ctx, mark__audible_clip *c);
+/* Frames the clip takes with a margin each side. */
+size_t mark__audible_window(const mark__audible_clip *c, uint32_t rate);
+/* Lay the clip over a window of content (interleaved), ducking it. */
+void mark__audible_clip_overlay(float *x, size_t frames, int channels,
+                                uint32_t rate, const mark__audible_clip *c);
+/* A window of its own: silence and the clip at the content's level. */
+void mark__audible_clip_fill(float *x, size_t frames, int channels,
+                             uint32_t rate, const mark__audible_clip *c,
+                             double content_rms);
+/* The spoken label (core/voice.c): mono floats at rate, peak 1. */
+int mark__voice_render(mark_ctx *ctx, uint32_t rate, float **out,
+                       size_t *frames);
+/* The same for the rhythm label only, without a clip: */
+/* Frames one audible label takes (tones plus a margin each side). */
+size_t mark__audible_frames(uint32_t rate);
+double mark__audible_rms(const float *x, size_t frames, int channels);
+/* Lay the label over a window of content (interleaved), ducking it. */
+void mark__audible_overlay(float *x, size_t frames, int channels,
+                           uint32_t rate);
+/* A window of its own: silence and the tones at the content's level. */
+void mark__audible_fill(float *x, size_t frames, int channels,
+                        uint32_t rate, double content_rms);
+/* Look for rhythm labels in interleaved frames fed block by block
+ * (signal/rhythm.c does the finding); the result goes to res. */
+typedef struct mark__audible_scan mark__audible_scan;
+int mark__audible_scan_new(mark_ctx *ctx, uint32_t rate, int channels,
+                           mark__audible_scan **out);
+int mark__audible_scan_feed(mark__audible_scan *s, const float *x,
+                            size_t frames);
+int mark__audible_scan_finish(mark__audible_scan *s, double duration,
+                              struct mark__explicit *res);
+void mark__audible_scan_free(mark__audible_scan *s);
 
 const mark__container *mark__container_for(int format);
 

@@ -45,6 +45,12 @@ typedef struct mark_opts {
     uint32_t text_rgb;
     uint32_t plate_rgb;
     double plate_opacity;        /* < 0: automatic */
+    int audio_where;             /* MARK_AUDIBLE_*: the rhythm label */
+    int audio_mix;               /* enum mark_audible_mix */
+    int audio_voice;             /* the spoken label, not the rhythm */
+    mark_raw_format raw;         /* stdin is headerless PCM (encoding 0:
+                                    it is not) */
+    const char *carrier;         /* --carrier, or NULL */
 } mark_opts;
 
 typedef struct job {
@@ -66,14 +72,21 @@ typedef struct batch {
 
 static int make_visible(mark_ctx *ctx, const mark_opts *o,
                         mark_visible **v);
+static void json_report(const job *j, const char *format,
+                        const mark_label *l, const char *error,
+                        const mark_box *ink, const mark_media_info *info,
+                        const char *wm, const mark_payload *wmp,
+                        const mark_opts *audible);
 
 static void usage_mark(FILE *f)
 {
     fprintf(f,
 "usage: aimark mark [options] INPUT... [-o OUTPUT]\n"
 "\n"
-"Label images as GB 45438 asks: the visible \"AI\xe7\x94\x9f\xe6\x88\x90\" label drawn in a\n"
-"corner and the metadata label (the AIGC record) in the XMP.\n"
+"Label content as GB 45438 asks.  Images (PNG, JPEG): the visible\n"
+"\"AI\xe7\x94\x9f\xe6\x88\x90\" label drawn in a corner, an invisible watermark and the\n"
+"metadata label (the AIGC record) in the XMP.  Audio (WAV): the rhythm\n"
+"label (short long short short) and the metadata label (an AIGC chunk).\n"
 "INPUT '-' reads stdin; the format is recognised from the content.\n"
 "\n"
 "  -o, --output PATH       output file for one input, or a directory;\n"
@@ -121,6 +134,22 @@ static void usage_mark(FILE *f)
 "      --key FILE          private watermark key (aimark keygen); default:\n"
 "                          the public key anyone can verify with\n"
 "      --no-metadata       no metadata label: the visible label only\n"
+"      --audio-label WHERE audio: the rhythm label at the start (default),\n"
+"                          end, both, or none (--no-visible: none)\n"
+"      --audio-label-kind K rhythm (default: short long short short) or\n"
+"                          voice (a spoken Mandarin sentence, ~4.4 s)\n"
+"      --audio-label-mix M overlay (default: over the content, ducked;\n"
+"                          the length is kept) or extend (added before or\n"
+"                          after the content)\n"
+"      --carrier NAME      where the metadata label goes, if the format\n"
+"                          has a choice: WAV wav-chunk (default, an AIGC\n"
+"                          chunk) or wav-info (LIST/INFO, shown by ffprobe\n"
+"                          and mediainfo)\n"
+"      --raw-format F      stdin is headerless PCM: u8, s16le, s24le, s32le,\n"
+"                          f32le or f64le (with --rate and --channels);\n"
+"                          the output is WAV\n"
+"      --rate HZ           raw PCM: frames a second\n"
+"      --channels N        raw PCM: channels\n"
 
 "  -h, --help              this help\n");
 }
@@ -333,7 +362,8 @@ static int make_label(mark_ctx *ctx, const mark_opts *o, mark_media *m,
 static void json_report(const job *j, const char *format,
                         const mark_label *l, const char *error,
                         const mark_box *ink, const mark_media_info *info,
-                        const char *wm, const mark_payload *wmp)
+                        const char *wm, const mark_payload *wmp,
+                        const mark_opts *audible)
 {
     int f;
 
@@ -371,7 +401,19 @@ static void json_report(const job *j, const char *format,
                 "\"height_ratio\":%.4f}", ink->x, ink->y, ink->w, ink->h,
                 (double)ink->h / s);
     }
-    if (wm != NULL && wm[0] == '\0') {
+    if (audible != NULL) {
+        static const char *const where[4] = { "none", "start", "end",
+                                              "both" };
+
+        fprintf(stdout, ",\"audible\":{\"where\":\"%s\",\"mix\":\"%s\"}",
+                where[audible->audio_where & 3],
+                audible->audio_mix == MARK_AUDIBLE_EXTEND ? "extend"
+                                                          : "overlay");
+    }
+    if (wm != NULL && wm[0] == 'a') {
+        fputs(",\"watermark\":{\"embedded\":false,\"note\":\"no audio "
+              "watermark yet\"}", stdout);
+    } else if (wm != NULL && wm[0] == '\0') {
         fputs(",\"watermark\":{\"embedded\":false,\"note\":\"image under "
               "128 pixels a side\"}", stdout);
     } else if (wm != NULL && wm[0] == 'k') {
@@ -415,7 +457,9 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
     const char *shown_in = strcmp(j->in, "-") == 0 ? "<stdin>" : j->in;
 
     err[0] = '\0';
-    if (strcmp(j->in, "-") == 0)
+    if (strcmp(j->in, "-") == 0 && o->raw.encoding != 0)
+        rc = mark_media_open_raw(ctx, &m, &in_io, &fd0, &o->raw);
+    else if (strcmp(j->in, "-") == 0)
         rc = mark_media_open_io(ctx, &m, &in_io, &fd0);
     else
         rc = mark_media_open_file(ctx, &m, j->in);
@@ -435,12 +479,26 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
             goto done;
         }
         rc = mark_media_set_label(m, l);
+        if (rc == MARK_OK && o->carrier != NULL)
+            rc = mark_media_set_carrier(m, o->carrier);
     } else {
         rc = MARK_OK;
     }
-    if (rc == MARK_OK && v != NULL)
+    if (rc == MARK_OK && info.type == MARK_MEDIA_AUDIO) {
+        /* audio: the rhythm label stands for the visible one, and there
+         * is no audio watermark yet */
+        if (o->visible)
+            rc = mark_media_set_audible(m, o->audio_where |
+                                        (o->audio_voice ? MARK_AUDIBLE_VOICE
+                                                        : 0),
+                                        o->audio_mix);
+        if (o->watermark && o->verbose)
+            msg("'%s': no watermark (not available for audio yet)",
+                shown_in);
+    } else if (rc == MARK_OK && v != NULL) {
         rc = mark_media_set_visible(m, v);
-    if (rc == MARK_OK && o->watermark) {
+    }
+    if (rc == MARK_OK && o->watermark && info.type != MARK_MEDIA_AUDIO) {
         /* the payload: given, derived from the label, or (with no label
          * to tie it to) random, and reported */
         if (o->have_payload)
@@ -491,17 +549,20 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
 done:
     if (o->json) {
         mark_box ink;
-        int drew = st == 0 && v != NULL &&
+        int audio = m != NULL && info.type == MARK_MEDIA_AUDIO;
+        int drew = st == 0 && v != NULL && !audio &&
                    mark_visible_layout(v, info.width, info.height, NULL,
                                        &ink) == MARK_OK;
 
         json_report(j, fmt, st == 0 ? l : NULL, st == 0 ? NULL : err,
                     drew ? &ink : NULL, &info,
                     st == 0 && o->watermark
-                        ? (mark_media_watermark_skipped(m) == 1 ? ""
+                        ? (audio ? "a"
+                           : mark_media_watermark_skipped(m) == 1 ? ""
                            : mark_media_watermark_skipped(m) == 2 ? "k"
                                                                   : "x")
-                        : NULL, &wmp);
+                        : NULL, &wmp,
+                    st == 0 && audio && o->visible ? o : NULL);
     }
     mark_label_free(l);
     mark_media_free(m);
@@ -583,7 +644,8 @@ enum {
     OPT_IN_PLACE = 256, OPT_SUFFIX, OPT_PRODUCER, OPT_PRODUCE_ID,
     OPT_LABEL_VALUE, OPT_PROPAGATOR, OPT_PROPAGATE_ID, OPT_FILES_FROM,
     OPT_JSON, OPT_CONFIG, OPT_NO_VISIBLE, OPT_NO_WATERMARK, OPT_NO_METADATA,
-    OPT_PAYLOAD, OPT_KEY, OPT_LABEL, OPT_LABEL_FORCE, OPT_POSITION,
+    OPT_AUDIO_LABEL, OPT_AUDIO_MIX, OPT_RAW_FORMAT, OPT_RATE, OPT_CHANNELS,
+    OPT_CARRIER, OPT_AUDIO_KIND, OPT_PAYLOAD, OPT_KEY, OPT_LABEL, OPT_LABEL_FORCE, OPT_POSITION,
     OPT_LABEL_HEIGHT, OPT_FONT, OPT_LABEL_COLOR, OPT_PLATE_COLOR,
     OPT_PLATE_OPACITY, OPT_STRENGTH
 };
@@ -674,6 +736,13 @@ int cmd_mark(int argc, char **argv)
         { "plate-opacity", required_argument, NULL, OPT_PLATE_OPACITY },
         { "strength", required_argument, NULL, OPT_STRENGTH },
         { "key", required_argument, NULL, OPT_KEY },
+        { "audio-label", required_argument, NULL, OPT_AUDIO_LABEL },
+        { "audio-label-mix", required_argument, NULL, OPT_AUDIO_MIX },
+        { "raw-format", required_argument, NULL, OPT_RAW_FORMAT },
+        { "rate", required_argument, NULL, OPT_RATE },
+        { "channels", required_argument, NULL, OPT_CHANNELS },
+        { "carrier", required_argument, NULL, OPT_CARRIER },
+        { "audio-label-kind", required_argument, NULL, OPT_AUDIO_KIND },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -698,6 +767,8 @@ int cmd_mark(int argc, char **argv)
     o.text_rgb = 0xffffff;
     o.plate_rgb = MARK_COLOR_AUTO;
     o.plate_opacity = -1;
+    o.audio_where = MARK_AUDIBLE_START;
+    o.audio_mix = MARK_AUDIBLE_OVERLAY;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:fj:qvh", longopts, NULL)) != -1) {
         switch (c) {
@@ -784,6 +855,75 @@ int cmd_mark(int argc, char **argv)
             o.have_payload = 1;
             break;
         case OPT_KEY: o.key_file = optarg; break;
+        case OPT_AUDIO_LABEL:
+            if (strcmp(optarg, "start") == 0)
+                o.audio_where = MARK_AUDIBLE_START;
+            else if (strcmp(optarg, "end") == 0)
+                o.audio_where = MARK_AUDIBLE_END;
+            else if (strcmp(optarg, "both") == 0)
+                o.audio_where = MARK_AUDIBLE_BOTH;
+            else if (strcmp(optarg, "none") == 0)
+                o.audio_where = MARK_AUDIBLE_NONE;
+            else {
+                msg("--audio-label wants start, end, both or none, not "
+                    "'%s'", optarg);
+                goto out;
+            }
+            break;
+        case OPT_RAW_FORMAT: {
+            static const char *const names[] = { "", "u8", "s16le", "s24le",
+                                                 "s32le", "f32le", "f64le" };
+            int k;
+
+            o.raw.encoding = 0;
+            for (k = 1; k <= MARK_RAW_F64LE; k++)
+                if (strcmp(optarg, names[k]) == 0)
+                    o.raw.encoding = k;
+            if (o.raw.encoding == 0) {
+                msg("--raw-format wants u8, s16le, s24le, s32le, f32le or "
+                    "f64le, not '%s'", optarg);
+                goto out;
+            }
+            break;
+        }
+        case OPT_CARRIER: o.carrier = optarg; break;
+        case OPT_AUDIO_KIND:
+            if (strcmp(optarg, "rhythm") == 0 || strcmp(optarg, "voice") == 0)
+                o.audio_voice = optarg[0] == 'v';
+            else {
+                msg("--audio-label-kind wants rhythm or voice, not '%s'",
+                    optarg);
+                goto out;
+            }
+            break;
+        case OPT_RATE:
+            v = parse_count(optarg, 1000000);
+            if (v < 1) {
+                msg("--rate wants frames a second (1 to 1000000), not '%s'",
+                    optarg);
+                goto out;
+            }
+            o.raw.rate = (uint32_t)v;
+            break;
+        case OPT_CHANNELS:
+            v = parse_count(optarg, 64);
+            if (v < 1) {
+                msg("--channels wants 1 to 64, not '%s'", optarg);
+                goto out;
+            }
+            o.raw.channels = (int)v;
+            break;
+        case OPT_AUDIO_MIX:
+            if (strcmp(optarg, "overlay") == 0)
+                o.audio_mix = MARK_AUDIBLE_OVERLAY;
+            else if (strcmp(optarg, "extend") == 0)
+                o.audio_mix = MARK_AUDIBLE_EXTEND;
+            else {
+                msg("--audio-label-mix wants overlay or extend, not '%s'",
+                    optarg);
+                goto out;
+            }
+            break;
         case OPT_STRENGTH:
             o.strength = parse_fraction(optarg);
             if (!(o.strength >= 0.25 && o.strength <= 4)) {
@@ -811,6 +951,20 @@ int cmd_mark(int argc, char **argv)
         goto out;
     if (in.n == 0) {
         msg("no input given (see 'aimark mark --help')");
+        goto out;
+    }
+    if (o.raw.encoding != 0 && (o.raw.rate == 0 || o.raw.channels == 0)) {
+        msg("--raw-format needs --rate and --channels");
+        goto out;
+    }
+    if ((o.raw.encoding != 0 || o.raw.rate || o.raw.channels) &&
+        (in.n != 1 || strcmp(in.v[0], "-") != 0)) {
+        msg("--raw-format, --rate and --channels describe stdin: give the "
+            "one input '-'");
+        goto out;
+    }
+    if (o.raw.encoding == 0 && (o.raw.rate || o.raw.channels)) {
+        msg("--rate and --channels go with --raw-format");
         goto out;
     }
     if (config_load(&cfg, config_path) != 0)

@@ -45,8 +45,15 @@ static void human_report(const char *name, mark_media *m)
 
     mark_media_get_info(m, &info);
     printf("%s: %s\n", name, mark_verdict_name(mark_media_verdict(m)));
-    printf("  format: %s %s, %ux%u\n", mark_format_name(info.format),
-           mark_media_type_name(info.type), info.width, info.height);
+    if (info.type == MARK_MEDIA_AUDIO)
+        printf("  format: %s audio, %d channel%s at %u Hz, %.2f s\n",
+               mark_format_name(info.format), info.channels,
+               info.channels == 1 ? "" : "s", info.sample_rate,
+               info.sample_rate ? (double)info.frames / info.sample_rate
+                                : 0.0);
+    else
+        printf("  format: %s %s, %ux%u\n", mark_format_name(info.format),
+               mark_media_type_name(info.type), info.width, info.height);
     printf("  metadata: %zu label%s%s\n", n, n == 1 ? "" : "s",
            n > 1 ? " (a file must carry exactly one)" : "");
     for (i = 0; i < n; i++) {
@@ -104,6 +111,9 @@ static void human_report(const char *name, mark_media *m)
     else if (!ex.found)
         printf("  explicit label: not found (%s; score %.2f)\n", ex.note,
                ex.score);
+    else if (info.type == MARK_MEDIA_AUDIO)
+        printf("  audible label: %s at the %s: %s\n", ex.text, ex.position,
+               ex.note);
     else
         printf("  explicit label: \"%s\" at %s, text %u px = %.1f%% of "
                "the shortest side (%s 5%%), score %.2f\n", ex.text,

@@ -453,6 +453,7 @@ static int jpeg_luma(mark_media *m, float **out)
 }
 
 const mark__container mark__container_jpeg = {
-    "jpeg", MARK_FORMAT_JPEG, MARK_MEDIA_IMAGE,
-    jpeg_parse, jpeg_write, jpeg_uninit, jpeg_draw, jpeg_pixels, jpeg_luma,
+    .name = "jpeg", .format = MARK_FORMAT_JPEG, .type = MARK_MEDIA_IMAGE,
+    .parse = jpeg_parse, .write = jpeg_write, .uninit = jpeg_uninit,
+    .draw = jpeg_draw, .pixels = jpeg_pixels, .luma = jpeg_luma,
 };

@@ -468,6 +468,7 @@ static void png_uninit(mark_media *m)
 }
 
 const mark__container mark__container_png = {
-    "png", MARK_FORMAT_PNG, MARK_MEDIA_IMAGE,
-    png_parse, png_write, png_uninit, png_draw, png_pixels, NULL,
+    .name = "png", .format = MARK_FORMAT_PNG, .type = MARK_MEDIA_IMAGE,
+    .parse = png_parse, .write = png_write, .uninit = png_uninit,
+    .draw = png_draw, .pixels = png_pixels,
 };

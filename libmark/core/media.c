@@ -118,6 +118,8 @@ const mark__container *mark__container_for(int format)
     static const mark__container *const table[] = {
         &mark__container_png,
         &mark__container_jpeg,
+        &mark__container_wav,
+        &mark__container_flac,
     };
     size_t i;
 
@@ -149,6 +151,10 @@ static void media_release(mark_media *m)
     mark__free(m->ctx, m->visible_record);
     mark__free(m->ctx, m->explicit_res);
     mark__free(m->ctx, m->data);
+    if (m->src != NULL) {
+        mark__src_close(m->src);
+        mark__free(m->ctx, m->src);
+    }
 }
 
 void mark_media_free(mark_media *m)
@@ -159,42 +165,63 @@ void mark_media_free(mark_media *m)
     mark__free(m->ctx, m);
 }
 
-/* Take ownership of data (allocated by ctx) and parse it. */
-static int media_from_data(mark_ctx *ctx, mark_media **out,
-                           unsigned char *data, size_t len)
+static int media_open(mark_ctx *ctx, mark_media **out, unsigned char *data,
+                      size_t len, mark__src *src, const mark_raw_format *raw,
+                      int check);
+
+/* Take ownership of data (allocated by ctx) and parse it; check: look
+ * for an explicit label too. */
+static int media_parse(mark_ctx *ctx, mark_media **out, unsigned char *data,
+                       size_t len, int check)
+{
+    return media_open(ctx, out, data, len, NULL, NULL, check);
+}
+
+/* The common open: data (owned) to parse in memory, or src (owned) to
+ * stream, with fmt already sniffed from its first bytes (raw: headerless
+ * PCM, no sniffing). */
+static int media_open(mark_ctx *ctx, mark_media **out, unsigned char *data,
+                      size_t len, mark__src *src, const mark_raw_format *raw,
+                      int check)
 {
     mark_media *m;
     int fmt, rc;
 
-    if (len == 0) {
+    if (src != NULL) {
+        fmt = raw != NULL ? MARK_FORMAT_WAV : src->fmt;
+    } else if (len == 0) {
         mark__free(ctx, data);
         return mark__err(ctx, MARK_EEMPTY, "input is empty");
+    } else {
+        fmt = mark_sniff(data, len);
     }
-    fmt = mark_sniff(data, len);
     ctx->last_format = fmt;
     if (fmt == MARK_FORMAT_UNKNOWN) {
-        mark__free(ctx, data);
-        return mark__err(ctx, MARK_EUNKNOWN, "not a recognised media "
-                         "format (looked at the content, not the name)");
+        rc = mark__err(ctx, MARK_EUNKNOWN, "not a recognised media "
+                       "format (looked at the content, not the name)");
+        goto early;
     }
     if (mark__container_for(fmt) == NULL) {
-        mark__free(ctx, data);
-        return mark__err(ctx, MARK_EUNSUPPORTED, "%s %s is not supported "
-                         "yet", mark_format_name(fmt),
-                         mark_media_type_name(formats[fmt].type));
+        rc = mark__err(ctx, MARK_EUNSUPPORTED, "%s %s is not supported "
+                       "yet", mark_format_name(fmt),
+                       mark_media_type_name(formats[fmt].type));
+        goto early;
     }
     m = mark__calloc(ctx, 1, sizeof *m);
     if (m == NULL) {
-        mark__free(ctx, data);
-        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+        goto early;
     }
     m->ctx = ctx;
     m->c = mark__container_for(fmt);
     m->data = data;
     m->len = len;
+    m->src = src;
+    if (raw != NULL)
+        m->raw = *raw;
     m->info.format = fmt;
     m->info.type = formats[fmt].type;
-    m->info.bytes = (int64_t)len;
+    m->info.bytes = src != NULL ? src->size : (int64_t)len;
     m->problems = mark__problems_new(ctx);
     if (m->problems == NULL) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
@@ -217,15 +244,33 @@ static int media_from_data(mark_ctx *ctx, mark_media **out,
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto fail;
     }
-    rc = mark__visible_check(m, m->explicit_res);
+    if (!check)
+        rc = MARK_OK;
+    else if (m->c->explicit_check != NULL)
+        rc = m->c->explicit_check(m, m->explicit_res);
+    else
+        rc = mark__visible_check(m, m->explicit_res);
     if (rc < 0)
         goto fail;
-    m->explicit_state = 1;
+    m->explicit_state = check;
     *out = m;
     return MARK_OK;
 fail:
     mark_media_free(m);
     return rc;
+early:
+    mark__free(ctx, data);
+    if (src != NULL) {
+        mark__src_close(src);
+        mark__free(ctx, src);
+    }
+    return rc;
+}
+
+static int media_from_data(mark_ctx *ctx, mark_media **out,
+                           unsigned char *data, size_t len)
+{
+    return media_parse(ctx, out, data, len, 1);
 }
 
 static int too_big(mark_ctx *ctx, uint64_t n)
@@ -233,10 +278,103 @@ static int too_big(mark_ctx *ctx, uint64_t n)
     return n > (uint64_t)ctx->limits[MARK_LIMIT_INPUT_BYTES];
 }
 
+/* src (allocated by ctx, owned from here) has just been opened: sniff
+ * its first bytes; a streamed format keeps src, any other is read whole
+ * (bounded by the input limit). */
+static int open_src(mark_ctx *ctx, mark_media **out, mark__src *src)
+{
+    unsigned char head[16];
+    const mark__container *c;
+    mark__buf b;
+    int64_t n = mark__src_read_full(src, head, sizeof head);
+    int rc, fmt;
+
+    if (n < 0) {
+        rc = (int)n;
+        goto fail;
+    }
+    fmt = mark_sniff(head, (size_t)n);
+    c = mark__container_for(fmt);
+    if (c != NULL && c->stream != NULL) {
+        src->fmt = fmt;
+        ctx->last_format = fmt;
+        if (src->seekable) {
+            rc = mark__src_seek(src, 0);
+        } else {
+            /* a pipe: the bytes read are handed out again first */
+            src->ahead = mark__malloc(ctx, (size_t)n);
+            rc = src->ahead == NULL ? mark__err(ctx, MARK_ENOMEM, "out of "
+                                                "memory")
+                                    : MARK_OK;
+            if (rc == MARK_OK) {
+                memcpy(src->ahead, head, (size_t)n);
+                src->ahead_len = (size_t)n;
+                src->ahead_off = 0;
+                src->pos = 0;
+            }
+        }
+        if (rc < 0)
+            goto fail;
+        return media_open(ctx, out, NULL, 0, src, NULL, 1);
+    }
+    if (src->size >= 0 && too_big(ctx, (uint64_t)src->size)) {
+        rc = mark__err(ctx, MARK_ELIMIT, "file of %lld bytes exceeds the "
+                       "limit of %lld bytes", (long long)src->size,
+                       (long long)ctx->limits[MARK_LIMIT_INPUT_BYTES]);
+        goto fail;
+    }
+    mark__buf_init(&b, ctx);
+    rc = mark__buf_reserve(&b, src->size > 0 ? (size_t)src->size + 1
+                                             : 65536);
+    if (rc == MARK_OK)
+        rc = mark__buf_put(&b, head, (size_t)n);
+    while (rc == MARK_OK) {
+        rc = mark__buf_reserve(&b, 65536);
+        if (rc < 0)
+            break;
+        n = mark__src_read(src, b.data + b.len, 65536);
+        if (n <= 0) {
+            rc = n < 0 ? (int)n : MARK_OK;
+            break;
+        }
+        b.len += (size_t)n;
+        if (too_big(ctx, b.len))
+            rc = mark__err(ctx, MARK_ELIMIT, "input exceeds the limit of "
+                           "%lld bytes",
+                           (long long)ctx->limits[MARK_LIMIT_INPUT_BYTES]);
+    }
+    if (rc == MARK_ENOMEM)
+        mark__err(ctx, MARK_ENOMEM, "out of memory");
+    mark__src_close(src);
+    mark__free(ctx, src);
+    if (rc < 0) {
+        mark__buf_free(&b);
+        return rc;
+    }
+    return media_from_data(ctx, out, b.data, b.len);
+fail:
+    mark__src_close(src);
+    mark__free(ctx, src);
+    return rc;
+}
+
+static mark__src *new_src(mark_ctx *ctx)
+{
+    mark__src *s = mark__malloc(ctx, sizeof *s);
+
+    if (s != NULL)
+        mark__src_init(s, ctx);
+    else
+        mark__err(ctx, MARK_ENOMEM, "out of memory");
+    return s;
+}
+
 int mark_media_open_buffer(mark_ctx *ctx, mark_media **out, const void *buf,
                            size_t len)
 {
+    const mark__container *c;
     unsigned char *copy;
+    mark__src *s;
 
     if (out == NULL)
         return MARK_EINVAL;
@@ -248,43 +386,31 @@ int mark_media_open_buffer(mark_ctx *ctx, mark_media **out, const void *buf,
         return mark__err(ctx, MARK_ELIMIT, "input of %zu bytes exceeds the "
                          "limit of %lld bytes", len,
                          (long long)ctx->limits[MARK_LIMIT_INPUT_BYTES]);
-    copy = mark__malloc(ctx, len);
+    copy = mark__malloc(ctx, len ? len : 1);
     if (copy == NULL)
         return mark__err(ctx, MARK_ENOMEM, "out of memory");
     if (len)
         memcpy(copy, buf, len);
-    return media_from_data(ctx, out, copy, len);
-}
-
-/* Read a whole stream, bounded by the input limit. */
-static int slurp(mark_ctx *ctx, int64_t (*rd)(void *, void *, size_t),
-                 void *user, mark__buf *b)
-{
-    int64_t n;
-    int rc;
-
-    for (;;) {
-        rc = mark__buf_reserve(b, 65536);
-        if (rc < 0)
-            return rc;
-        n = rd(user, b->data + b->len, 65536);
-        if (n < 0)
-            return mark__err(ctx, MARK_EIO, "read failed");
-        if (n == 0)
-            return MARK_OK;
-        b->len += (size_t)n;
-        if (too_big(ctx, b->len))
-            return mark__err(ctx, MARK_ELIMIT, "input exceeds the limit of "
-                             "%lld bytes",
-                             (long long)ctx->limits[MARK_LIMIT_INPUT_BYTES]);
+    c = mark__container_for(mark_sniff(copy, len));
+    if (c == NULL || c->stream == NULL)
+        return media_from_data(ctx, out, copy, len);
+    s = new_src(ctx);
+    if (s == NULL) {
+        mark__free(ctx, copy);
+        return MARK_ENOMEM;
     }
+    s->mem = copy;
+    s->mem_len = len;
+    s->own_mem = 1;
+    s->seekable = 1;
+    s->size = (int64_t)len;
+    return open_src(ctx, out, s);
 }
 
 int mark_media_open_io(mark_ctx *ctx, mark_media **out, const mark_io *io,
                        void *user)
 {
-    mark__buf b;
-    int rc;
+    mark__src *s;
 
     if (out == NULL)
         return MARK_EINVAL;
@@ -292,30 +418,40 @@ int mark_media_open_io(mark_ctx *ctx, mark_media **out, const mark_io *io,
     if (ctx == NULL || io == NULL || io->read == NULL)
         return MARK_EINVAL;
     ctx->last_format = MARK_FORMAT_UNKNOWN;
-    mark__buf_init(&b, ctx);
-    rc = slurp(ctx, io->read, user, &b);
-    if (rc < 0) {
-        mark__buf_free(&b);
-        return rc;
-    }
-    return media_from_data(ctx, out, b.data, b.len);
+    s = new_src(ctx);
+    if (s == NULL)
+        return MARK_ENOMEM;
+    s->io = io;
+    s->user = user;
+    s->size = io->size != NULL ? io->size(user) : -1;
+    s->seekable = io->seek != NULL && s->size >= 0;
+    return open_src(ctx, out, s);
 }
 
-static int64_t fd_read(void *user, void *buf, size_t len)
+int mark_media_open_raw(mark_ctx *ctx, mark_media **out, const mark_io *io,
+                        void *user, const mark_raw_format *f)
 {
-    int fd = *(int *)user;
-    ssize_t n;
+    mark__src *s;
 
-    do
-        n = read(fd, buf, len);
-    while (n < 0 && errno == EINTR);
-    return n;
+    if (out == NULL)
+        return MARK_EINVAL;
+    *out = NULL;
+    if (ctx == NULL || io == NULL || io->read == NULL || f == NULL)
+        return MARK_EINVAL;
+    ctx->last_format = MARK_FORMAT_WAV;
+    s = new_src(ctx);
+    if (s == NULL)
+        return MARK_ENOMEM;
+    s->io = io;
+    s->user = user;
+    s->size = -1;
+    return media_open(ctx, out, NULL, 0, s, f, 1);
 }
 
 int mark_media_open_file(mark_ctx *ctx, mark_media **out, const char *path)
 {
     struct stat st;
-    mark__buf b;
+    mark__src *s;
     int fd, rc;
 
     if (out == NULL)
@@ -336,28 +472,16 @@ int mark_media_open_file(mark_ctx *ctx, mark_media **out, const char *path)
         close(fd);
         return mark__err(ctx, MARK_EIO, "is a directory");
     }
-    if (S_ISREG(st.st_mode) && too_big(ctx, (uint64_t)st.st_size)) {
+    s = new_src(ctx);
+    if (s == NULL) {
         close(fd);
-        return mark__err(ctx, MARK_ELIMIT, "file of %lld bytes exceeds the "
-                         "limit of %lld bytes", (long long)st.st_size,
-                         (long long)ctx->limits[MARK_LIMIT_INPUT_BYTES]);
+        return MARK_ENOMEM;
     }
-    mark__buf_init(&b, ctx);
-    if (S_ISREG(st.st_mode) && st.st_size > 0)
-        rc = mark__buf_reserve(&b, (size_t)st.st_size + 1);
-    else
-        rc = MARK_OK;
-    if (rc == MARK_OK) {
-        rc = slurp(ctx, fd_read, &fd, &b);
-        if (rc == MARK_EIO)
-            rc = mark__err(ctx, MARK_EIO, "%s", strerror(errno));
-    }
-    close(fd);
-    if (rc < 0) {
-        mark__buf_free(&b);
-        return rc;
-    }
-    return media_from_data(ctx, out, b.data, b.len);
+    s->fd = fd;
+    s->own_fd = 1;
+    s->seekable = S_ISREG(st.st_mode);
+    s->size = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+    return open_src(ctx, out, s);
 }
 
 int mark_media_get_info(const mark_media *m, mark_media_info *out)
@@ -450,7 +574,8 @@ int mark_media_set_label(mark_media *m, const mark_label *label)
 /* The pixel pass (watermark, visible label) into a new file, then the
  * metadata written into that: the pixel step never sees labels, the label
  * step never pixels. */
-static int encode_pixels(mark_media *m, mark_visible *v, mark__buf *out)
+static int encode_pixels(mark_media *m, mark_visible *v, int audible,
+                         mark__buf *out)
 {
     mark__pixel_ops ops;
     mark__buf pix;
@@ -462,6 +587,9 @@ static int encode_pixels(mark_media *m, mark_visible *v, mark__buf *out)
                          "supported for %s", m->c->name);
     memset(&ops, 0, sizeof ops);
     ops.visible = v;
+    ops.audible = audible & MARK_AUDIBLE_BOTH;
+    ops.audible_voice = !!(m->audible & MARK_AUDIBLE_VOICE);
+    ops.audible_mix = m->audible_mix;
     if (m->wm.enabled && !m->wm_recorded) {
         ops.watermark = 1;
         ops.key = m->wm.key;
@@ -484,7 +612,7 @@ static int encode_pixels(mark_media *m, mark_visible *v, mark__buf *out)
         return rc;
     }
     m->wm.skipped = ops.wm_skipped;
-    rc = media_from_data(m->ctx, &t, pix.data, pix.len);
+    rc = media_parse(m->ctx, &t, pix.data, pix.len, 0);
     if (rc < 0)
         return rc;
     if (m->staged != NULL)
@@ -500,23 +628,69 @@ static int encode_pixels(mark_media *m, mark_visible *v, mark__buf *out)
     return rc;
 }
 
+/* The audible labels still to add: one already at that end is not
+ * added again. */
+static int audible_wanted(const mark_media *m)
+{
+    int audible = m->audible;
+
+    if (audible && m->explicit_res != NULL && m->explicit_res->found) {
+        if (strstr(m->explicit_res->position, "start") != NULL)
+            audible &= ~MARK_AUDIBLE_START;
+        if (strstr(m->explicit_res->position, "end") != NULL)
+            audible &= ~MARK_AUDIBLE_END;
+    }
+    return audible;
+}
+
 static int media_encode(mark_media *m, mark__buf *out)
 {
     mark_visible *v = m->visible;
-    int rc;
+    int rc, audible = audible_wanted(m) & MARK_AUDIBLE_BOTH;
 
     /* a label this toolkit drew is still there (a platform re-marking a
      * labelled file): it is not drawn a second time, and its record stays */
     if (v != NULL && m->explicit_res != NULL && m->explicit_res->found)
         v = NULL;
     /* likewise a watermark this toolkit embedded is not embedded again */
-    if (v != NULL || (m->wm.enabled && !m->wm_recorded))
-        rc = encode_pixels(m, v, out);
+    if (v != NULL || audible || (m->wm.enabled && !m->wm_recorded))
+        rc = encode_pixels(m, v, audible, out);
     else
         rc = m->c->write(m, out);
     if (rc < 0)
         mark__buf_free(out);
     return rc;
+}
+
+int mark_media_set_carrier(mark_media *m, const char *carrier)
+{
+    if (m == NULL)
+        return MARK_EINVAL;
+    if (carrier == NULL || carrier[0] == '\0' ||
+        (m->info.format == MARK_FORMAT_WAV &&
+         (strcmp(carrier, "wav-chunk") == 0 ||
+          strcmp(carrier, "wav-info") == 0))) {
+        snprintf(m->carrier, sizeof m->carrier, "%s",
+                 carrier != NULL ? carrier : "");
+        return MARK_OK;
+    }
+    return mark__err(m->ctx, MARK_EUNSUPPORTED, "%s cannot write the "
+                     "carrier '%s'", m->c->name, carrier);
+}
+
+int mark_media_set_audible(mark_media *m, int where, int mix)
+{
+    if (m == NULL || where < MARK_AUDIBLE_NONE ||
+        where > (MARK_AUDIBLE_BOTH | MARK_AUDIBLE_VOICE) ||
+        (mix != MARK_AUDIBLE_OVERLAY && mix != MARK_AUDIBLE_EXTEND))
+        return MARK_EINVAL;
+    if (m->info.type != MARK_MEDIA_AUDIO ||
+        (m->c->draw == NULL && m->c->stream == NULL))
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "audible labels are "
+                         "for audio, not %s", m->c->name);
+    m->audible = where;
+    m->audible_mix = mix;
+    return MARK_OK;
 }
 
 int mark_media_set_watermark(mark_media *m, const mark_key *key,
@@ -527,7 +701,7 @@ int mark_media_set_watermark(mark_media *m, const mark_key *key,
 
     if (m == NULL || !(strength >= 0.25 && strength <= 4.0))
         return MARK_EINVAL;
-    if (m->c->draw == NULL)
+    if (m->c->draw == NULL || m->info.type != MARK_MEDIA_IMAGE)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "watermarks are not "
                          "supported for %s yet", m->c->name);
     if (key == NULL)
@@ -608,15 +782,47 @@ int mark_media_set_visible(mark_media *m, mark_visible *v)
 {
     if (m == NULL)
         return MARK_EINVAL;
-    if (v != NULL && m->c->draw == NULL)
+    if (v != NULL && (m->c->draw == NULL ||
+                      m->info.type != MARK_MEDIA_IMAGE))
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "visible labels are "
                          "not supported for %s", m->c->name);
     m->visible = v;
     return MARK_OK;
 }
 
+/* The save into a sink: streamed media straight through it, the rest
+ * built in memory first. */
+static int media_save(mark_media *m, mark__sink *k)
+{
+    mark__pixel_ops ops;
+    mark__buf b;
+    int rc;
+
+    if (m->c->stream != NULL) {
+        memset(&ops, 0, sizeof ops);
+        ops.audible = audible_wanted(m) & MARK_AUDIBLE_BOTH;
+        ops.audible_voice = !!(m->audible & MARK_AUDIBLE_VOICE);
+        ops.audible_mix = m->audible_mix;
+        return m->c->stream(m, &ops, k);
+    }
+    mark__buf_init(&b, m->ctx);
+    rc = media_encode(m, &b);
+    if (rc == MARK_OK)
+        rc = mark__sink_write(k, b.data, b.len);
+    mark__buf_free(&b);
+    return rc;
+}
+
+static void sink_init(mark__sink *k, mark_ctx *ctx)
+{
+    memset(k, 0, sizeof *k);
+    k->ctx = ctx;
+    k->fd = -1;
+}
+
 int mark_media_save_buffer(mark_media *m, void **out, size_t *len)
 {
+    mark__sink k;
     mark__buf b;
     int rc;
 
@@ -625,9 +831,14 @@ int mark_media_save_buffer(mark_media *m, void **out, size_t *len)
     *out = NULL;
     *len = 0;
     mark__buf_init(&b, m->ctx);
-    rc = media_encode(m, &b);
-    if (rc < 0)
+    sink_init(&k, m->ctx);
+    k.buf = &b;
+    k.seekable = 1;
+    rc = media_save(m, &k);
+    if (rc < 0) {
+        mark__buf_free(&b);
         return rc;
+    }
     *out = b.data;
     *len = b.len;
     return MARK_OK;
@@ -635,39 +846,15 @@ int mark_media_save_buffer(mark_media *m, void **out, size_t *len)
 
 int mark_media_save_io(mark_media *m, const mark_io *io, void *user)
 {
-    mark__buf b;
-    size_t off = 0;
-    int rc;
+    mark__sink k;
 
     if (m == NULL || io == NULL || io->write == NULL)
         return MARK_EINVAL;
-    mark__buf_init(&b, m->ctx);
-    rc = media_encode(m, &b);
-    while (rc == MARK_OK && off < b.len) {
-        int64_t n = io->write(user, b.data + off, b.len - off);
-
-        if (n <= 0)
-            rc = mark__err(m->ctx, MARK_EIO, "write failed");
-        else
-            off += (size_t)n;
-    }
-    mark__buf_free(&b);
-    return rc;
-}
-
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    sink_init(&k, m->ctx);
+    k.io = io;
+    k.user = user;
+    k.seekable = io->seek != NULL;
+    return media_save(m, &k);
 }
 
 /* Make a temporary file beside path; *tmp receives its name. */
@@ -733,7 +920,7 @@ int mark_media_save_file(mark_media *m, const char *path, unsigned flags)
 {
     char tmp[PATH_MAX];
     struct stat st;
-    mark__buf b;
+    mark__sink k;
     int fd, rc, have_old;
 
     if (m == NULL || path == NULL || path[0] == '\0')
@@ -745,16 +932,16 @@ int mark_media_save_file(mark_media *m, const char *path, unsigned flags)
     if (have_old && !S_ISREG(st.st_mode))
         return mark__err(m->ctx, MARK_EIO, "output exists and is not a "
                          "regular file");
-    mark__buf_init(&b, m->ctx);
-    rc = media_encode(m, &b);
-    if (rc < 0)
-        return rc;
     fd = make_temp(m->ctx, path, tmp, sizeof tmp);
-    if (fd < 0) {
-        mark__buf_free(&b);
+    if (fd < 0)
         return fd;
-    }
-    if (write_all(fd, b.data, b.len) != 0 || fsync(fd) != 0) {
+    sink_init(&k, m->ctx);
+    k.fd = fd;
+    k.seekable = 1;
+    rc = media_save(m, &k);
+    if (rc < 0)
+        goto fail;
+    if (fsync(fd) != 0) {
         rc = mark__err(m->ctx, MARK_EIO, "cannot write: %s",
                        strerror(errno));
         goto fail;
@@ -783,12 +970,10 @@ int mark_media_save_file(mark_media *m, const char *path, unsigned flags)
         goto fail;
     }
     sync_dir(path);
-    mark__buf_free(&b);
     return MARK_OK;
 fail:
     if (fd >= 0)
         close(fd);
     unlink(tmp);
-    mark__buf_free(&b);
     return rc;
 }

@@ -257,13 +257,22 @@ int mark_media_explicit(const mark_media *m, mark_explicit_info *out)
     return MARK_OK;
 }
 
-static json_t *explicit_json(const mark__explicit *e)
+static json_t *explicit_json(const mark_media *m, const mark__explicit *e)
 {
     json_t *o = json_object();
 
     json_object_set_new(o, "found", json_boolean(e != NULL && e->found));
     json_object_set_new(o, "checked", json_boolean(e != NULL && e->checked));
-    if (e != NULL && e->checked) {
+    if (e != NULL && e->checked && m->info.type == MARK_MEDIA_AUDIO) {
+        /* the rhythm label: any place counts (start, end or middle) */
+        json_object_set_new(o, "kind", jstr("rhythm"));
+        json_object_set_new(o, "text", jstr(e->text));
+        json_object_set_new(o, "position", jstr(e->position));
+        json_object_set_new(o, "meets_rule", json_boolean(e->found));
+        json_object_set_new(o, "score",
+                            json_real((double)(long)(e->score * 1000 + 0.5)
+                                      / 1000));
+    } else if (e != NULL && e->checked) {
         json_object_set_new(o, "text", jstr(e->text));
         json_object_set_new(o, "position", jstr(e->position));
         json_object_set_new(o, "height_px", json_integer(e->ink_h));
@@ -305,6 +314,12 @@ int mark_media_report_json(const mark_media *m, const char *file, char **out)
                         json_string(mark_format_name(m->info.format)));
     json_object_set_new(root, "type",
                         json_string(mark_media_type_name(m->info.type)));
+    if (m->info.type == MARK_MEDIA_AUDIO && m->info.sample_rate > 0)
+        json_object_set_new(root, "audio", json_pack(
+            "{s:I,s:i,s:I,s:f}", "sample_rate", (json_int_t)m->info.sample_rate,
+            "channels", m->info.channels, "frames",
+            (json_int_t)m->info.frames, "duration",
+            (double)m->info.frames / m->info.sample_rate));
     json_object_set_new(root, "verdict",
                         json_string(mark_verdict_name(mark_media_verdict(m))));
     for (i = 0; i < m->n_found; i++)
@@ -332,7 +347,7 @@ int mark_media_report_json(const mark_media *m, const char *file, char **out)
     json_object_set_new(meta, "problems", probs);
     json_object_set_new(root, "metadata", meta);
     json_object_set_new(root, "watermark", watermark_json(m));
-    json_object_set_new(root, "explicit", explicit_json(m->explicit_res));
+    json_object_set_new(root, "explicit", explicit_json(m, m->explicit_res));
     return dump(m->ctx, root, out);
 }
 

@@ -320,7 +320,10 @@ typedef struct mark_io {
 
 /* mark_media_open_file() / _buffer() / _io() :
  *  Open media and read its structure and metadata labels.  The format is
- *  recognised by content.  The buffer is copied, so it may be freed after
+ *  recognised by content.  WAV is streamed: only its chunks are read now
+ *  (and, from a file, its samples once, for the audible label), and the
+ *  samples pass through in blocks when saving, so any length costs the
+ *  same memory; from a pipe (an io without seek) it can be saved once.  The buffer is copied, so it may be freed after
  *  the call; a path of "-" is not special (use _io for stdin).
  *  @return : MARK_OK, or MARK_EEMPTY, MARK_EUNKNOWN, MARK_EUNSUPPORTED,
  *  MARK_EFORMAT, MARK_ELIMIT, MARK_EIO, MARK_ENOMEM; *out is NULL on
@@ -333,14 +336,39 @@ MARK_API MARK_WUR int mark_media_open_io(mark_ctx *ctx, mark_media **out,
                                          const mark_io *io, void *user);
 MARK_API void mark_media_free(mark_media *m);
 
+/* Headerless PCM (a generator's raw output): interleaved little-endian
+ * samples. */
+enum mark_raw_encoding {
+    MARK_RAW_NONE = 0,
+    MARK_RAW_U8, MARK_RAW_S16LE, MARK_RAW_S24LE, MARK_RAW_S32LE,
+    MARK_RAW_F32LE, MARK_RAW_F64LE
+};
+
+typedef struct mark_raw_format {
+    int encoding;            /* enum mark_raw_encoding */
+    uint32_t rate;           /* frames a second */
+    int channels;            /* 1 to 64 */
+} mark_raw_format;
+
+/* mark_media_open_raw() :
+ *  Open headerless PCM read from io; saving writes it as WAV.  Like WAV
+ *  from a pipe, the samples are read only while saving, in constant
+ *  memory, so the media can be saved once. */
+MARK_API MARK_WUR int mark_media_open_raw(mark_ctx *ctx, mark_media **out,
+                                          const mark_io *io, void *user,
+                                          const mark_raw_format *f);
+
 typedef struct mark_media_info {
     int type;                /* enum mark_media_type */
     int format;              /* enum mark_format */
     uint32_t width;          /* images: pixels */
     uint32_t height;
     int bit_depth;           /* bits per sample */
-    int channels;            /* colour channels incl. alpha */
+    int channels;            /* colour channels incl. alpha; audio:
+                                channels */
     int64_t bytes;           /* size of the encoded input */
+    uint32_t sample_rate;    /* audio: frames a second */
+    int64_t frames;          /* audio: frames (samples per channel) */
 } mark_media_info;
 
 MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);
@@ -561,6 +589,35 @@ MARK_API int mark_visible_draw(mark_visible *v, const mark_frame *frame,
  *  still found in the pixels is not drawn on a second time. */
 MARK_API int mark_media_set_visible(mark_media *m, mark_visible *v);
 
+/* Audible label (audio, GB 45438 section 5.3): the rhythm "short long
+ * short short" (Morse for "AI", 100 ms unit, 1 kHz), at the start, the
+ * end or both. */
+enum mark_audible_where {
+    MARK_AUDIBLE_NONE = 0,
+    MARK_AUDIBLE_START = 1,
+    MARK_AUDIBLE_END = 2,
+    MARK_AUDIBLE_BOTH = 3,
+    MARK_AUDIBLE_VOICE = 4       /* or'ed in: the spoken label
+                                    「本内容由人工智能生成」 (Mandarin,
+                                    eSpeak NG, about 4.4 s) instead of the
+                                    rhythm */
+};
+
+enum mark_audible_mix {
+    MARK_AUDIBLE_OVERLAY = 0,    /* over the content, which is ducked by
+                                    12 dB under it: the length is kept */
+    MARK_AUDIBLE_EXTEND = 1      /* before / after the content: about
+                                    1.4 s longer per label */
+};
+
+/* mark_media_set_audible() :
+ *  Add the rhythm label on the next save (where: MARK_AUDIBLE_*; mix:
+ *  enum mark_audible_mix).  Content too short to take the label over it
+ *  gets it added before or after instead.  A file in which the rhythm is
+ *  already found at that end is not labelled there again.
+ *  @return : MARK_OK, MARK_EUNSUPPORTED for media that are not audio. */
+MARK_API int mark_media_set_audible(mark_media *m, int where, int mix);
+
 /* What the verifier found of an explicit label in the media. */
 typedef struct mark_explicit_info {
     int checked;             /* a check could be made */
@@ -570,7 +627,9 @@ typedef struct mark_explicit_info {
                                 image's size */
     double height_ratio;     /* height_px / shortest side */
     const char *text;        /* the label text recorded ("" if none) */
-    const char *position;    /* where it was drawn ("" if unknown) */
+    const char *position;    /* where it was drawn ("" if unknown);
+                                audio: "start", "end", "middle", or
+                                several of them joined by "+" */
     const char *note;        /* one line for people */
 } mark_explicit_info;
 
@@ -579,6 +638,15 @@ typedef struct mark_explicit_info {
  * the XMP).  Strings are owned by m. */
 MARK_API int mark_media_explicit(const mark_media *m,
                                  mark_explicit_info *out);
+
+/* mark_media_set_carrier() :
+ *  Where the next save writes the metadata label, by the carrier names
+ *  mark_found_label uses; NULL or "" is the format's default.  WAV:
+ *  "wav-chunk" (default: a top-level AIGC chunk, as GB 45438 asks) or
+ *  "wav-info" (a LIST/INFO AIGC entry, which ffprobe and mediainfo show).
+ *  Either way the file ends with exactly one label.
+ *  @return : MARK_OK, MARK_EUNSUPPORTED for a carrier the format has not. */
+MARK_API int mark_media_set_carrier(mark_media *m, const char *carrier);
 
 /* ------------------------------------------------------------------ */
 /* Invisible watermark. */

@@ -399,6 +399,7 @@ static void test_plain_comment_kept(void)
 static void test_bad_input(void)
 {
     static const unsigned char wav[] = "RIFF\x24\0\0\0WAVEfmt ";
+    static const unsigned char gif[] = "GIF89a\1\0\1\0\0\0\0";
     static const unsigned char junk[] = "this is not an image at all";
     mark_media *m = (mark_media *)1;
     size_t len, cut;
@@ -412,8 +413,12 @@ static void test_bad_input(void)
     CHECK_RC(mark_media_open_buffer(ctx, &m, junk, sizeof junk),
              MARK_EUNKNOWN);
     CHECK_RC(mark_media_open_buffer(ctx, &m, wav, sizeof wav - 1),
+             MARK_EFORMAT);
+    CHECK(strstr(mark_ctx_errmsg(ctx), "WAV") != NULL);
+    CHECK_RC(mark_media_open_buffer(ctx, &m, gif, sizeof gif - 1),
              MARK_EUNSUPPORTED);
-    CHECK(strstr(mark_ctx_errmsg(ctx), "wav") != NULL);
+    CHECK(strstr(mark_ctx_errmsg(ctx), "gif image is not supported") !=
+          NULL);
     CHECK_RC(mark_media_open_file(ctx, &m, "/nonexistent/x.png"), MARK_EIO);
     CHECK(strstr(mark_ctx_errmsg(ctx), "No such file") != NULL);
     CHECK_RC(mark_media_open_file(ctx, &m, "/"), MARK_EIO);

@@ -47,9 +47,13 @@ head -c 3000 "$F/png-meta.png" > cut.png
 expect 3 "$AIMARK" mark --producer $CODE cut.png -o x.png
 has err "cut.png"
 printf 'RIFF\044\0\0\0WAVEfmt ' > snd.wav
-expect 3 "$AIMARK" mark --producer $CODE snd.wav -o x.png
-has err "wav audio is not supported yet"
-ok test ! -e x.png
+expect 3 "$AIMARK" mark --producer $CODE snd.wav -o x.wav
+has err "WAV without a 'fmt ' chunk"
+ok test ! -e x.wav
+printf '\032\105\337\243\0\0\0\0' > film.mkv
+expect 3 "$AIMARK" mark --producer $CODE film.mkv -o x.mkv
+has err "mkv video is not supported yet"
+ok test ! -e x.mkv
 ls -a > listing
 hasnt listing ".tmp"
 # usage errors: exit 2
