@@ -225,7 +225,7 @@ $(O)/bench/robustness: bench/robustness/robustness.c $(STATIC)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Ilibmark -Ilibmark/payload \
 	    -Ilibmark/signal $< -o $@ $(STATIC) $(PKG_LIBS) -lm $(ALL_LDFLAGS)
 
-demo: all
+demo: all $(GENWAV)
 	@sh samples/demo.sh $(AIMARK)
 
 manlint:

@@ -112,6 +112,33 @@ fi
 step "a generator piped into aimark"
 sh "$here/pipe-generator.sh" "$aimark" || failed=1
 
+# audio: a speech generator's raw PCM (made by the test generator genwav
+# beside aimark: syllable-rate noise through two resonators) labelled on
+# its way to a WAV file, then verified
+audio=0
+genwav=$(dirname "$aimark")/tests/genwav
+if [ -x "$genwav" ]; then
+    step "a speech generator's raw PCM piped into aimark"
+    "$genwav" out/tts.wav --content speech --rate 24000 --channels 1 \
+        --seconds 4 || failed=1
+    echo "\$ tts | aimark mark --raw-format s16le --rate 24000 --channels 1 - -o out/speech.wav"
+    if tail -c +45 out/tts.wav | "$aimark" mark -f --producer "$producer" \
+        --raw-format s16le --rate 24000 --channels 1 - -o out/speech.wav &&
+        run verify out/speech.wav; then
+        if "$aimark" verify --json out/speech.wav |
+            grep -q '"position":"start"'; then
+            audio=1
+        else
+            echo "demo.sh: no rhythm label found in out/speech.wav" >&2
+            failed=1
+        fi
+    else
+        echo "demo.sh: labelling audio failed" >&2
+        failed=1
+    fi
+    rm -f out/tts.wav
+fi
+
 echo
 if [ "$failed" -eq 0 ]; then
     if [ "$same" -gt 0 ]; then
@@ -119,7 +146,12 @@ if [ "$failed" -eq 0 ]; then
     else
         pix=""
     fi
-    echo "demo: OK - $n samples and 1 generated image labelled in samples/out/, all verified$pix"
+    if [ "$audio" -eq 1 ]; then
+        aud=" and 1 generated speech clip"
+    else
+        aud=""
+    fi
+    echo "demo: OK - $n samples, 1 generated image$aud labelled in samples/out/, all verified$pix"
     exit 0
 fi
 echo "demo: FAILED - see the messages above" >&2

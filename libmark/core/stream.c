@@ -132,6 +132,8 @@ int mark__sink_write(mark__sink *k, const void *p, size_t n)
 {
     const unsigned char *b = p;
 
+    if (n == 0)
+        return MARK_OK;
     if (k->buf != NULL) {
         size_t at = (size_t)k->pos;
         int rc;
