@@ -208,8 +208,14 @@ $(O)/bench/%: bench/%.c $(STATIC)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $< -o $@ $(STATIC) $(PKG_LIBS) \
 	    $(ALL_LDFLAGS)
 
-bench: $(O)/bench/bench_image
+bench: $(O)/bench/bench_image $(O)/bench/bench_audio
 	$(O)/bench/bench_image $(BENCH_REPS)
+	$(O)/bench/bench_audio $(BENCH_REPS)
+
+$(O)/bench/bench_audio: bench/bench_audio.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $< -o $@ $(STATIC) $(PKG_LIBS) \
+	    $(ALL_LDFLAGS)
 
 # Robustness of the img-v1 watermark against issue 4's attacks: a
 # generated corpus (cached), attacks by ImageMagick, a Markdown table

@@ -163,7 +163,6 @@ struct mark_media {
     int audible;                         /* audible label to add on save:
                                             MARK_AUDIBLE_* bits */
     int audible_mix;                     /* enum mark_audible_mix */
-    int explicit_state;                  /* 0 unchecked, 1 checked */
     struct mark__explicit *explicit_res; /* verifier's finding */
     void *priv;                          /* backend state */
     struct mark__src *src;               /* streamed media: the input */
@@ -174,6 +173,8 @@ struct mark_media {
 
 /* What the verifier found of an explicit label (visible/record.c). */
 typedef struct mark__explicit {
+    int state;                           /* 0 not looked yet, 1 only at
+                                            the edges, 2 all */
     int checked;                         /* a check could be made */
     int found;
     double score;                        /* correlation with the record */
@@ -209,8 +210,12 @@ typedef struct mark__container {
      * set) where there is none. */
     int (*luma)(mark_media *m, float **out);
     /* Optional: look for an explicit label in the content itself (audio:
-     * the rhythm label), filling res; NULL: the image label record. */
-    int (*explicit_check)(mark_media *m, struct mark__explicit *res);
+     * the rhythm label), filling res; edge > 0: only in the first and
+     * last edge seconds (enough to know where to add one), 0: all of it.
+     * NULL: the image label record, checked when opening.  Run when first
+     * needed, not when opening. */
+    int (*explicit_check)(const mark_media *m, struct mark__explicit *res,
+                          double edge);
     /* Optional: media read from m->src as they are written (audio held
      * neither in memory nor twice): the marked file (m->staged, the
      * audible label of ops) straight to the sink.  Parse then reads only
@@ -265,6 +270,10 @@ typedef struct mark__sink {
 
 int mark__sink_write(mark__sink *k, const void *p, size_t n);
 int mark__sink_patch(mark__sink *k, int64_t pos, const void *p, size_t n);
+
+/* The explicit-label finding, looked for first when needed (whole:
+ * everywhere, else the edges are enough); errors end up in its note. */
+void mark__explicit_ensure(const mark_media *m, int whole);
 
 /* PCM sample layouts and the audible label (core/audio.c). */
 enum mark__pcm_enc {
@@ -327,6 +336,8 @@ int mark__audible_scan_new(mark_ctx *ctx, uint32_t rate, int channels,
                            mark__audible_scan **out);
 int mark__audible_scan_feed(mark__audible_scan *s, const float *x,
                             size_t frames);
+/* Close what was fed and go on from frame `to` of the input. */
+int mark__audible_scan_jump(mark__audible_scan *s, uint64_t to);
 int mark__audible_scan_finish(mark__audible_scan *s, double duration,
                               struct mark__explicit *res);
 void mark__audible_scan_free(mark__audible_scan *s);

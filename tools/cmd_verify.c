@@ -196,7 +196,23 @@ int cmd_verify(int argc, char **argv)
                 goto oom;
             continue;
         }
-        rc = mark_media_detect_watermark(m, key, NULL);
+        rc = mark_media_check_explicit(m);
+        if (rc < 0 && rc != MARK_ENOMEM) {
+            const char *why = mark_ctx_errmsg(ctx)[0] ? mark_ctx_errmsg(ctx)
+                                                      : mark_strerror(rc);
+
+            msg("cannot read '%s': %s", shown, why);
+            if (json && !quiet &&
+                mark_error_report_json(ctx, shown, MARK_FORMAT_UNKNOWN, why,
+                                       &rep) == MARK_OK)
+                printf("%s\n", rep);
+            mark_free(ctx, rep);
+            mark_media_free(m);
+            any_err = 1;
+            continue;
+        }
+        if (rc == MARK_OK)
+            rc = mark_media_detect_watermark(m, key, NULL);
         if (rc == MARK_ENOMEM) {
             mark_media_free(m);
             goto oom;

@@ -404,7 +404,7 @@ static int decodable(const flac_priv *fp)
     return fp->bits == 8 || fp->bits == 16 || fp->bits == 24;
 }
 
-static int open_decoder(mark_media *m, memio *io, SNDFILE **out)
+static int open_decoder(const mark_media *m, memio *io, SNDFILE **out)
 {
     flac_priv *fp = m->priv;
     SF_INFO info;
@@ -426,7 +426,7 @@ static int open_decoder(mark_media *m, memio *io, SNDFILE **out)
     return MARK_OK;
 }
 
-static int short_read(mark_media *m, uint64_t got)
+static int short_read(const mark_media *m, uint64_t got)
 {
     flac_priv *fp = m->priv;
 
@@ -436,11 +436,16 @@ static int short_read(mark_media *m, uint64_t got)
                      (unsigned long long)fp->total);
 }
 
-static int flac_explicit(mark_media *m, mark__explicit *res)
+/* The whole stream is decoded: FLAC cannot be entered at a time without
+ * its seek table, so edge is not used. */
+static int flac_explicit(const mark_media *m, mark__explicit *res,
+                         double edge)
 {
     flac_priv *fp = m->priv;
     mark__audible_scan *s = NULL;
     SNDFILE *sf = NULL;
+
+    (void)edge;
     float *x = NULL;
     uint64_t got = 0;
     memio io;

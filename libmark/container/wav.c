@@ -1029,13 +1029,38 @@ done:
     return rc;
 }
 
-static int wav_explicit(mark_media *m, mark__explicit *res)
+/* Feed frames [from, to) of the samples to the scan. */
+static int scan_range(const mark_media *m, mark__audible_scan *s,
+                      uint64_t from, uint64_t to, unsigned char *b, float *x)
+{
+    wav_priv *wp = m->priv;
+    int rc = mark__src_seek(m->src, wp->data_at +
+                                        (int64_t)(from * wp->block_align));
+
+    while (rc == MARK_OK && from < to) {
+        size_t n = to - from < BLOCK ? (size_t)(to - from) : BLOCK;
+        int64_t got = mark__src_read_full(m->src, b, n * wp->block_align);
+
+        if (got < 0)
+            return (int)got;
+        n = (size_t)got / wp->block_align;
+        if (n == 0)
+            break;
+        mark__pcm_decode(&wp->pcm, b, n, x);
+        rc = mark__audible_scan_feed(s, x, n);
+        from += n;
+    }
+    return rc;
+}
+
+static int wav_explicit(const mark_media *m, mark__explicit *res,
+                        double edge)
 {
     wav_priv *wp = m->priv;
     mark__audible_scan *s = NULL;
     unsigned char *b = NULL;
     float *x = NULL;
-    uint64_t left;
+    uint64_t N = (uint64_t)wp->frames, span;
     int rc;
 
     memset(res, 0, sizeof *res);
@@ -1055,28 +1080,21 @@ static int wav_explicit(mark_media *m, mark__explicit *res)
         rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
-    rc = mark__src_seek(m->src, wp->data_at);
-    if (rc == MARK_OK)
-        rc = mark__audible_scan_new(m->ctx, wp->pcm.rate, wp->pcm.channels,
-                                    &s);
-    for (left = (uint64_t)wp->frames; rc == MARK_OK && left > 0;) {
-        size_t n = left < BLOCK ? (size_t)left : BLOCK;
-        int64_t got = mark__src_read_full(m->src, b, n * wp->block_align);
-
-        if (got < 0) {
-            rc = (int)got;
-            break;
-        }
-        n = (size_t)got / wp->block_align;
-        if (n == 0)
-            break;
-        mark__pcm_decode(&wp->pcm, b, n, x);
-        rc = mark__audible_scan_feed(s, x, n);
-        left -= n;
+    rc = mark__audible_scan_new(m->ctx, wp->pcm.rate, wp->pcm.channels,
+                                &s);
+    span = (uint64_t)(edge * wp->pcm.rate);
+    if (rc == MARK_OK && (edge <= 0 || 2 * span >= N)) {
+        rc = scan_range(m, s, 0, N, b, x);
+    } else if (rc == MARK_OK) {
+        /* the edges only: where a label would be added */
+        rc = scan_range(m, s, 0, span, b, x);
+        if (rc == MARK_OK)
+            rc = mark__audible_scan_jump(s, N - span);
+        if (rc == MARK_OK)
+            rc = scan_range(m, s, N - span, N, b, x);
     }
     if (rc == MARK_OK)
-        rc = mark__audible_scan_finish(s, (double)wp->frames / wp->pcm.rate,
-                                       res);
+        rc = mark__audible_scan_finish(s, (double)N / wp->pcm.rate, res);
     if (rc == MARK_OK)
         rc = mark__src_seek(m->src, wp->data_at);
 done:

@@ -328,6 +328,9 @@ struct mark__audible_scan {
     mark__rhythm_det *det;
     uint32_t rate;
     int channels;
+    double offset;                       /* s: where det's input starts */
+    mark__rhythm_hit hits[MAX_HITS];     /* of the stretches closed */
+    int n_hits;
     float mono[1024];
 };
 
@@ -350,6 +353,27 @@ int mark__audible_scan_new(mark_ctx *ctx, uint32_t rate, int channels,
     }
     *out = s;
     return MARK_OK;
+}
+
+/* Close the stretch fed so far (keeping its hits) and go on from frame
+ * `to` of the input: the frames between are not looked at. */
+int mark__audible_scan_jump(mark__audible_scan *s, uint64_t to)
+{
+    int n = 0, i, rc;
+
+    rc = mark__rhythm_det_finish(s->det, s->hits + s->n_hits,
+                                 MAX_HITS - s->n_hits, &n);
+    if (rc < 0)
+        return rc;
+    for (i = s->n_hits; i < s->n_hits + n; i++) {
+        s->hits[i].start += s->offset;
+        s->hits[i].end += s->offset;
+    }
+    s->n_hits += n;
+    mark__rhythm_det_free(s->det);
+    s->det = NULL;
+    s->offset = (double)to / s->rate;
+    return mark__rhythm_det_new(s->ctx, s->rate, &s->det);
 }
 
 int mark__audible_scan_feed(mark__audible_scan *s, const float *x,
@@ -382,15 +406,16 @@ int mark__audible_scan_feed(mark__audible_scan *s, const float *x,
 int mark__audible_scan_finish(mark__audible_scan *s, double duration,
                               mark__explicit *res)
 {
-    mark__rhythm_hit hits[MAX_HITS];
-    int n = 0, i, rc, at[3] = { 0, 0, 0 };
+    mark__rhythm_hit *hits = s->hits;
+    int n, i, rc, at[3] = { 0, 0, 0 };
     size_t len = 0;
     static const char *const where[3] = { "start", "end", "middle" };
 
     memset(res, 0, sizeof *res);
-    rc = mark__rhythm_det_finish(s->det, hits, MAX_HITS, &n);
+    rc = mark__audible_scan_jump(s, 0);
     if (rc < 0)
         return rc;
+    n = s->n_hits;
     res->checked = 1;
     res->found = n > 0;
     snprintf(res->text, sizeof res->text, "%s",

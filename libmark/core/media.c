@@ -244,15 +244,13 @@ static int media_open(mark_ctx *ctx, mark_media **out, unsigned char *data,
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto fail;
     }
-    if (!check)
-        rc = MARK_OK;
-    else if (m->c->explicit_check != NULL)
-        rc = m->c->explicit_check(m, m->explicit_res);
-    else
+    /* audio is looked at when needed (mark__explicit_ensure) */
+    if (check && m->c->explicit_check == NULL) {
         rc = mark__visible_check(m, m->explicit_res);
-    if (rc < 0)
-        goto fail;
-    m->explicit_state = check;
+        if (rc < 0)
+            goto fail;
+        m->explicit_res->state = 2;
+    }
     *out = m;
     return MARK_OK;
 fail:
@@ -634,6 +632,8 @@ static int audible_wanted(const mark_media *m)
 {
     int audible = m->audible;
 
+    if (audible & MARK_AUDIBLE_BOTH)
+        mark__explicit_ensure(m, 0);
     if (audible && m->explicit_res != NULL && m->explicit_res->found) {
         if (strstr(m->explicit_res->position, "start") != NULL)
             audible &= ~MARK_AUDIBLE_START;
@@ -660,6 +660,44 @@ static int media_encode(mark_media *m, mark__buf *out)
     if (rc < 0)
         mark__buf_free(out);
     return rc;
+}
+
+#define EDGE_SECONDS 10.0                /* where labels to add would go */
+
+int mark_media_check_explicit(mark_media *m)
+{
+    mark__explicit *e;
+    int rc;
+
+    if (m == NULL)
+        return MARK_EINVAL;
+    e = m->explicit_res;
+    if (e == NULL || m->c->explicit_check == NULL || e->state >= 2)
+        return MARK_OK;
+    rc = m->c->explicit_check(m, e, 0);
+    if (rc < 0) {
+        memset(e, 0, sizeof *e);
+        return rc;
+    }
+    e->state = 2;
+    return MARK_OK;
+}
+
+void mark__explicit_ensure(const mark_media *m, int whole)
+{
+    mark__explicit *e = m->explicit_res;
+    int rc;
+
+    if (e == NULL || m->c->explicit_check == NULL ||
+        e->state >= (whole ? 2 : 1))
+        return;
+    rc = m->c->explicit_check(m, e, whole ? 0 : EDGE_SECONDS);
+    if (rc < 0) {
+        memset(e, 0, sizeof *e);
+        snprintf(e->note, sizeof e->note, "could not be looked for: %s",
+                 mark_ctx_errmsg(m->ctx));
+    }
+    e->state = whole ? 2 : 1;
 }
 
 int mark_media_set_carrier(mark_media *m, const char *carrier)

@@ -42,6 +42,8 @@ int mark_media_verdict(const mark_media *m)
         if (v > best)
             best = v;
     }
+    if (best == MARK_VERDICT_NONE)
+        mark__explicit_ensure(m, 1);
     if (best == MARK_VERDICT_NONE &&
         ((m->explicit_res != NULL && m->explicit_res->found) ||
          (m->wm.detected && m->wm.found)))
@@ -241,6 +243,7 @@ int mark_media_explicit(const mark_media *m, mark_explicit_info *out)
 
     if (m == NULL || out == NULL)
         return MARK_EINVAL;
+    mark__explicit_ensure(m, 1);
     e = m->explicit_res;
     memset(out, 0, sizeof *out);
     out->text = out->position = out->note = "";
@@ -347,6 +350,7 @@ int mark_media_report_json(const mark_media *m, const char *file, char **out)
     json_object_set_new(meta, "problems", probs);
     json_object_set_new(root, "metadata", meta);
     json_object_set_new(root, "watermark", watermark_json(m));
+    mark__explicit_ensure(m, 1);
     json_object_set_new(root, "explicit", explicit_json(m, m->explicit_res));
     return dump(m->ctx, root, out);
 }

@@ -633,9 +633,18 @@ typedef struct mark_explicit_info {
     const char *note;        /* one line for people */
 } mark_explicit_info;
 
-/* The explicit-label finding for m (checked when m was opened: for
- * images, labels this toolkit drew are found from the record it keeps in
- * the XMP).  Strings are owned by m. */
+/* mark_media_check_explicit() :
+ *  Look for the explicit label in the content now.  Images are checked
+ *  when opened (labels this toolkit drew are found from the record it
+ *  keeps in the XMP); audio is decoded through to find the rhythm label,
+ *  which also finds damage past the headers.  The other functions that
+ *  need the finding look for it themselves when it is missing, but
+ *  cannot report an error, which this one does.
+ *  @return : MARK_OK, or MARK_EFORMAT, MARK_EIO, MARK_ENOMEM. */
+MARK_API int mark_media_check_explicit(mark_media *m);
+
+/* The explicit-label finding for m (looked for first if need be).
+ * Strings are owned by m. */
 MARK_API int mark_media_explicit(const mark_media *m,
                                  mark_explicit_info *out);
 

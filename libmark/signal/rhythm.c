@@ -12,30 +12,36 @@
  * tempo or pitch, mixed over ducked content, coded as MP3 or resampled,
  * so it looks for the rhythm's shape, not for our exact waveform:
  *
- * (1) A short-time spectrum every 10 ms (a Hann window of a power of two
- *     samples, 21 to 32 ms; a real FFT through fft.c's complex one at
- *     half the length), only the bins of 250 Hz to 5 kHz kept.
- * (2) A tone opens a track where the strongest bin and its neighbours
- *     (+-2 bins, the Hann main lobe) hold a good share of the band's
- *     energy and little of it leaks around them (a narrow peak).  An open
- *     track follows its bin while the energy there stays within 7 dB of
- *     its peak and still stands out a little; then it closes and becomes
- *     a segment.  Several tracks may be open at once (content under the
- *     tone has peaks of its own).
+ * (1) Rates of 32 kHz and up are halved (half-band filters) until under
+ *     32 kHz: nothing above 5 kHz is needed.  Every 10 ms a spectrum of
+ *     the last 64 ms (Hann, zero-padded to a power of two, a real FFT
+ *     through fft.c's complex one at half the length), only the bins of
+ *     250 Hz to 5 kHz kept.  A tone's energy is read from its bin and
+ *     the two next to it, about +-16 Hz: content a few percent off its
+ *     pitch stays out (a 32 ms window halved the hits on 600 Hz labels
+ *     over speech), and the window still fits a 50 ms gap (the Hann's
+ *     ends weigh little).
+ * (2) A track opens on one of the strongest peaks of a spectrum when its
+ *     bins hold a good share of the band, not counting the stronger
+ *     peaks, and little leaks around them (a narrow peak).  It follows
+ *     its bin while the energy there stays near its peak and the bin
+ *     stays a peak; one spectrum below is forgiven (a beat with content
+ *     near the pitch).  Then it closes and becomes a segment.  A track
+ *     that rises well above its own peak later on was a note at the
+ *     tone's pitch when the tone began: it is cut there.
  * (3) A segment's edges are the half-amplitude points of the energy at
- *     its bin, interpolated between hops: with a Hann window the
- *     amplitude at a tone's bin is the share of the window the tone
- *     covers, half when the window is centred on the edge, so the
- *     durations do not depend on the window length.  The 25% to 85% rise
- *     and fall times tell a switched tone (about 0.4 window) from a
- *     played note (attack, decay, release).
- * (4) The last SEGS segments stay in a ring; each new one is tried as the
- *     last tone of the rhythm with the three before it at the same
- *     frequency.  The tests, all relative so the tempo is free: long /
- *     mean short >= 2; the short tones within 1.6x of each other; every
- *     gap at most about 4 short tones and quiet at that frequency; one
- *     steady frequency (3%); similar levels; sharp edges.  Melodies fail
- *     the frequency test, held notes the edge test, speech both.
+ *     its bin, interpolated between spectra: the amplitude at a tone's
+ *     bin is the share of the window the tone covers, half when the
+ *     window is centred on the edge, so the durations do not depend on
+ *     the window.  The time from 50% to 85% of the amplitude tells a
+ *     switched tone (about a quarter of the window) from a played note.
+ * (4) The last SEGS usable segments stay in a ring; each new one is
+ *     tried as the last tone with the three before it at its frequency.
+ *     The tests, all relative so the tempo is free: long / mean short
+ *     >= 2; the short tones within 1.6x of each other; each gap 0.4 to 4
+ *     short tones and quiet at that frequency; one steady frequency (3%);
+ *     levels within 6 dB; sharp edges.  Melodies fail the frequency test,
+ *     held and played notes the edge and gap tests, speech most of them.
  *
  * Memory is constant: the window's samples, a few spectra, the tracks,
  * the segment ring and at most MARK__RHYTHM_MAX_HITS hits.
@@ -48,69 +54,65 @@
 #include "signal.h"
 #include "rhythm.h"
 
-#ifdef RHYTHM_DEBUG
-#include <stdio.h>
-#define DBG(...) fprintf(stderr, __VA_ARGS__)
-#else
-#define DBG(...) ((void)0)
-#endif
-
 /* The pattern: tone k spans units [TONE_ON[k], TONE_OFF[k]). */
 static const int TONE_ON[4] = { 0, 2, 8, 10 };
 static const int TONE_OFF[4] = { 1, 5, 9, 11 };
 
 #define RATE_MIN 4000u
 #define RATE_MAX 768000u
+#define WORK_MAX 32000.0                 /* halve rates from here on */
+#define HB_TAPS 23                       /* half-band filter length */
+#define HB_MAX 5                         /* halvings at most */
 #define HOP_S 0.010                      /* s between spectra */
-#define WIN_S 0.060                      /* window: the largest power of
-                                            two samples up to this */
+#define WIN_S 0.064                      /* s, the window */
 #define F_LO 250.0                       /* Hz, the band searched */
 #define F_HI 5000.0
 #define NYQ_USE 0.45                     /* ... and at most this * rate */
 #define HALF 1                           /* bins either side: a tone's
-                                            energy (98% of it, Hann) */
+                                            energy */
 #define WIDE 5                           /* ... its neighbourhood */
-#define SPLIT_N 3                        /* hops after its peak ... */
-#define SPLIT 4.0                        /* ... a rise by this much over
-                                            it is a new tone (over a
-                                            note) */
-#define PRE 8                            /* hops kept before a tone */
-#define POST 4                           /* hops followed after it */
-#define KEEP 12                          /* hop records kept at each end
-                                            of a tone */
-#define TRACKS 12                        /* tones followed at once */
-#define SEGS 16                          /* recent segments kept */
-#define T_ON 0.25                       /* share of the band's energy to
-                                            open a track */
+#define PEAKS 3                          /* peaks of a spectrum that may
+                                            open tracks */
+#define TRACKS 24                        /* tones followed at once */
+#define SEGS 32                          /* recent segments kept */
+#define PRE 10                           /* spectra kept before a tone */
+#define POST 6                           /* ... followed after it */
+#define KEEP 12                          /* records kept at each end of a
+                                            tone */
+#define T_ON 0.25                        /* share of the band (less the
+                                            stronger peaks) to open */
 #define PUR_ON 0.7                       /* share of the neighbourhood */
-#define T_CONT 0.03                      /* ... to keep it open */
-#define DROP 0.2                         /* closes below this share of
-                                            the track's peak energy ... */
+#define T_CONT 0.03                      /* share of the band to go on */
+#define DROP 0.2                         /* ends below this share of the
+                                            track's peak energy ... */
 #define FALL 0.3                         /* ... or of the highest of its
                                             last FALL_HOPS (a tone ending
                                             over content) */
 #define FALL_HOPS 4
-#define PEAK_RIVAL 4.0                   /* a track ends when a bin two
-                                            away is this much stronger */
+#define RIVAL 4.0                        /* ... or when a bin two away is
+                                            this much stronger */
+#define SPLIT_N 3                        /* spectra after its peak ... */
+#define SPLIT 4.0                        /* ... a rise by this much is a
+                                            new tone */
 #define SILENT 1e-30                     /* band energy of silence */
 
-/* Pattern tests. */
+/* The pattern's tests. */
 #define RATIO_MIN 2.0                    /* long / mean short */
 #define RATIO_MAX 6.0
 #define SHORT_SPREAD 1.6                 /* longest / shortest short */
 #define SHORT_MIN 0.03                   /* s, mean short tone */
 #define SHORT_MAX 0.45
-#define GAP_MAX 4.0                      /* gap / mean short tone */
-#define GAP_MIN 0.4                      /* ... at least this */
-#define GAP_QUIET 0.1                    /* gap energy / tone energy */
+#define GAP_MIN 0.4                      /* gap / mean short tone */
+#define GAP_MAX 4.0
+#define GAP_QUIET 0.1                    /* energy in a gap / its tones' */
 #define FREQ_TOL 0.03                    /* relative, between tones */
 #define LEVEL_SPREAD 4.0                 /* loudest / quietest tone */
 #define TAU_MIN 0.25                     /* mean share of the band */
 #define PUR_MIN 0.5                      /* mean share of the
                                             neighbourhood */
-#define EDGE_WIN 0.6                     /* rise/fall at most this many
+#define EDGE_WIN 0.3                     /* 50-85% edge at most this many
                                             windows ... */
-#define EDGE_ADD 0.012                   /* ... plus this, s */
+#define EDGE_ADD 0.008                   /* ... plus this, s */
 
 enum { FREE, OPEN, CLOSING };
 
@@ -124,18 +126,17 @@ typedef struct hoprec {
 typedef struct track {
     int state;                           /* FREE, OPEN or CLOSING */
     int bin;                             /* followed at this bin */
-    int64_t first;                       /* hop of the first on-hop */
-    int64_t n;                           /* on-hops so far */
+    int miss;                            /* the last spectrum was below */
     int npost;                           /* post[] filled */
-    int miss;                            /* the last hop was below */
-    hoprec pend;                         /* ... and this was it */
+    int64_t first;                       /* spectrum of the first on-hop */
+    int64_t n;                           /* on-hops so far */
+    int64_t nmax;                        /* n when emax was reached */
     double emax;                         /* highest e while open */
-    int64_t nmax;                        /* ... reached at on-hop n */
-    float pre[PRE];                      /* e at hops first-PRE..first-1 */
+    hoprec pend;                         /* the spectrum below */
+    float pre[PRE];                      /* e at first-PRE .. first-1 */
     hoprec head[KEEP];                   /* the first KEEP on-hops */
     hoprec tail[KEEP];                   /* the last KEEP, a ring on n */
-    float post[POST];                    /* e at the hops after the last
-                                            on-hop */
+    float post[POST];                    /* e after the last on-hop */
 } track;
 
 typedef struct seg {
@@ -146,30 +147,41 @@ typedef struct seg {
     double tau, pur;                     /* plateau means */
     double pre_min;                      /* lowest e just before it */
     double post_min;                     /* ... and just after */
-    double bin_hz;                       /* bin spacing, Hz */
-    int ok;                              /* both edges found */
 } seg;
+
+typedef struct halfband {
+    float x[32];                         /* last inputs, a ring */
+    unsigned pos;                        /* next write */
+    unsigned odd;                        /* an input is waiting */
+} halfband;
 
 struct mark__rhythm_det {
     mark_ctx *ctx;
-    uint32_t rate;
-    size_t n;                            /* window, samples (2^k) */
+    double rate;                         /* after the halvings, Hz */
+    double delay;                        /* s, the halvings' delay */
+    int halvings;
+    halfband hb[HB_MAX];
+    float hbc[HB_TAPS];                  /* the half-band filter */
+    size_t win;                          /* window, samples */
+    size_t n;                            /* FFT size, 2^k >= win */
     size_t hop;                          /* samples between spectra */
     size_t need;                         /* samples until the next one */
-    size_t pos;                          /* ring: next write = oldest */
+    size_t pos;                          /* ring: next write */
     int64_t ihop;                        /* index of the next spectrum */
     int klo, khi;                        /* the band's bins */
     int kmin, kmax;                      /* bins computed: band +- WIDE */
     int nb;                              /* kmax - kmin + 1 */
+    double bin_hz;                       /* bin spacing */
+    double edge_max;                     /* s, slowest switched edge */
     float *ring;                         /* the last n samples */
-    float *win;                          /* Hann, n */
+    float *hann;                         /* win of them */
     float *re, *im;                      /* FFT work, n / 2 each */
     float *tw;                           /* cos, sin of 2 pi k / n for
                                             the computed bins */
     double *hist;                        /* power of the last PRE + 1
                                             spectra, nb bins each */
     track trk[TRACKS];
-    seg segs[SEGS];                      /* ring of recent segments */
+    seg segs[SEGS];                      /* ring of usable segments */
     int nseg;                            /* segments in it */
     int segpos;                          /* next slot */
     mark__rhythm_hit hits[MARK__RHYTHM_MAX_HITS];
@@ -179,14 +191,14 @@ struct mark__rhythm_det {
 
 /* ---- the label ---- */
 
-static size_t unit_frame(uint32_t rate, double unit, int u)
-{
-    return (size_t)floor(u * unit * (double)rate + 0.5);
-}
-
 static double fix_unit(double unit)
 {
     return unit > 0 && unit <= 10 ? unit : MARK__RHYTHM_UNIT;
+}
+
+static size_t unit_frame(uint32_t rate, double unit, int u)
+{
+    return (size_t)floor(u * unit * (double)rate + 0.5);
 }
 
 size_t mark__rhythm_frames_ex(uint32_t rate, double unit)
@@ -232,6 +244,8 @@ void mark__rhythm_render_ex(float *out, size_t n, size_t first,
             size_t j = i - s, dist = j < len - 1 - j ? j : len - 1 - j;
             double g = 1;
 
+            /* the phase starts at 0 with each tone, the fade ends at 0
+             * on its first and last sample */
             if (dist < r)
                 g = 0.5 * (1 - cos(M_PI * (double)dist / (double)r));
             out[i - first] = (float)(amp * g * sin(w * (double)j));
@@ -247,6 +261,11 @@ void mark__rhythm_render(float *out, size_t n, size_t first, uint32_t rate,
 }
 
 /* ---- the detector: segments ---- */
+
+static double hop_time(const mark__rhythm_det *d, double h)
+{
+    return h * (double)d->hop / d->rate - d->delay;
+}
 
 /* Energy of the bins k-r..k+r of the spectrum p (bins kmin..kmax). */
 static double band_sum(const mark__rhythm_det *d, const double *p, int k,
@@ -281,13 +300,10 @@ static double peak_freq(const mark__rhythm_det *d, const double *p, int k)
         den = a - 2 * b + c;
         if (den < 0) {
             delta = 0.5 * (a - c) / den;
-            if (delta > 0.5)
-                delta = 0.5;
-            if (delta < -0.5)
-                delta = -0.5;
+            delta = delta > 0.5 ? 0.5 : delta < -0.5 ? -0.5 : delta;
         }
     }
-    return (best + delta) * d->rate / (double)d->n;
+    return (best + delta) * d->bin_hz;
 }
 
 /* Where the amplitude sqrt(e[]) climbs through level, walking back from
@@ -352,19 +368,26 @@ static double reach_back(const float *e, int from, double level)
     return j + (a - level) / (a - b);
 }
 
-/* A closed track's measurements. */
-static void measure(const mark__rhythm_det *d, const track *t, seg *s)
+static float min_of(const float *v, int n, float dflt)
+{
+    float m = dflt;
+    int i;
+
+    for (i = 0; i < n; i++)
+        m = v[i] < m ? v[i] : m;
+    return m;
+}
+
+/* A closed track's measurements; 0 if its edges cannot be told. */
+static int measure(const mark__rhythm_det *d, const track *t, seg *s)
 {
     float rise[PRE + KEEP], fall[KEEP + POST];
     int m = t->n < KEEP ? (int)t->n : KEEP, i, cnt, top;
-    double dt = (double)d->hop / d->rate, sw = 0, fw = 0, tw = 0, pw = 0;
-    double fl = 0, amp, c50, c85, x;
+    double sw = 0, fw = 0, tw = 0, pw = 0, cn = 0, amp, c50, c85;
     int64_t h;
 
     memset(s, 0, sizeof *s);
-    s->bin_hz = (double)d->rate / (double)d->n;
-    /* plateau: the kept hops (head, then the tail's other hops) within
-     * 3 dB of the peak */
+    /* the plateau: the kept records within 3 dB of the peak */
     for (h = 0; h < t->n; h++) {
         const hoprec *r;
 
@@ -376,38 +399,33 @@ static void measure(const mark__rhythm_det *d, const track *t, seg *s)
             fw += r->e * (double)r->f;
             tw += r->tau;
             pw += r->pur;
-            fl += 1;
+            cn += 1;
         }
     }
-    if (fl == 0 || sw <= 0)
-        { DBG("  measure fails at line %d\n", __LINE__); return; }
-    s->level = sw / fl;
+    if (cn == 0 || !(sw > 0))
+        return 0;
+    s->level = sw / cn;
     s->freq = fw / sw;
-    s->tau = tw / fl;
-    s->pur = pw / fl;
+    s->tau = tw / cn;
+    s->pur = pw / cn;
     amp = sqrt(s->level);
 
-    /* rising edge: back from the first hop near the plateau */
+    /* rising edge: back from the first record near the plateau; the 85%
+     * point is the first time it gets there (a beat later on does not
+     * make the edge slow) */
     for (i = 0; i < PRE; i++)
         rise[i] = t->pre[i];
     for (i = 0; i < m; i++)
         rise[PRE + i] = t->head[i].e;
     for (top = PRE; top < PRE + m && rise[top] < 0.8 * s->level; top++)
         ;
-    if (top == PRE + m)
-        { DBG("  measure fails at line %d\n", __LINE__); return; }
-    c50 = cross_back(rise, top, 0.5 * amp);
-    if (c50 < 0)
-        { DBG("  measure fails at line %d\n", __LINE__); return; }
-    /* the first time it is near the plateau: a dip later on (a beat with
-     * content near the frequency) does not make the edge slow */
+    if (top == PRE + m || (c50 = cross_back(rise, top, 0.5 * amp)) < 0)
+        return 0;
     c85 = reach_fwd(rise, PRE + m, (int)c50, 0.85 * amp);
-    if (c85 < 0)
-        c85 = top;
-    s->on = ((double)(t->first - PRE) + c50) * dt;
-    s->rise = (c85 - c50) * dt;
+    s->on = hop_time(d, (double)(t->first - PRE) + c50);
+    s->rise = ((c85 < 0 ? top : c85) - c50) * (double)d->hop / d->rate;
 
-    /* falling edge: forwards from the last hop near the plateau */
+    /* falling edge: forwards from the last record near the plateau */
     for (i = 0; i < m; i++)
         fall[i] = t->tail[(t->n - m + i) % KEEP].e;
     for (i = 0; i < t->npost; i++)
@@ -415,26 +433,26 @@ static void measure(const mark__rhythm_det *d, const track *t, seg *s)
     cnt = m + t->npost;
     for (top = m - 1; top >= 0 && fall[top] < 0.8 * s->level; top--)
         ;
-    if (top < 0)
-        { DBG("  measure fails at line %d\n", __LINE__); return; }
-    c50 = cross_fwd(fall, cnt, top, 0.5 * amp);
-    if (c50 < 0)
-        { DBG("  measure fails at line %d\n", __LINE__); return; }
+    if (top < 0 || (c50 = cross_fwd(fall, cnt, top, 0.5 * amp)) < 0)
+        return 0;
     c85 = reach_back(fall, (int)c50 + 1, 0.85 * amp);
-    if (c85 < 0)
-        c85 = top;
-    s->off = ((double)(t->first + t->n - m) + c50) * dt;
-    s->fall = (c50 - c85) * dt;
+    s->off = hop_time(d, (double)(t->first + t->n - m) + c50);
+    s->fall = (c50 - (c85 < 0 ? top : c85)) * (double)d->hop / d->rate;
 
-    x = t->pre[0];
-    for (i = 1; i < PRE; i++)
-        x = t->pre[i] < x ? t->pre[i] : x;
-    s->pre_min = x;
-    x = t->npost > 0 ? t->post[0] : s->level;
-    for (i = 1; i < t->npost; i++)
-        x = t->post[i] < x ? t->post[i] : x;
-    s->post_min = x;
-    s->ok = s->off > s->on;
+    s->pre_min = min_of(t->pre, PRE, (float)s->level);
+    s->post_min = min_of(t->post, t->npost, (float)s->level);
+    return s->off > s->on;
+}
+
+/* Could s be one of the rhythm's tones at all?  Only such segments
+ * enter the ring, so that content does not push the tones out. */
+static int usable(const mark__rhythm_det *d, const seg *s)
+{
+    double dur = s->off - s->on;
+
+    return s->pur >= PUR_MIN && s->rise <= d->edge_max &&
+           s->fall <= d->edge_max && dur >= 0.7 * SHORT_MIN &&
+           dur <= SHORT_MAX * RATIO_MAX;
 }
 
 static double clamp01(double x)
@@ -442,56 +460,45 @@ static double clamp01(double x)
     return x < 0 ? 0 : x > 1 ? 1 : x;
 }
 
-/* Is s[0..3] (in time order) the rhythm?  Its score, or -1. */
-static double pattern(const mark__rhythm_det *d, const seg *s[4],
-                      mark__rhythm_hit *hit)
+/* Is s[0..3] (in time order) the rhythm?  Fills *hit when it is. */
+static int pattern(const mark__rhythm_det *d, const seg *const s[4],
+                   mark__rhythm_hit *hit)
 {
-    double dur[4], gap[3], fmean = 0, flo, fhi, lmin, lmax, tol;
-    double sh, shmin, shmax, ratio, edge_max, worst_edge = 0, quiet = 0;
-    double tau = 0, c;
+    double dur[4], fmean = 0, flo, fhi, lmin, lmax, tol, quiet = 0;
+    double sh, shmin, shmax, ratio, edge = 0, tau = 0, c;
     int i;
 
     for (i = 0; i < 4; i++) {
-        if (!s[i]->ok)
-            return (DBG("  reject at line %d\n", __LINE__), -1.0);
         dur[i] = s[i]->off - s[i]->on;
         fmean += s[i]->freq / 4;
         tau += s[i]->tau / 4;
-        if (s[i]->pur < PUR_MIN)
-            return (DBG("  reject at line %d\n", __LINE__), -1.0);
-    }
-    for (i = 0; i < 3; i++) {
-        double q, lv;
-
-        gap[i] = s[i + 1]->on - s[i]->off;
-        if (gap[i] <= 0)
-            return (DBG("  reject at line %d\n", __LINE__), -1.0);
-        lv = s[i]->level < s[i + 1]->level ? s[i]->level : s[i + 1]->level;
-        q = s[i]->post_min < s[i + 1]->pre_min ? s[i]->post_min
-                                                : s[i + 1]->pre_min;
-        q /= lv;
-        if (q > GAP_QUIET)
-            return (DBG("  reject at line %d\n", __LINE__), -1.0);
-        quiet = q > quiet ? q : quiet;
+        edge = fmax(edge, fmax(s[i]->rise, s[i]->fall));
     }
     if (tau < TAU_MIN)
-        return (DBG("  reject at line %d\n", __LINE__), -1.0);
+        return 0;
 
     /* durations: short long short short, by ratio only */
     sh = (dur[0] + dur[2] + dur[3]) / 3;
     shmin = fmin(dur[0], fmin(dur[2], dur[3]));
     shmax = fmax(dur[0], fmax(dur[2], dur[3]));
-    if (sh < SHORT_MIN || sh > SHORT_MAX || shmax > SHORT_SPREAD * shmin)
-        return (DBG("  reject at line %d\n", __LINE__), -1.0);
     ratio = dur[1] / sh;
-    if (ratio < RATIO_MIN || ratio > RATIO_MAX)
-        return (DBG("  reject at line %d\n", __LINE__), -1.0);
-    for (i = 0; i < 3; i++)
-        if (gap[i] > GAP_MAX * sh || gap[i] < GAP_MIN * sh)
-            return (DBG("  reject at line %d\n", __LINE__), -1.0);
+    if (sh < SHORT_MIN || sh > SHORT_MAX || shmax > SHORT_SPREAD * shmin ||
+        ratio < RATIO_MIN || ratio > RATIO_MAX)
+        return 0;
 
-    /* one steady frequency */
-    tol = fmax(FREQ_TOL * fmean, 0.25 * s[0]->bin_hz);
+    /* gaps: neither run together nor far apart, and quiet */
+    for (i = 0; i < 3; i++) {
+        double gap = s[i + 1]->on - s[i]->off;
+        double q = fmin(s[i]->post_min, s[i + 1]->pre_min) /
+                   fmin(s[i]->level, s[i + 1]->level);
+
+        if (gap < GAP_MIN * sh || gap > GAP_MAX * sh || q > GAP_QUIET)
+            return 0;
+        quiet = fmax(quiet, q);
+    }
+
+    /* one steady frequency, about one level */
+    tol = fmax(FREQ_TOL * fmean, 0.5 * d->bin_hz);
     flo = fhi = s[0]->freq;
     lmin = lmax = s[0]->level;
     for (i = 1; i < 4; i++) {
@@ -500,37 +507,28 @@ static double pattern(const mark__rhythm_det *d, const seg *s[4],
         lmin = fmin(lmin, s[i]->level);
         lmax = fmax(lmax, s[i]->level);
     }
-    if (fhi - fmean > tol || fmean - flo > tol)
-        return (DBG("  reject at line %d\n", __LINE__), -1.0);
-    if (lmax > LEVEL_SPREAD * lmin)
-        return (DBG("  reject at line %d\n", __LINE__), -1.0);
+    if (fhi - fmean > tol || fmean - flo > tol || lmax > LEVEL_SPREAD * lmin)
+        return 0;
 
-    /* switched, not played: sharp edges */
-    edge_max = EDGE_WIN * (double)d->n / d->rate + EDGE_ADD;
-    for (i = 0; i < 4; i++) {
-        worst_edge = fmax(worst_edge, s[i]->rise);
-        worst_edge = fmax(worst_edge, s[i]->fall);
-    }
-    if (worst_edge > edge_max)
-        return (DBG("  reject at line %d\n", __LINE__), -1.0);
-
+    /* how sure: the tone's share of the band, then how close each test
+     * came to its limit */
     c = 0.3 * clamp01(tau / 0.8);
-    c += 0.7 / 6 * clamp01(1 - fabs(log(ratio / 3)) / log(3.0));
-    c += 0.7 / 6 * clamp01(1 - (shmax / shmin - 1) / (SHORT_SPREAD - 1));
-    c += 0.7 / 6 * clamp01(1 - (fhi - flo) / (2 * tol));
-    c += 0.7 / 6 * clamp01(1 - sqrt(quiet / GAP_QUIET));
-    c += 0.7 / 6 * clamp01(1 - worst_edge / edge_max);
-    c += 0.7 / 6 * clamp01(lmin / lmax);
+    c += 0.1 * clamp01(1 - fabs(log(ratio / 3)) / log(3.0));
+    c += 0.1 * clamp01(1 - (shmax / shmin - 1) / (SHORT_SPREAD - 1));
+    c += 0.1 * clamp01(1 - (fhi - flo) / (2 * tol));
+    c += 0.1 * clamp01(1 - sqrt(quiet / GAP_QUIET));
+    c += 0.1 * clamp01(1 - edge / d->edge_max);
+    c += 0.2 * clamp01(lmin / lmax);
     hit->start = s[0]->on;
     hit->end = s[3]->off;
     hit->freq = fmean;
     hit->ratio = ratio;
     hit->score = clamp01(c);
-    return hit->score;
+    return 1;
 }
 
-/* Keep a hit: one of two overlapping in time keeps the better; a full
- * list drops its weakest. */
+/* Keep a hit: of two overlapping in time the better stays; a full list
+ * drops its weakest. */
 static void add_hit(mark__rhythm_det *d, const mark__rhythm_hit *h)
 {
     int i, weakest = 0;
@@ -552,50 +550,34 @@ static void add_hit(mark__rhythm_det *d, const mark__rhythm_hit *h)
         d->hits[weakest] = *h;
 }
 
-static int same_freq(const seg *a, const seg *b)
+/* Close enough in frequency to be tones of one label (the strict test
+ * is pattern's). */
+static int same_freq(const mark__rhythm_det *d, const seg *a, const seg *b)
 {
-    double f = 0.5 * (a->freq + b->freq);
-
-    return fabs(a->freq - b->freq) <= fmax(0.05 * f, 1.5 * a->bin_hz);
-}
-
-/* Could s be one of the rhythm's tones at all?  Only such segments
- * enter the ring, so that content does not push the tones out. */
-static int usable(const mark__rhythm_det *d, const seg *s)
-{
-    double edge_max = EDGE_WIN * (double)d->n / d->rate + EDGE_ADD;
-    double dur = s->off - s->on;
-
-    return s->ok && s->pur >= PUR_MIN && s->rise <= edge_max &&
-           s->fall <= edge_max && dur >= SHORT_MIN * 0.7 &&
-           dur <= SHORT_MAX * RATIO_MAX;
+    return fabs(a->freq - b->freq) <=
+           fmax(0.05 * 0.5 * (a->freq + b->freq), 1.5 * d->bin_hz);
 }
 
 /* A track has closed: keep its segment and try it as the last tone. */
 static void finalize(mark__rhythm_det *d, track *t)
 {
-    seg s;
     const seg *q[4];
+    seg s;
     int i, k = 3;
 
     t->state = FREE;
-    measure(d, t, &s);
-    DBG("seg %.3f-%.3f ok %d f %.1f L %.3g tau %.2f pur %.2f rise %.3f "
-        "fall %.3f pre %.3f post %.3f\n", s.on, s.off, s.ok, s.freq,
-        s.level, s.tau, s.pur, s.rise, s.fall, s.pre_min / s.level,
-        s.post_min / s.level);
-    if (!usable(d, &s))
+    if (!measure(d, t, &s) || !usable(d, &s))
         return;
     /* the three latest before it at its frequency and about its level,
      * each ending before the next starts */
-    q[3] = &d->segs[d->segpos];
     for (i = 1; i <= d->nseg && i < SEGS && k > 0; i++) {
         const seg *p = &d->segs[(d->segpos + SEGS - i) % SEGS];
 
-        if (same_freq(p, &s) && p->level * LEVEL_SPREAD >= s.level &&
+        if (same_freq(d, p, &s) && p->level * LEVEL_SPREAD >= s.level &&
             p->off < (k == 3 ? s.on : q[k]->on))
             q[--k] = p;
     }
+    q[3] = &d->segs[d->segpos];
     d->segs[d->segpos] = s;
     d->segpos = (d->segpos + 1) % SEGS;
     if (d->nseg < SEGS)
@@ -603,24 +585,32 @@ static void finalize(mark__rhythm_det *d, track *t)
     if (k == 0) {
         mark__rhythm_hit h;
 
-        if (pattern(d, q, &h) >= 0)
+        if (pattern(d, q, &h))
             add_hit(d, &h);
     }
 }
 
-/* ---- the detector: spectra ---- */
+/* ---- the detector: spectra and tracks ---- */
 
+/* The power spectrum of the last win samples into p (bins kmin..kmax). */
 static void spectrum(mark__rhythm_det *d, double *p)
 {
-    size_t m = d->n / 2, mask = d->n - 1, i;
+    size_t m = d->n / 2, mask = d->n - 1, start = d->pos - d->win, i;
     float *re = d->re, *im = d->im;
     int k;
 
-    /* n real samples as n / 2 complex ones */
-    for (i = 0; i < m; i++) {
-        re[i] = d->ring[(d->pos + 2 * i) & mask] * d->win[2 * i];
-        im[i] = d->ring[(d->pos + 2 * i + 1) & mask] * d->win[2 * i + 1];
+    /* n real samples (win of them windowed, then zeros) as n / 2
+     * complex ones */
+    for (i = 0; 2 * i + 1 < d->win; i++) {
+        re[i] = d->ring[(start + 2 * i) & mask] * d->hann[2 * i];
+        im[i] = d->ring[(start + 2 * i + 1) & mask] * d->hann[2 * i + 1];
     }
+    if (2 * i < d->win) {
+        re[i] = d->ring[(start + 2 * i) & mask] * d->hann[2 * i];
+        im[i++] = 0;
+    }
+    memset(re + i, 0, (m - i) * sizeof *re);
+    memset(im + i, 0, (m - i) * sizeof *im);
     mark__fft(re, im, m, 0);
     for (k = d->kmin; k <= d->kmax; k++) {
         /* X[k] = E[k] + W^k O[k], E and O the spectra of the even and
@@ -628,34 +618,21 @@ static void spectrum(mark__rhythm_det *d, double *p)
         double zr = re[k], zi = im[k];
         double cr = re[m - (size_t)k], ci = -im[m - (size_t)k];
         double er = 0.5 * (zr + cr), ei = 0.5 * (zi + ci);
-        double or_ = 0.5 * (zi - ci), oi = -0.5 * (zr - cr);
-        double c = d->tw[2 * (k - d->kmin)], s = d->tw[2 * (k - d->kmin) + 1];
-        double xr = er + c * or_ + s * oi, xi = ei + c * oi - s * or_;
+        double odr = 0.5 * (zi - ci), odi = -0.5 * (zr - cr);
+        double c = d->tw[2 * (k - d->kmin)];
+        double s = d->tw[2 * (k - d->kmin) + 1];
+        double xr = er + c * odr + s * odi, xi = ei + c * odi - s * odr;
 
         p[k - d->kmin] = xr * xr + xi * xi;
     }
 }
 
-static void open_track(mark__rhythm_det *d, track *t, int bin)
+static const double *hist_at(const mark__rhythm_det *d, int64_t h)
 {
-    int i;
-
-    DBG("open %.3f bin %d (%.0f Hz)\n", (double)d->ihop * d->hop / d->rate,
-        bin, bin * (double)d->rate / d->n);
-    memset(t, 0, sizeof *t);
-    t->state = OPEN;
-    t->bin = bin;
-    t->first = d->ihop;
-    for (i = 0; i < PRE; i++) {
-        int64_t h = d->ihop - PRE + i;
-
-        t->pre[i] = h < 0 ? 0.0f
-                    : (float)band_sum(d, d->hist + (size_t)(h % (PRE + 1)) *
-                                      (size_t)d->nb, bin, HALF);
-    }
+    return d->hist + (size_t)(h % (PRE + 1)) * (size_t)d->nb;
 }
 
-/* The record of a hop at bin k: e its energy, band the band's. */
+/* The record of bin k in spectrum p: e its energy, band the band's. */
 static hoprec make_rec(const mark__rhythm_det *d, const double *p, int k,
                        double e, double band)
 {
@@ -681,23 +658,56 @@ static void add_hop(track *t, const hoprec *r)
     }
 }
 
-/* One more on-hop for an open track. */
-static void add_rec(const mark__rhythm_det *d, track *t, const double *p,
-                    double e, double band)
+static void open_track(mark__rhythm_det *d, track *t, const double *p,
+                       int bin, double band)
 {
-    hoprec r = make_rec(d, p, t->bin, e, band);
+    hoprec r;
+    int i;
 
+    memset(t, 0, sizeof *t);
+    t->state = OPEN;
+    t->bin = bin;
+    t->first = d->ihop;
+    for (i = 0; i < PRE; i++) {
+        int64_t h = d->ihop - PRE + i;
+
+        t->pre[i] = h < 0 ? 0.0f
+                          : (float)band_sum(d, hist_at(d, h), bin, HALF);
+    }
+    r = make_rec(d, p, bin, band_sum(d, p, bin, HALF), band);
     add_hop(t, &r);
 }
 
-/* Is bin k still on the peak, not on the flank of a stronger one next
- * to it (a tone starting near a note would keep the note's track)? */
+/* Open a track at bin k unless one follows it already. */
+static void try_open(mark__rhythm_det *d, const double *p, int k,
+                     double band)
+{
+    track *slot = NULL;
+    int i;
+
+    for (i = 0; i < TRACKS; i++) {
+        track *t = &d->trk[i];
+
+        if (t->state == FREE) {
+            if (slot == NULL)
+                slot = t;
+        } else if (abs(t->bin - k) <= 1) {
+            return;
+        }
+    }
+    if (slot != NULL)
+        open_track(d, slot, p, k, band);
+}
+
+/* Is bin k still on its peak, not on the flank of a stronger one next to
+ * it (a tone starting near a note would otherwise keep the note's
+ * track)? */
 static int is_peak(const mark__rhythm_det *d, const double *p, int k)
 {
     double c = p[k - d->kmin];
 
-    return (k - 2 < d->kmin || p[k - 2 - d->kmin] <= PEAK_RIVAL * c) &&
-           (k + 2 > d->kmax || p[k + 2 - d->kmin] <= PEAK_RIVAL * c);
+    return (k - 2 < d->kmin || p[k - 2 - d->kmin] <= RIVAL * c) &&
+           (k + 2 > d->kmax || p[k + 2 - d->kmin] <= RIVAL * c);
 }
 
 /* The highest energy of the track's last FALL_HOPS on-hops. */
@@ -712,122 +722,140 @@ static double recent_max(const track *t)
     return m;
 }
 
+/* One spectrum's worth for an open or closing track. */
+static void follow(mark__rhythm_det *d, track *t, const double *p,
+                   double band)
+{
+    double e = band > 0 ? band_sum(d, p, t->bin, HALF) : 0;
+
+    if (t->state == OPEN) {
+        if (t->n - t->nmax >= SPLIT_N && e > SPLIT * t->emax) {
+            /* a tone starting over a note at (or next to) its pitch:
+             * the note ends here, unmeasured; the tone opens on its own
+             * peak */
+            int k = t->bin;
+
+            if (k > d->kmin && p[k - 1 - d->kmin] > p[k - d->kmin])
+                k--;
+            else if (k < d->kmax && p[k + 1 - d->kmin] > p[k - d->kmin])
+                k++;
+            finalize(d, t);
+            open_track(d, t, p, k, band);
+            return;
+        }
+        if (band > 0 && e >= DROP * t->emax && e >= T_CONT * band &&
+            e >= FALL * recent_max(t) && is_peak(d, p, t->bin)) {
+            hoprec r = make_rec(d, p, t->bin, e, band);
+
+            if (t->miss)
+                add_hop(t, &t->pend);
+            add_hop(t, &r);
+            t->miss = 0;
+            return;
+        }
+        if (!t->miss) {
+            /* one spectrum below: a beat, or the end; the next tells */
+            t->miss = 1;
+            t->pend = make_rec(d, p, t->bin, e, band);
+            return;
+        }
+        t->state = CLOSING;
+        t->post[t->npost++] = t->pend.e;
+    }
+    t->post[t->npost++] = (float)e;
+    if (t->npost == POST)
+        finalize(d, t);
+}
+
 static void one_hop(mark__rhythm_det *d)
 {
     double *p = d->hist + (size_t)(d->ihop % (PRE + 1)) * (size_t)d->nb;
-    double band = 0, best = -1;
-    int k, kp = d->klo, i;
+    double band = 0, rest, pw[PEAKS];
+    int k, pk[PEAKS], npk = 0, i;
 
     spectrum(d, p);
+    /* the band's energy and its strongest peaks, strongest first */
     for (k = d->klo; k <= d->khi; k++) {
-        band += p[k - d->kmin];
-        if (p[k - d->kmin] > best) {
-            best = p[k - d->kmin];
-            kp = k;
+        double v = p[k - d->kmin];
+
+        band += v;
+        if (v > p[k - 1 - d->kmin] && v >= p[k + 1 - d->kmin] &&
+            (npk < PEAKS || v > pw[npk - 1])) {
+            int j = npk < PEAKS ? npk++ : PEAKS - 1;
+
+            for (; j > 0 && pw[j - 1] < v; j--) {
+                pw[j] = pw[j - 1];
+                pk[j] = pk[j - 1];
+            }
+            pw[j] = v;
+            pk[j] = k;
         }
     }
     if (!(band > SILENT) || !isfinite(band))
         band = 0;
 
-    for (i = 0; i < TRACKS; i++) {
-        track *t = &d->trk[i];
-        double e;
+    for (i = 0; i < TRACKS; i++)
+        if (d->trk[i].state != FREE)
+            follow(d, &d->trk[i], p, band);
 
-        if (t->state == FREE)
-            continue;
-        e = band > 0 ? band_sum(d, p, t->bin, HALF) : 0;
-        if (t->state == OPEN) {
-            if (t->n - t->nmax >= SPLIT_N && e > SPLIT * t->emax) {
-                /* a tone starting over a note at (or next to) its
-                 * frequency: the note ends here (unmeasured), the tone
-                 * opens on its own peak */
-                int bin = t->bin;
+    /* new tones: a narrow peak with a good share of the band, not
+     * counting the stronger peaks (a tone under a louder harmonic) */
+    for (i = 0, rest = band; i < npk && rest > 0; i++) {
+        double e = band_sum(d, p, pk[i], HALF);
 
-                if (bin > d->kmin && p[bin - 1 - d->kmin] > p[bin - d->kmin])
-                    bin--;
-                else if (bin < d->kmax &&
-                         p[bin + 1 - d->kmin] > p[bin - d->kmin])
-                    bin++;
-                finalize(d, t);
-                open_track(d, t, bin);
-                add_rec(d, t, p, band_sum(d, p, bin, HALF), band);
-                continue;
-            }
-            if (band > 0 && e >= DROP * t->emax && e >= T_CONT * band &&
-                e >= FALL * recent_max(t) && is_peak(d, p, t->bin)) {
-                if (t->miss)
-                    add_hop(t, &t->pend);
-                add_rec(d, t, p, e, band);
-                t->miss = 0;
-                continue;
-            }
-            if (!t->miss) {
-                /* one hop below: a beat with content near the frequency,
-                 * or the end; the next hop tells */
-                t->miss = 1;
-                t->pend = make_rec(d, p, t->bin, e, band);
-                continue;
-            }
-            t->post[t->npost++] = t->pend.e;
-            DBG("close %.3f bin %d e/emax %.3f tau %.3f n %d\n",
-                (double)d->ihop * d->hop / d->rate, t->bin, e / t->emax,
-                band > 0 ? e / band : 0, (int)t->n);
-            t->state = CLOSING;
-        }
-        t->post[t->npost++] = (float)e;
-        if (t->npost == POST)
-            finalize(d, t);
-    }
-
-    if (band > 0) {
-        double e = band_sum(d, p, kp, HALF);
-        double wide = band_sum(d, p, kp, WIDE);
-        track *slot = NULL;
-
-        if (e >= T_ON * band && e >= PUR_ON * wide) {
-            for (i = 0; i < TRACKS; i++) {
-                track *t = &d->trk[i];
-
-                if (t->state == FREE) {
-                    if (slot == NULL)
-                        slot = t;
-                } else if (abs(t->bin - kp) <= 1) {
-                    slot = NULL;
-                    break;
-                }
-            }
-            if (i == TRACKS && slot != NULL) {
-                open_track(d, slot, kp);
-                add_rec(d, slot, p, e, band);
-            }
-        }
+        if (e >= T_ON * rest && e >= PUR_ON * band_sum(d, p, pk[i], WIDE))
+            try_open(d, p, pk[i], band);
+        rest -= e;
     }
     d->ihop++;
 }
 
-/* Take n samples (x NULL: zeros) into the window ring, running a
- * spectrum every hop. */
+/* One sample at the working rate into the window ring. */
+static void take(mark__rhythm_det *d, float v)
+{
+    d->ring[d->pos & (d->n - 1)] = v;
+    d->pos++;
+    if (--d->need == 0) {
+        one_hop(d);
+        d->need = d->hop;
+    }
+}
+
+/* One input sample through the halvings: every second sample of a stage
+ * goes on, filtered. */
+static void push1(mark__rhythm_det *d, float v)
+{
+    int s;
+
+    for (s = 0; s < d->halvings; s++) {
+        halfband *f = &d->hb[s];
+        float acc;
+        unsigned j;
+
+        f->x[f->pos++ & 31] = v;
+        if ((f->odd ^= 1) != 0)
+            return;
+        acc = d->hbc[HB_TAPS / 2] * f->x[(f->pos - 1 - HB_TAPS / 2) & 31];
+        for (j = 0; j < HB_TAPS / 2; j += 2)
+            acc += d->hbc[j] * (f->x[(f->pos - 1 - j) & 31] +
+                                f->x[(f->pos - HB_TAPS + j) & 31]);
+        v = acc;
+    }
+    take(d, v);
+}
+
+/* Take n samples (x NULL: zeros). */
 static void push(mark__rhythm_det *d, const float *x, size_t n)
 {
-    size_t mask = d->n - 1;
+    size_t i;
 
-    while (n > 0) {
-        size_t k = n < d->need ? n : d->need, i;
+    for (i = 0; i < n; i++) {
+        float v = x != NULL && isfinite(x[i]) ? x[i] : 0.0f;
 
-        for (i = 0; i < k; i++) {
-            float v = x ? x[i] : 0.0f;
-
-            d->ring[(d->pos + i) & mask] = isfinite(v) ? v : 0.0f;
-        }
-        d->pos = (d->pos + k) & mask;
-        d->need -= k;
-        n -= k;
-        if (x)
-            x += k;
-        if (d->need == 0) {
-            one_hop(d);
-            d->need = d->hop;
-        }
+        if (d->halvings)
+            push1(d, v);
+        else
+            take(d, v);
     }
 }
 
@@ -835,50 +863,76 @@ int mark__rhythm_det_new(mark_ctx *ctx, uint32_t rate,
                          mark__rhythm_det **out)
 {
     mark__rhythm_det *d;
-    size_t n = 2, i;
-    double hi;
+    double r = rate, hi, sum = 0;
+    size_t i;
     int k;
 
     *out = NULL;
     if (rate < RATE_MIN || rate > RATE_MAX)
         return mark__err(ctx, MARK_EINVAL, "rhythm label: sample rate %u "
                          "out of range", (unsigned)rate);
-    while (2 * n <= WIN_S * rate)
-        n *= 2;
     d = mark__calloc(ctx, 1, sizeof *d);
     if (d == NULL)
         return mark__err(ctx, MARK_ENOMEM, "out of memory");
     d->ctx = ctx;
-    d->rate = rate;
-    d->n = n;
-    d->hop = (size_t)(HOP_S * rate + 0.5);
-    hi = F_HI < NYQ_USE * rate ? F_HI : NYQ_USE * rate;
-    d->klo = (int)ceil(F_LO * (double)n / rate);
-    d->khi = (int)floor(hi * (double)n / rate);
+    /* halvings: output m of a stage, made after input 2m + 1, is centred
+     * on input 2m + 1 - (HB_TAPS - 1) / 2, so each is late by this many
+     * of its input samples */
+    while (r >= WORK_MAX && d->halvings < HB_MAX) {
+        d->delay += ((HB_TAPS - 1) / 2 - 1) / r;
+        r /= 2;
+        d->halvings++;
+    }
+    /* the half-band filter: a Blackman-windowed sinc cut at a quarter of
+     * the rate (every second tap 0), for unit gain */
+    for (k = 0; k < HB_TAPS; k++) {
+        double x = k - HB_TAPS / 2;
+        double w = 0.42 + 0.5 * cos(2 * M_PI * x / (HB_TAPS + 1)) +
+                   0.08 * cos(4 * M_PI * x / (HB_TAPS + 1));
+
+        d->hbc[k] = (float)(x == 0 ? 0.5 : sin(M_PI * x / 2) / (M_PI * x) *
+                                           w);
+        sum += d->hbc[k];
+    }
+    for (k = 0; k < HB_TAPS; k++)
+        d->hbc[k] = (float)(d->hbc[k] / sum);
+
+    d->rate = r;
+    d->win = (size_t)(WIN_S * r + 0.5);
+    for (d->n = 2; d->n < d->win; d->n *= 2)
+        ;
+    d->hop = (size_t)(HOP_S * r + 0.5);
+    d->bin_hz = r / (double)d->n;
+    d->edge_max = EDGE_WIN * (double)d->win / r + EDGE_ADD;
+    hi = F_HI < NYQ_USE * r ? F_HI : NYQ_USE * r;
+    d->klo = (int)ceil(F_LO / d->bin_hz);
+    d->khi = (int)floor(hi / d->bin_hz);
     d->kmin = d->klo - WIDE > 1 ? d->klo - WIDE : 1;
-    d->kmax = d->khi + WIDE < (int)(n / 2) - 1 ? d->khi + WIDE
-                                               : (int)(n / 2) - 1;
+    d->kmax = d->khi + WIDE < (int)(d->n / 2) - 1 ? d->khi + WIDE
+                                                  : (int)(d->n / 2) - 1;
     d->nb = d->kmax - d->kmin + 1;
-    d->ring = mark__calloc(ctx, n, sizeof *d->ring);
-    d->win = mark__malloc(ctx, n * sizeof *d->win);
-    d->re = mark__malloc(ctx, n / 2 * sizeof *d->re);
-    d->im = mark__malloc(ctx, n / 2 * sizeof *d->im);
+    d->ring = mark__calloc(ctx, d->n, sizeof *d->ring);
+    d->hann = mark__malloc(ctx, d->win * sizeof *d->hann);
+    d->re = mark__malloc(ctx, d->n / 2 * sizeof *d->re);
+    d->im = mark__malloc(ctx, d->n / 2 * sizeof *d->im);
     d->tw = mark__malloc(ctx, 2 * (size_t)d->nb * sizeof *d->tw);
     d->hist = mark__calloc(ctx, (PRE + 1) * (size_t)d->nb, sizeof *d->hist);
-    if (!d->ring || !d->win || !d->re || !d->im || !d->tw || !d->hist) {
+    if (!d->ring || !d->hann || !d->re || !d->im || !d->tw || !d->hist) {
         mark__rhythm_det_free(d);
         return mark__err(ctx, MARK_ENOMEM, "out of memory");
     }
-    for (i = 0; i < n; i++)
-        d->win[i] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)i /
-                                            (double)n));
+    for (i = 0; i < d->win; i++)
+        d->hann[i] = (float)(0.5 - 0.5 * cos(2 * M_PI * ((double)i + 0.5) /
+                                             (double)d->win));
     for (k = d->kmin; k <= d->kmax; k++) {
-        d->tw[2 * (k - d->kmin)] = (float)cos(2 * M_PI * k / (double)n);
-        d->tw[2 * (k - d->kmin) + 1] = (float)sin(2 * M_PI * k / (double)n);
+        d->tw[2 * (k - d->kmin)] = (float)cos(2 * M_PI * k / (double)d->n);
+        d->tw[2 * (k - d->kmin) + 1] =
+            (float)sin(2 * M_PI * k / (double)d->n);
     }
     /* the first window is centred on sample 0: half of it before the
      * start, as silence */
-    d->need = n / 2;
+    d->pos = d->n;
+    d->need = d->win / 2;
     *out = d;
     return MARK_OK;
 }
@@ -915,7 +969,8 @@ int mark__rhythm_det_finish(mark__rhythm_det *d, mark__rhythm_hit *hits,
     if (!d->finished) {
         /* silence after the end, until every window has passed it and
          * every track has closed */
-        push(d, NULL, d->n / 2 + (POST + 3) * d->hop);
+        push(d, NULL, ((d->win / 2 + (POST + 3) * d->hop) << d->halvings) +
+                      ((size_t)HB_TAPS << d->halvings));
         for (i = 0; i < TRACKS; i++)
             if (d->trk[i].state != FREE)
                 finalize(d, &d->trk[i]);
@@ -923,12 +978,11 @@ int mark__rhythm_det_finish(mark__rhythm_det *d, mark__rhythm_hit *hits,
     }
     qsort(d->hits, (size_t)d->nhits, sizeof d->hits[0], by_score);
     n = d->nhits < max ? d->nhits : max;
-    if (n < 0)
-        n = 0;
-    if (n > 0)
+    if (n > 0) {
         memcpy(hits, d->hits, (size_t)n * sizeof *hits);
-    qsort(hits, (size_t)n, sizeof *hits, by_start);
-    *count = n;
+        qsort(hits, (size_t)n, sizeof *hits, by_start);
+        *count = n;
+    }
     return MARK_OK;
 }
 
@@ -937,7 +991,7 @@ void mark__rhythm_det_free(mark__rhythm_det *d)
     if (d == NULL)
         return;
     mark__free(d->ctx, d->ring);
-    mark__free(d->ctx, d->win);
+    mark__free(d->ctx, d->hann);
     mark__free(d->ctx, d->re);
     mark__free(d->ctx, d->im);
     mark__free(d->ctx, d->tw);
