@@ -316,6 +316,19 @@ void mark__audible_clip_overlay(float *x, size_t frames, int channels,
 void mark__audible_clip_fill(float *x, size_t frames, int channels,
                              uint32_t rate, const mark__audible_clip *c,
                              double content_rms);
+/* Where the labels of ops go in content of frames frames (-1: not
+ * known, taken as long enough) with windows of W frames: over it, or
+ * added before/after it where asked or where it is too short. */
+typedef struct mark__audible_plan {
+    int start, end;                      /* labels to add */
+    int ext_start, ext_end;              /* ... as added stretches */
+    size_t W;                            /* frames of one label window */
+} mark__audible_plan;
+
+void mark__audible_plan_make(const struct mark__pixel_ops *ops,
+                             int64_t frames, size_t W,
+                             mark__audible_plan *p);
+
 /* The spoken label (core/voice.c): mono floats at rate, peak 1. */
 int mark__voice_render(mark_ctx *ctx, uint32_t rate, float **out,
                        size_t *frames);

@@ -610,26 +610,6 @@ done:
     return rc;
 }
 
-/* Where the label goes, and how the samples change length (as in WAV). */
-typedef struct plan {
-    int start, end;                     /* labels to add */
-    int ext_start, ext_end;             /* ... as added stretches */
-    size_t W;                           /* frames of one label */
-} plan;
-
-static void make_plan(const mark__pixel_ops *ops, uint64_t N, uint32_t rate,
-                      plan *p)
-{
-    memset(p, 0, sizeof *p);
-    p->W = mark__audible_frames(rate);
-    p->start = !!(ops->audible & MARK_AUDIBLE_START);
-    p->end = !!(ops->audible & MARK_AUDIBLE_END);
-    p->ext_start = p->start && (ops->audible_mix == MARK_AUDIBLE_EXTEND ||
-                                N < p->W);
-    p->ext_end = p->end &&
-                 (ops->audible_mix == MARK_AUDIBLE_EXTEND ||
-                  N < p->W * (p->start && !p->ext_start ? 2 : 1));
-}
 
 /* The sample pass: decoded frames in, encoded frames out, as libsndfile
  * integers (left-justified in 32 bits). */
@@ -644,6 +624,7 @@ typedef struct pass {
     float *x;                           /* the same as floats */
     double level_start, level_end;      /* content RMS for an added
                                            label */
+    const mark__audible_clip *clip;     /* the label */
 } pass;
 
 static void to_float(const int *v, float *x, size_t n)
@@ -725,7 +706,8 @@ static int overlay(pass *p, size_t W)
     if (rc < 0)
         return rc;
     to_float(p->win, p->x, n);
-    mark__audible_overlay(p->x, W, p->ch, ((flac_priv *)p->m->priv)->rate);
+    mark__audible_clip_overlay(p->x, W, p->ch,
+                               ((flac_priv *)p->m->priv)->rate, p->clip);
     to_int(p->x, p->win, n, p->shift);
     return write_frames(p, p->win, W);
 }
@@ -733,8 +715,8 @@ static int overlay(pass *p, size_t W)
 /* The label in W frames of its own. */
 static int fill(pass *p, size_t W, double level)
 {
-    mark__audible_fill(p->x, W, p->ch, ((flac_priv *)p->m->priv)->rate,
-                       level);
+    mark__audible_clip_fill(p->x, W, p->ch, ((flac_priv *)p->m->priv)->rate,
+                            p->clip, level);
     to_int(p->x, p->win, W * (size_t)p->ch, p->shift);
     return write_frames(p, p->win, W);
 }
@@ -792,7 +774,7 @@ static int levels(pass *p, uint64_t N)
     return rc == MARK_OK ? rewind_input(p) : rc;
 }
 
-static int samples(pass *p, const plan *pl, uint64_t N)
+static int samples(pass *p, const mark__audible_plan *pl, uint64_t N)
 {
     int overlay_start = pl->start && !pl->ext_start;
     int overlay_end = pl->end && !pl->ext_end;
@@ -876,7 +858,8 @@ static int flac_draw(mark_media *m, mark__pixel_ops *ops, mark__buf *out)
     SF_INFO oi;
     uint64_t N = fp->total;
     size_t xf;
-    plan pl;
+    mark__audible_plan pl;
+    mark__audible_clip clip;
     pass p;
     int rc;
 
@@ -888,6 +871,7 @@ static int flac_draw(mark_media *m, mark__pixel_ops *ops, mark__buf *out)
                          "sample: only the metadata label can be written",
                          fp->bits);
     memset(&p, 0, sizeof p);
+    memset(&clip, 0, sizeof clip);
     mark__buf_init(&enc, m->ctx);
     p.m = m;
     p.ch = fp->channels;
@@ -900,7 +884,13 @@ static int flac_draw(mark_media *m, mark__pixel_ops *ops, mark__buf *out)
         rc = count_frames(&p, &N);
     if (rc < 0)
         goto done;
-    make_plan(ops, N, fp->rate, &pl);
+    rc = mark__audible_clip_make(m->ctx, ops->audible_voice, fp->rate,
+                                 &clip);
+    if (rc < 0)
+        goto done;
+    p.clip = &clip;
+    mark__audible_plan_make(ops, (int64_t)N,
+                            mark__audible_window(&clip, fp->rate), &pl);
     xf = pl.W > BLOCK ? pl.W : BLOCK;
     p.win = mark__malloc(m->ctx, sizeof *p.win * pl.W * (size_t)p.ch);
     p.x = mark__malloc(m->ctx, sizeof *p.x * xf * (size_t)p.ch);
@@ -948,6 +938,7 @@ done:
     mark__free(m->ctx, p.io);
     mark__free(m->ctx, p.win);
     mark__free(m->ctx, p.x);
+    mark__audible_clip_free(m->ctx, &clip);
     return rc;
 }
 

@@ -496,34 +496,6 @@ static int out_chunks(mark_media *m, int after, const char *json,
     return rc;
 }
 
-/* Where the label goes, and how the samples change length. */
-typedef struct plan {
-    int start, end;                     /* labels to add */
-    int ext_start, ext_end;             /* ... as added stretches */
-    size_t W;                           /* frames of one label */
-} plan;
-
-static void make_plan(const wav_priv *wp, const mark__pixel_ops *ops,
-                      const mark__audible_clip *clip, plan *p)
-{
-    int64_t N = wp->frames;
-
-    memset(p, 0, sizeof *p);
-    if (ops == NULL || wp->pcm.enc == MARK__PCM_NONE)
-        return;
-    p->W = mark__audible_window(clip, wp->pcm.rate);
-    p->start = !!(ops->audible & MARK_AUDIBLE_START);
-    p->end = !!(ops->audible & MARK_AUDIBLE_END);
-    /* an unknown length counts as long enough: short content is found
-     * out at the end of the stream, and extended there */
-    p->ext_start = p->start && (ops->audible_mix == MARK_AUDIBLE_EXTEND ||
-                                (N >= 0 && N < (int64_t)p->W));
-    p->ext_end = p->end &&
-                 (ops->audible_mix == MARK_AUDIBLE_EXTEND ||
-                  (N >= 0 &&
-                   N < (int64_t)p->W * (p->start && !p->ext_start ? 2 : 1)));
-}
-
 /* The sample pass: input frames to output frames, in blocks. */
 typedef struct pass {
     mark_media *m;
@@ -634,7 +606,7 @@ static int levels(mark_media *m, double *first, double *last)
     return rc;
 }
 
-static int samples(pass *p, const plan *pl)
+static int samples(pass *p, const mark__audible_plan *pl)
 {
     wav_priv *wp = p->m->priv;
     uint64_t left = wp->data_known ? wp->data_len / p->fb : 0;
@@ -820,7 +792,7 @@ static int wav_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *out)
     mark__buf head, tail;
     char *json = NULL;
     size_t json_len = 0;
-    plan pl;
+    mark__audible_plan pl;
     pass p;
     uint64_t data_out = 0, tail_bytes = 0, riff = 0;
     int64_t data_hdr_at, top_at;
@@ -859,7 +831,12 @@ static int wav_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *out)
             return rc;
         }
     }
-    make_plan(wp, ops, &clip, &pl);
+    if (wp->pcm.enc != MARK__PCM_NONE)
+        mark__audible_plan_make(ops, wp->frames,
+                                mark__audible_window(&clip, wp->pcm.rate),
+                                &pl);
+    else
+        memset(&pl, 0, sizeof pl);
     mark__buf_init(&head, m->ctx);
     mark__buf_init(&tail, m->ctx);
     memset(&p, 0, sizeof p);

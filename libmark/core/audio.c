@@ -269,6 +269,25 @@ void mark__audible_clip_fill(float *x, size_t frames, int channels,
     add_clip(x, frames, channels, rate, c, clip_gain(c, content_rms));
 }
 
+void mark__audible_plan_make(const mark__pixel_ops *ops, int64_t frames,
+                             size_t W, mark__audible_plan *p)
+{
+    int64_t w = (int64_t)W;
+
+    memset(p, 0, sizeof *p);
+    if (ops == NULL)
+        return;
+    p->W = W;
+    p->start = !!(ops->audible & MARK_AUDIBLE_START);
+    p->end = !!(ops->audible & MARK_AUDIBLE_END);
+    p->ext_start = p->start && (ops->audible_mix == MARK_AUDIBLE_EXTEND ||
+                                (frames >= 0 && frames < w));
+    p->ext_end = p->end &&
+                 (ops->audible_mix == MARK_AUDIBLE_EXTEND ||
+                  (frames >= 0 &&
+                   frames < w * (p->start && !p->ext_start ? 2 : 1)));
+}
+
 /* The rhythm label alone, for containers that need no voice. */
 size_t mark__audible_frames(uint32_t rate)
 {

@@ -5,7 +5,14 @@
  * ducked by 12 dB with the tone only 6 dB over them, at other tempos and
  * pitches, in white noise, resampled, fed in odd blocks; and no hit on a
  * minute each of speech, music (a same-rhythm melody included), noise
- * and silence.  Everything is generated here from a fixed-seed PRNG.
+ * and silence; Morse SOS and a beep train at 1 kHz.  Everything is
+ * generated here from a fixed-seed PRNG.
+ *
+ * The music under a label keeps its partials 4% away from the label's
+ * pitch: a held note at the tone's own pitch and about its level hides
+ * the gaps, which no detector of the rhythm can see through (a known
+ * limit, not what these tests are about); the music of the no-hit tests
+ * has no such gap.
  *
  * RHYTHM_VERBOSE=1 in the environment prints every hit.
  */
@@ -168,8 +175,9 @@ static double fsin(double ph)      /* ph in cycles */
     return sintab[i] + (sintab[i + 1] - sintab[i]) * (p - i);
 }
 
-/* One note added to x: harmonics (nh of them, 1 / h^tilt), vibrato,
- * attack, decay to a sustain level, release after len. */
+/* One note added to x: harmonics (nh of them, 1 / h^tilt, none within
+ * 4% of avoid), vibrato, attack, decay to a sustain level, release after
+ * len. */
 static void add_note(float *x, size_t n, uint32_t rate, size_t at,
                      double len, double f, int nh, double tilt, double vib,
                      double att, double rel, double amp, double avoid)
@@ -230,7 +238,8 @@ static double midi(int m)
 /* Music-like: two voices of harmonic notes of 0.1 to 2.5 s (some pure,
  * held, without vibrato), chords, and every 7 s the rhythm itself as a
  * melody: short long short short notes at four different pitches, with
- * sharp edges, at unit 100 ms and now and then 60 ms. */
+ * sharp edges, at unit 100 ms and now and then 60 ms.  Nothing within 4%
+ * of avoid (0: no limit). */
 static void gen_music(float *x, size_t n, uint32_t rate, uint64_t seed,
                       double avoid)
 {
@@ -292,7 +301,7 @@ static void gen_noise(float *x, size_t n, uint64_t seed, double sd)
 
 /* Duck x by 12 dB around [at, at + len) (30 ms raised-cosine ramps, a
  * 150 ms margin) and add the label there with its tones tcr dB over what
- * is left of the content (RMS against RMS). */
+ * is left of the content there (RMS against RMS). */
 static void overlay(float *x, size_t n, uint32_t rate, size_t at,
                     double unit, double freq, double tcr)
 {
@@ -312,7 +321,7 @@ static void overlay(float *x, size_t n, uint32_t rate, size_t at,
 
         x[i] = (float)(x[i] * g);
     }
-    c = rms(x + at, len);
+    c = rms(x + a, b - a);
     amp = sqrt(2.0) * c * pow(10, tcr / 20);
     if (amp <= 0)
         amp = 0.1;
@@ -478,6 +487,8 @@ static void test_alone(void)
     }
 }
 
+/* At the start, in the middle and at the end of 20 s of speech and of
+ * music, ducked, the tone 6 dB over what is left. */
 static void test_content(void)
 {
     const uint32_t rate = 22050;
@@ -653,18 +664,18 @@ static void test_negatives(void)
         add_beep(x, n, rate, 22 * (size_t)rate + i * (size_t)(0.2 * rate),
                  0.1, 1000, 0.3);
     expect_none("Morse SOS and a beep train", x, n, rate);
-    /* music at another rate, louder, and speech over music */
+    /* music at 44.1 kHz, and speech over music */
     free(x);
-    x = malloc(30 * 44100 * sizeof *x);
-    gen_music(x, 30 * 44100, 44100, 64, 0);
-    expect_none("30 s of music at 44.1 kHz", x, 30 * 44100, 44100);
+    x = malloc(20 * 44100 * sizeof *x);
+    gen_music(x, 20 * 44100, 44100, 64, 0);
+    expect_none("20 s of music at 44.1 kHz", x, 20 * 44100, 44100);
     {
-        float *y = malloc(30 * 44100 * sizeof *y);
+        float *y = malloc(20 * 44100 * sizeof *y);
 
-        gen_speech(y, 30 * 44100, 44100, 65);
-        for (i = 0; i < 30 * 44100; i++)
+        gen_speech(y, 20 * 44100, 44100, 65);
+        for (i = 0; i < 20 * 44100; i++)
             x[i] += y[i];
-        expect_none("30 s of speech over music", x, 30 * 44100, 44100);
+        expect_none("20 s of speech over music", x, 20 * 44100, 44100);
         free(y);
     }
     free(x);
