@@ -436,18 +436,19 @@ static int short_read(const mark_media *m, uint64_t got)
                      (unsigned long long)fp->total);
 }
 
-/* The whole stream is decoded: FLAC cannot be entered at a time without
- * its seek table, so edge is not used. */
+/* The rhythm label in the decoded samples: all of them, or with edge > 0
+ * the first and last edge seconds, reached by libsndfile's seek (libFLAC
+ * finds a frame by its seek table or by searching). */
 static int flac_explicit(const mark_media *m, mark__explicit *res,
                          double edge)
 {
     flac_priv *fp = m->priv;
     mark__audible_scan *s = NULL;
     SNDFILE *sf = NULL;
-
-    (void)edge;
     float *x = NULL;
-    uint64_t got = 0;
+    uint64_t got = 0, N = fp->total;
+    uint64_t span = edge > 0 ? (uint64_t)(edge * fp->rate) : 0;
+    int edges = span > 0 && N > 0 && 2 * span < N;
     memio io;
     int rc;
 
@@ -464,17 +465,30 @@ static int flac_explicit(const mark_media *m, mark__explicit *res,
     if (rc == MARK_OK)
         rc = mark__audible_scan_new(m->ctx, fp->rate, fp->channels, &s);
     while (rc == MARK_OK) {
-        sf_count_t n = sf_readf_float(sf, x, BLOCK);
+        sf_count_t want = BLOCK, n;
 
+        if (edges && got < span && got + BLOCK > span)
+            want = (sf_count_t)(span - got);
+        n = sf_readf_float(sf, x, want);
         if (n <= 0)
             break;
         rc = mark__audible_scan_feed(s, x, (size_t)n);
         got += (uint64_t)n;
+        if (rc == MARK_OK && edges && got == span) {
+            edges = 0;
+            rc = mark__audible_scan_jump(s, N - span);
+            if (rc == MARK_OK &&
+                sf_seek(sf, (sf_count_t)(N - span), SEEK_SET) !=
+                    (sf_count_t)(N - span))
+                rc = short_read(m, got);
+            got = N - span;
+        }
     }
-    if (rc == MARK_OK && got < fp->total)
+    if (rc == MARK_OK && got < N)
         rc = short_read(m, got);
     if (rc == MARK_OK)
-        rc = mark__audible_scan_finish(s, (double)got / fp->rate, res);
+        rc = mark__audible_scan_finish(s, (double)(N ? N : got) / fp->rate,
+                                       res);
     mark__audible_scan_free(s);
     if (sf != NULL)
         sf_close(sf);

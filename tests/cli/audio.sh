@@ -79,6 +79,18 @@ expect 0 "$AIMARK" mark --producer $CODE short.wav -o short-out.wav
 expect 0 "$AIMARK" verify --json short-out.wav
 has out '"position":"start"'
 
+# a rhythm label in the middle is found by verify; marking looks only
+# at the ends, and adds its own at the start
+if command -v sox > /dev/null; then
+    sox sp.wav sp.wav out-s16-2-44100.wav sp.wav sp.wav mid.wav
+    expect 0 "$AIMARK" verify --json mid.wav
+    has out '"position":"middle"'
+    has out 'rhythm label at 12.1'
+    expect 0 "$AIMARK" mark --producer $CODE mid.wav -o mid-out.wav
+    expect 0 "$AIMARK" verify --json mid-out.wav
+    has out '"position":"start+middle"'
+fi
+
 # metadata only: the samples are not touched
 expect 0 "$AIMARK" mark --producer $CODE --no-visible sp.wav -o m.wav
 ok test "$(tail -c 100000 sp.wav | od -An -tx1 | md5sum)" = \
