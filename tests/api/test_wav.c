@@ -364,6 +364,35 @@ static void test_broken(void)
     free(in.p);
 }
 
+/* A-law (tag 6): the label goes in, the audible label is refused. */
+static void test_not_pcm(void)
+{
+    bytes in = make_wav(1, 8, 1, 8000, 8000, 0, NULL);
+    void *out = NULL;
+    size_t n = 0, ia, il, oa, ol;
+    mark_media *m = NULL;
+
+    in.p[20] = 6;                        /* wFormatTag: A-law */
+    CHECK_RC(mark(&in, MARK_AUDIBLE_START, MARK_AUDIBLE_OVERLAY, "alaw",
+                  &out, &n), MARK_EUNSUPPORTED);
+    CHECK(strstr(mark_ctx_errmsg(ctx), "not PCM or float") != NULL);
+    CHECK_RC(mark(&in, 0, MARK_AUDIBLE_OVERLAY, "alaw", &out, &n), MARK_OK);
+    ia = find_data(in.p, in.n, &il);
+    oa = find_data(out, n, &ol);
+    CHECK(il == ol && memcmp((unsigned char *)out + oa, in.p + ia, il) == 0);
+    CHECK_RC(mark_media_open_buffer(ctx, &m, out, n), MARK_OK);
+    if (m != NULL) {
+        mark_explicit_info ex;
+
+        CHECK(mark_media_label_count(m) == 1);
+        mark_media_explicit(m, &ex);
+        CHECK(!ex.checked && strstr(ex.note, "0x0006") != NULL);
+        mark_media_free(m);
+    }
+    mark_free(ctx, out);
+    free(in.p);
+}
+
 int main(void)
 {
     if (mark_ctx_new(&ctx, NULL) != MARK_OK)
@@ -372,6 +401,7 @@ int main(void)
     test_extend_and_replace();
     test_raw_and_pipe();
     test_broken();
+    test_not_pcm();
     mark_ctx_free(ctx);
     return h_done("test_wav");
 }
