@@ -35,8 +35,9 @@ void mark__rhythm_render(float *out, size_t n, size_t first, uint32_t rate,
                          float amp);
 
 /* The same at another tempo (unit, s) and frequency (Hz), for tests and
- * for producers that choose their own; unit <= 0 or freq <= 0 take the
- * defaults.  mark__rhythm_render is this with the defaults. */
+ * for producers that choose their own; a unit outside (0, 10] s or a
+ * freq outside (0, 1e6] Hz takes the default.  mark__rhythm_render is
+ * this with the defaults. */
 size_t mark__rhythm_frames_ex(uint32_t rate, double unit);
 void mark__rhythm_render_ex(float *out, size_t n, size_t first,
                             uint32_t rate, float amp, double unit,
