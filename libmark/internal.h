@@ -332,16 +332,8 @@ void mark__audible_plan_make(const struct mark__pixel_ops *ops,
 /* The spoken label (core/voice.c): mono floats at rate, peak 1. */
 int mark__voice_render(mark_ctx *ctx, uint32_t rate, float **out,
                        size_t *frames);
-/* The same for the rhythm label only, without a clip: */
-/* Frames one audible label takes (tones plus a margin each side). */
-size_t mark__audible_frames(uint32_t rate);
+/* The RMS of interleaved frames. */
 double mark__audible_rms(const float *x, size_t frames, int channels);
-/* Lay the label over a window of content (interleaved), ducking it. */
-void mark__audible_overlay(float *x, size_t frames, int channels,
-                           uint32_t rate);
-/* A window of its own: silence and the tones at the content's level. */
-void mark__audible_fill(float *x, size_t frames, int channels,
-                        uint32_t rate, double content_rms);
 /* Look for rhythm labels in interleaved frames fed block by block
  * (signal/rhythm.c does the finding); the result goes to res. */
 typedef struct mark__audible_scan mark__audible_scan;

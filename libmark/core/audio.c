@@ -15,7 +15,6 @@
  */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -286,55 +285,6 @@ void mark__audible_plan_make(const mark__pixel_ops *ops, int64_t frames,
                  (ops->audible_mix == MARK_AUDIBLE_EXTEND ||
                   (frames >= 0 &&
                    frames < w * (p->start && !p->ext_start ? 2 : 1)));
-}
-
-/* The rhythm label alone, for containers that need no voice. */
-size_t mark__audible_frames(uint32_t rate)
-{
-    return mark__rhythm_frames(rate) + 2 * (size_t)(MARGIN * rate + 0.5);
-}
-
-static void rhythm_clip(uint32_t rate, mark__audible_clip *c, float *buf)
-{
-    size_t i;
-    double s2 = 0, on = 0;
-
-    c->x = buf;
-    c->n = mark__rhythm_frames(rate);
-    mark__rhythm_render(buf, c->n, 0, rate, 1.0f);
-    for (i = 0; i < c->n; i++)
-        if (buf[i] > 0.01f || buf[i] < -0.01f) {
-            s2 += (double)buf[i] * buf[i];
-            on++;
-        }
-    c->rms = on > 0 ? sqrt(s2 / on) : 1;
-}
-
-void mark__audible_overlay(float *x, size_t frames, int channels,
-                           uint32_t rate)
-{
-    mark__audible_clip c;
-    float *buf = malloc(sizeof *buf * (mark__rhythm_frames(rate) + 1));
-
-    if (buf == NULL)
-        return;
-    rhythm_clip(rate, &c, buf);
-    mark__audible_clip_overlay(x, frames, channels, rate, &c);
-    free(buf);
-}
-
-void mark__audible_fill(float *x, size_t frames, int channels,
-                        uint32_t rate, double content_rms)
-{
-    mark__audible_clip c;
-    float *buf = malloc(sizeof *buf * (mark__rhythm_frames(rate) + 1));
-
-    memset(x, 0, frames * (size_t)channels * sizeof *x);
-    if (buf == NULL)
-        return;
-    rhythm_clip(rate, &c, buf);
-    mark__audible_clip_fill(x, frames, channels, rate, &c, content_rms);
-    free(buf);
 }
 
 /* The rhythm label finder over interleaved frames: a mono mix goes to
