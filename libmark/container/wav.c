@@ -1006,13 +1006,18 @@ done:
     return rc;
 }
 
-/* Feed frames [from, to) of the samples to the scan. */
+/* Feed frames [from, to) of the samples to the scan (a pipe: from
+ * where it is, until to or its end); *at: the frame it stopped at. */
 static int scan_range(const mark_media *m, mark__audible_scan *s,
-                      uint64_t from, uint64_t to, unsigned char *b, float *x)
+                      uint64_t from, uint64_t to, unsigned char *b, float *x,
+                      uint64_t *at)
 {
     wav_priv *wp = m->priv;
-    int rc = mark__src_seek(m->src, wp->data_at +
-                                        (int64_t)(from * wp->block_align));
+    int rc = m->src->seekable
+                 ? mark__src_seek(m->src, wp->data_at +
+                                              (int64_t)(from *
+                                                        wp->block_align))
+                 : MARK_OK;
 
     while (rc == MARK_OK && from < to) {
         size_t n = to - from < BLOCK ? (size_t)(to - from) : BLOCK;
@@ -1027,6 +1032,7 @@ static int scan_range(const mark_media *m, mark__audible_scan *s,
         rc = mark__audible_scan_feed(s, x, n);
         from += n;
     }
+    *at = from;
     return rc;
 }
 
@@ -1037,7 +1043,8 @@ static int wav_explicit(const mark_media *m, mark__explicit *res,
     mark__audible_scan *s = NULL;
     unsigned char *b = NULL;
     float *x = NULL;
-    uint64_t N = (uint64_t)wp->frames, span;
+    uint64_t N = wp->data_known ? (uint64_t)wp->frames : UINT64_MAX;
+    uint64_t span, at = 0;
     int rc;
 
     memset(res, 0, sizeof *res);
@@ -1046,7 +1053,9 @@ static int wav_explicit(const mark_media *m, mark__explicit *res,
                  "samples not decoded", wp->tag);
         return MARK_OK;
     }
-    if (!m->src->seekable || !wp->data_known) {
+    /* a pipe is read once: through, when asked for all of it (verify),
+     * never for marking, which needs the samples for the output */
+    if (!m->src->seekable && (edge > 0 || m->src->pos != wp->data_at)) {
         snprintf(res->note, sizeof res->note, "not looked for: the input "
                  "is a stream, read once");
         return MARK_OK;
@@ -1061,18 +1070,18 @@ static int wav_explicit(const mark_media *m, mark__explicit *res,
                                 &s);
     span = (uint64_t)(edge * wp->pcm.rate);
     if (rc == MARK_OK && (edge <= 0 || 2 * span >= N)) {
-        rc = scan_range(m, s, 0, N, b, x);
+        rc = scan_range(m, s, 0, N, b, x, &at);
     } else if (rc == MARK_OK) {
         /* the edges only: where a label would be added */
-        rc = scan_range(m, s, 0, span, b, x);
+        rc = scan_range(m, s, 0, span, b, x, &at);
         if (rc == MARK_OK)
             rc = mark__audible_scan_jump(s, N - span);
         if (rc == MARK_OK)
-            rc = scan_range(m, s, N - span, N, b, x);
+            rc = scan_range(m, s, N - span, N, b, x, &at);
     }
     if (rc == MARK_OK)
-        rc = mark__audible_scan_finish(s, (double)N / wp->pcm.rate, res);
-    if (rc == MARK_OK)
+        rc = mark__audible_scan_finish(s, (double)at / wp->pcm.rate, res);
+    if (rc == MARK_OK && m->src->seekable)
         rc = mark__src_seek(m->src, wp->data_at);
 done:
     mark__audible_scan_free(s);

@@ -205,6 +205,12 @@ expect 0 "$AIMARK" verify --json pu.wav
 has out '"position":"start"'
 has out '"duration":3.0'
 
+# verify reads a WAV from a pipe through, and finds its rhythm label
+expect 0 sh -c "cat p.wav | '$AIMARK' verify --json - > pv.json"
+has pv.json '"position":"start+end"'
+expect 0 sh -c "cat pu.wav | '$AIMARK' verify --json - > pv2.json"
+has pv2.json '"position":"start"'
+
 # raw PCM from a generator: the samples of sp.wav without their header
 tail -c 529200 sp.wav > raw.pcm
 expect 0 sh -c "cat raw.pcm | '$AIMARK' mark --producer $CODE \
