@@ -27,6 +27,10 @@ typedef struct mark__wm_result {
     double period_y;
     double angle;                        /* tile rotation found, degrees */
     int candidates;                      /* decodes tried */
+    /* audio: where the mark was read and how the time axis was found */
+    double t_start, t_end;               /* seconds of the input */
+    double tempo;                        /* time scale, 1 unchanged */
+    int speed;                           /* pitch moved with the tempo */
 } mark__wm_result;
 
 /* Add the img-v1 mark for (key, payload) to a luma plane (values
@@ -80,6 +84,35 @@ double mark__imgwm_chip_size(uint32_t w, uint32_t h, int flat);
 
 int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
                        const float *luma, uint32_t w, uint32_t h,
+                       mark__wm_result *res);
+
+/* aud-v1: the audio watermark (aud_v1.c).  It lives in the log
+ * magnitudes of 500-4500 Hz of the mono mix at 16 kHz, so it is the same
+ * mark at every sample rate; the change is computed there and resampled
+ * to the input's rate.  Samples are interleaved floats, full scale 1. */
+#define MARK__AUDWM_SCHEME "aud-v1"
+
+/* The streaming embedder: samples go in, the same number come out, a
+ * bounded delay (well under a second) later; constant memory. */
+typedef struct mark__audwm mark__audwm;
+int mark__audwm_new(mark_ctx *ctx, const mark_key *key,
+                    const mark_payload *p, uint32_t rate, int channels,
+                    double strength, mark__audwm **out);
+/* Push n frames of in (NULL with n 0 at the end of the input: flush);
+ * up to cap frames come out in out, *got says how many.  Call again
+ * with n 0 and in not NULL to collect what is left of a push that did
+ * not fit (cap at least 4096 frames avoids that). */
+int mark__audwm_process(mark__audwm *e, const float *in, size_t n,
+                        float *out, size_t cap, size_t *got);
+void mark__audwm_free(mark__audwm *e);
+/* Whole buffer, in place. */
+int mark__audwm_embed(mark_ctx *ctx, const mark_key *key,
+                      const mark_payload *p, float *x, size_t frames,
+                      uint32_t rate, int channels, double strength);
+/* Blind detection over x (at most the first MARK__AUDWM_MAX_SECONDS). */
+#define MARK__AUDWM_MAX_SECONDS 600
+int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
+                       size_t frames, uint32_t rate, int channels,
                        mark__wm_result *res);
 
 #endif
