@@ -82,7 +82,8 @@
 #define STEP_DB 5.0                      /* D, the QIM step */
 #define FLOOR 1e-2                       /* level floor, x mean power */
 #define CAP_DB 1.5                       /* most change per cell, dB */
-#define MIN_SNR 28.7                     /* change under a slot, dB */
+#define MIN_SNR 28.3                     /* change under the signal, dB */
+#define SLOT_SNR 27.5                    /* ... under a slot's reference */
 #define GRID 64                          /* detector frame step */
 #define OFFS (SLOT / GRID)               /* slot offsets searched */
 #define NV 7                             /* frequency scales searched */
@@ -238,6 +239,7 @@ struct mark__audwm {
     float gain[2][NB];                   /* of slots slot - 2, slot - 1 */
     float w[8];                          /* channel weights */
     double mean_e;                       /* recent slot energy */
+    double budget;                       /* change energy still allowed */
     uint64_t in_total, a_total;          /* frames in; 16 kHz samples */
     int flushed;
     float mix[4096];
@@ -359,12 +361,17 @@ static void plan_slot(mark__audwm *e, uint64_t s, const float *a,
      * (all of it up to 8 kHz, not only the band) */
     for (i = 0; i <= SLOT / 2; i++)
         tot += (double)e->re[i] * e->re[i] + (double)e->im[i] * e->im[i];
-    /* against the larger of the slot's energy and the recent mean (3 s),
-     * so that quiet slots among loud ones may change as much as those:
-     * the sum over the file keeps within the budget */
-    e->mean_e += (tot - e->mean_e) / (e->mean_e > 0 ? 94 : 1);
-    lim = (tot > e->mean_e ? tot : e->mean_e) * pow(10, -MIN_SNR / 10);
+    /* The change a slot may cost: against the larger of its energy and
+     * the recent mean (3 s), so that quiet slots among loud ones carry
+     * the mark as well, but never more than the budget: the change so
+     * far stays MIN_SNR under the signal so far. */
+    e->mean_e += (tot - e->mean_e) / (e->mean_e > 0 ? 47 : 1);
+    e->budget += tot * pow(10, -MIN_SNR / 10);
+    lim = (tot > e->mean_e ? tot : e->mean_e) * pow(10, -SLOT_SNR / 10);
+    if (lim > e->budget)
+        lim = e->budget > 0 ? e->budget : 0;
     k = dE > lim ? (float)sqrt(lim / dE) : 1.0f;
+    e->budget -= dE * k * k;
     for (i = 0; i < NC; i++)
         for (q = 0; q < CW; q++)
             gain[i * CW + q] = k * cg[i];
