@@ -810,6 +810,13 @@ static int detect_audio(mark_media *m, const mark_key *key)
                                 m->info.sample_rate, (int)m->info.channels,
                                 &r);
     mark__free(m->ctx, x);
+    if (rc == MARK_EUNSEEKABLE) {
+        /* a pipe read through already (for the audible label) */
+        m->wm.note = "the samples of a pipe are read once, and were read "
+                     "for the audible label: save the stream to a file to "
+                     "look for the watermark";
+        return MARK_OK;
+    }
     if (rc < 0)
         return rc;
     m->wm.detected = 1;
