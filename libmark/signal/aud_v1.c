@@ -93,6 +93,7 @@
 #define FNB 410                          /* bins FBLO.. for every scale */
 #define TRIES 6                          /* decodes per window */
 #define SILENT 1e-9                      /* band power of silence */
+#define QUICK_SECONDS 30                 /* the quick search's span */
 
 static float sq(float x)
 {
@@ -786,7 +787,8 @@ static int to_work(mark_ctx *ctx, const float *x, size_t frames,
     return rc;
 }
 
-static void features(const layout *ly, const float *x, size_t nf, feat *F)
+static void features(const layout *ly, const float *x, size_t nf, feat *F,
+                     int quick)
 {
     float re[SLOT], im[SLOT], pw[FNB], bp[NB], lv[NC], pc[NC];
     size_t f;
@@ -808,7 +810,7 @@ static void features(const layout *ly, const float *x, size_t nf, feat *F)
             if (b >= BLO && b < BLO + NB)
                 mean += pw[i];
         }
-        for (v = 0; v < NV; v++) {
+        for (v = quick ? NV / 2 : 0; v < (quick ? NV / 2 + 1 : NV); v++) {
             double phi = 1 + 0.005 * ((int)v - NV / 2);
 
             for (i = 0; i < NB; i++) {
@@ -864,7 +866,7 @@ static void keep_best(cand *best, int n, const cand *c)
 
 /* Search the window [ws, we) of the work signal for alignments. */
 static void search(const layout *ly, const feat *F, size_t nf, size_t ws,
-                   size_t we, cand *best)
+                   size_t we, cand *best, int quick)
 {
     float A[SLOTS], B[SLOTS], cs[2 * SLOTS + 64], sn[2 * SLOTS + 64];
     float w[2 * SLOTS + 64];
@@ -877,8 +879,8 @@ static void search(const layout *ly, const feat *F, size_t nf, size_t ws,
         A[j] = (float)(sg * cos(a));
         B[j] = (float)(sg * sin(a));
     }
-    for (t = 0; t < NT; t++)
-        for (mode = 0; mode < 2; mode++) {
+    for (t = quick ? NT / 2 : 0; t < (quick ? NT / 2 + 1 : NT); t++)
+        for (mode = 0; mode < (quick ? 1 : 2); mode++) {
             double len = SLOT * lambda_of(t);
             int v = variant_of(t, mode);
 
@@ -961,6 +963,13 @@ int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
                        size_t frames, uint32_t rate, int channels,
                        mark__wm_result *res)
 {
+    return mark__audwm_detect2(ctx, key, x, frames, rate, channels, 0, res);
+}
+
+int mark__audwm_detect2(mark_ctx *ctx, const mark_key *key, const float *x,
+                        size_t frames, uint32_t rate, int channels,
+                        int quick, mark__wm_result *res)
+{
     layout ly;
     float *w = NULL;
     feat *F = NULL;
@@ -972,6 +981,8 @@ int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
     if (key == NULL || channels < 1 || rate < 8000 || rate > 768000)
         return mark__err(ctx, MARK_EINVAL, "aud-v1: bad parameters");
     tables();
+    if (quick && (uint64_t)frames > (uint64_t)QUICK_SECONDS * rate)
+        frames = (size_t)QUICK_SECONDS * rate;
     if ((rc = to_work(ctx, x, frames, rate, channels, &w, &M)) != MARK_OK)
         return rc;
     if (M < SLOT * 24) {
@@ -985,7 +996,7 @@ int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
         return MARK_ENOMEM;
     }
     layout_make(key, &ly);
-    features(&ly, w, nf, F);
+    features(&ly, w, nf, F, quick);
     mark__free(ctx, w);
     for (ws = 0;; ws += hop) {
         size_t we;
@@ -996,7 +1007,7 @@ int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
         we = ws + win < M ? ws + win : M;
         for (i = 0; i < TRIES; i++)
             best[i].z = -1e30;
-        search(&ly, F, nf, ws, we, best);
+        search(&ly, F, nf, ws, we, best, quick);
         /* each alignment over the window, then over the whole signal
          * (the window's copies of the codeword and every other one) */
         for (i = 0; i < 2 * TRIES && best[i % TRIES].z > -1e30; i++) {
