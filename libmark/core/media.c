@@ -120,6 +120,8 @@ const mark__container *mark__container_for(int format)
         &mark__container_jpeg,
         &mark__container_wav,
         &mark__container_flac,
+        &mark__container_ogg,
+        &mark__container_mp3,
     };
     size_t i;
 

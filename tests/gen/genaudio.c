@@ -47,6 +47,9 @@ typedef struct format {
 static const format formats[] = {
     { ".flac", SF_FORMAT_FLAC, 0 },
     { ".wav", SF_FORMAT_WAV, 0 },
+    { ".ogg", SF_FORMAT_OGG, SF_FORMAT_VORBIS },
+    { ".opus", SF_FORMAT_OGG, SF_FORMAT_OPUS },
+    { ".mp3", SF_FORMAT_MPEG, SF_FORMAT_MPEG_LAYER_III },
 };
 
 typedef struct opts {
