@@ -165,8 +165,8 @@ $(GENWAV): tests/gen/genwav.c
 
 $(GENAUDIO): tests/gen/genaudio.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags sndfile) $< -o $@ \
-	    $(shell $(PKG_CONFIG) --libs sndfile) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags sndfile ogg) $< \
+	    -o $@ $(shell $(PKG_CONFIG) --libs sndfile ogg) $(ALL_LDFLAGS)
 
 tests-bin: all $(TEST_BIN) $(GENIMG) $(GENWAV) $(GENAUDIO)
 

@@ -507,18 +507,25 @@ static int xing(const unsigned char *p, const mpeg *h, unsigned *delay,
 /* Where the trailing tags (ID3v1, APEv2) begin. */
 static size_t trailer_at(const unsigned char *d, size_t len, size_t from)
 {
-    size_t end = len;
+    size_t end = len, was;
+    int i;
 
-    if (end - from >= 128 && memcmp(d + end - 128, "TAG", 3) == 0)
-        end -= 128;
-    if (end - from >= 32 && memcmp(d + end - 32, "APETAGEX", 8) == 0) {
-        uint32_t n = (uint32_t)d[end - 20] | (uint32_t)d[end - 19] << 8 |
-                     (uint32_t)d[end - 18] << 16 |
-                     (uint32_t)d[end - 17] << 24;
-        uint64_t all = (uint64_t)n + (d[end - 9] & 0x80 ? 32 : 0);
+    /* a few, in any order (taggers append an ID3v1 after another's) */
+    for (i = 0; i < 4; i++) {
+        was = end;
+        if (end - from >= 128 && memcmp(d + end - 128, "TAG", 3) == 0)
+            end -= 128;
+        if (end - from >= 32 && memcmp(d + end - 32, "APETAGEX", 8) == 0) {
+            uint32_t n = (uint32_t)d[end - 20] | (uint32_t)d[end - 19] << 8 |
+                         (uint32_t)d[end - 18] << 16 |
+                         (uint32_t)d[end - 17] << 24;
+            uint64_t all = (uint64_t)n + (d[end - 9] & 0x80 ? 32 : 0);
 
-        if (all <= end - from)
-            end -= (size_t)all;
+            if (all >= 32 && all <= end - from)
+                end -= (size_t)all;
+        }
+        if (end == was)
+            break;
     }
     return end;
 }
