@@ -46,8 +46,9 @@ static void human_report(const char *name, mark_media *m)
     mark_media_get_info(m, &info);
     printf("%s: %s\n", name, mark_verdict_name(mark_media_verdict(m)));
     if (info.type == MARK_MEDIA_AUDIO)
-        printf("  format: %s audio, %d channel%s at %u Hz, %.2f s\n",
-               mark_format_name(info.format), info.channels,
+        printf("  format: %s%s%s audio, %d channel%s at %u Hz, %.2f s\n",
+               mark_format_name(info.format), info.codec ? " " : "",
+               info.codec ? info.codec : "", info.channels,
                info.channels == 1 ? "" : "s", info.sample_rate,
                info.sample_rate ? (double)info.frames / info.sample_rate
                                 : 0.0);
