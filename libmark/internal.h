@@ -240,7 +240,15 @@ typedef struct mark__sfenc {
     int format;                          /* libsndfile SF_FORMAT_* */
     double level;                        /* SFC_SET_COMPRESSION_LEVEL 0..1,
                                             < 0 libsndfile's default */
-    int cbr;                             /* constant bitrate */
+    int bitrate_mode;                    /* SFC_SET_BITRATE_MODE's, < 0
+                                            libsndfile's default */
+    int count;                           /* count the frames by decoding
+                                            (the codec's count is off) */
+    int64_t frames;                      /* > 0: the content's true length;
+                                            a decoder giving more (no
+                                            gapless trim) ... */
+    int64_t skip;                        /* ... has this many extra at the
+                                            start, the rest at the end */
 } mark__sfenc;
 
 int mark__sf_draw(mark_media *m, const mark__sfenc *e,

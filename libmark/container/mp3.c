@@ -29,8 +29,8 @@
  * by the input and the ctx limits: hostile input meets code we can fuzz.
  *
  * The rhythm label needs new samples: sfpass.c decodes them (mpg123 via
- * libsndfile) and encodes them with LAME at a constant bitrate close to
- * the input's average; the input's tags and trailer then go around the
+ * libsndfile) and encodes them with LAME at an average bitrate close to
+ * the input's; the input's tags and trailer then go around the
  * new frames.  Layer I and II are read, and only their metadata written.
  */
 #include <stdio.h>
@@ -51,6 +51,7 @@ typedef struct mp3_priv {
     int version;                        /* 1 MPEG-1, 2 MPEG-2, 25 2.5 */
     int layer;                          /* 1, 2, 3 */
     int id3_major;                      /* of the first tag, 0 none */
+    unsigned delay;                     /* LAME tag: encoder delay */
     uint64_t n_frames;
 } mp3_priv;
 
@@ -574,6 +575,7 @@ static int mp3_parse(mark_media *m)
     mp->version = first.version;
     mp->layer = first.layer;
     if (xing(d + p, &first, &delay, &pad) && first.len <= end - p) {
+        mp->delay = delay;
         p += first.len;
         mp->audio_at = p;
     }
@@ -788,7 +790,14 @@ static int mp3_draw(mark_media *m, mark__pixel_ops *ops, mark__buf *out)
                          "the metadata label can be written", mp->layer);
     e.what = "MP3";
     e.format = SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III;
-    e.cbr = 1;
+    /* an average bitrate: LAME then always has room for its gapless tag
+     * (a constant low one leaves none in MPEG-2's small frames) */
+    e.bitrate_mode = SF_BITRATE_MODE_AVERAGE;
+    e.count = 1;
+    /* mpg123 trims MPEG-1 to the LAME tag's length, not MPEG-2: what
+     * it gives more is the delay (its own 529 too) and the padding */
+    e.frames = mp->delay > 0 ? m->info.frames : 0;
+    e.skip = (int64_t)mp->delay + 529;
     e.level = -1;
     if (sec > 0.5) {
         double k = (double)(mp->audio_end - mp->audio_at) * 8 / sec / 1000;

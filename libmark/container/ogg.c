@@ -566,7 +566,9 @@ static int ogg_draw(mark_media *m, mark__pixel_ops *ops, mark__buf *out)
     e.format = SF_FORMAT_OGG | (op->codec == C_OPUS ? SF_FORMAT_OPUS
                                                     : SF_FORMAT_VORBIS);
     e.level = enc_level(m, op);
-    e.cbr = 0;
+    e.bitrate_mode = -1;
+    e.count = 0;
+    e.frames = e.skip = 0;
     if (!op->single)
         return rebuild(m->ctx, m->data, m->len, op, &op->pkt[1], out);
     ep = mark__calloc(m->ctx, 1, sizeof *ep);

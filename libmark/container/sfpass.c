@@ -13,9 +13,11 @@
  * that is where a per-block float filter (the audio watermark) goes.
  *
  * libsndfile reads the whole stream's length from the codec (Vorbis and
- * Opus: the last granule position; MP3: mpg123's count, exact with a
- * LAME tag, estimated without); when it cannot say, the frames are
- * counted by decoding them once.
+ * Opus: the last granule position); where it cannot say, or its count
+ * may be off (mpg123's for MP3: an estimate without a LAME tag, and not
+ * what it decodes for MPEG-2), the frames are counted by decoding them
+ * once.  The verifier's look at the edges takes the count as a guide
+ * only; truncation is the container parsers' to find.
  */
 #include <math.h>
 #include <stdio.h>
@@ -161,6 +163,8 @@ typedef struct pass {
     size_t cap;                         /* frames x holds */
     double level_start, level_end;
     const mark__audible_clip *clip;
+    int64_t head;                       /* decoded frames before the
+                                           content, skipped */
 } pass;
 
 /* Every block of output passes here, interleaved floats, on its way to
@@ -233,11 +237,31 @@ static int fill(pass *p, size_t W, double level)
     return emit(p, p->x, W);
 }
 
+/* Past the frames at the start that are not content. */
+static int skip_head(pass *p)
+{
+    int64_t n = p->head;
+
+    while (n > 0) {
+        size_t k = n < BLOCK ? (size_t)n : BLOCK;
+
+        if (read_frames(p, p->x, k) < k)
+            return short_read(p, (uint64_t)n);
+        n -= (int64_t)k;
+    }
+    return MARK_OK;
+}
+
+/* Back to the first frame of content: libsndfile opened afresh (the
+ * lossy decoders' seeks are not all sample-exact). */
 static int rewind_input(pass *p)
 {
+    int rc;
+
     sf_close(p->in);
     p->in = NULL;
-    return open_decoder(p->m, p->what, &p->iio, &p->in, &p->info);
+    rc = open_decoder(p->m, p->what, &p->iio, &p->in, &p->info);
+    return rc < 0 ? rc : skip_head(p);
 }
 
 /* The content's RMS over its first and last LEVEL_SPAN seconds, read
@@ -316,7 +340,7 @@ int mark__sf_draw(mark_media *m, const mark__sfenc *e,
         return rc;
     p.ch = p.info.channels;
     p.rate = (uint32_t)p.info.samplerate;
-    N = known_frames(&p.info);
+    N = e->count ? -1 : known_frames(&p.info);
     p.cap = BLOCK;
     p.x = mark__malloc(m->ctx, sizeof *p.x * BLOCK * (size_t)p.ch);
     if (p.x == NULL) {
@@ -331,6 +355,14 @@ int mark__sf_draw(mark_media *m, const mark__sfenc *e,
         while ((k = sf_readf_float(p.in, p.x, BLOCK)) > 0)
             N += k;
         rc = rewind_input(&p);
+        if (rc < 0)
+            goto done;
+    }
+    if (e->frames > 0 && N > e->frames) {
+        /* the decoder kept the encoder's delay and padding: dropped */
+        p.head = e->skip < N - e->frames ? e->skip : N - e->frames;
+        N = e->frames;
+        rc = skip_head(&p);
         if (rc < 0)
             goto done;
     }
@@ -373,8 +405,8 @@ int mark__sf_draw(mark_media *m, const mark__sfenc *e,
                        "%s: %s", e->what, sf_strerror(NULL));
         goto done;
     }
-    if (e->cbr) {
-        int mode = SF_BITRATE_MODE_CONSTANT;
+    if (e->bitrate_mode >= 0) {
+        int mode = e->bitrate_mode;
 
         sf_command(p.out, SFC_SET_BITRATE_MODE, &mode, sizeof mode);
     }
@@ -460,10 +492,6 @@ int mark__sf_explicit(const mark_media *m, const char *what,
         }
         got += (uint64_t)n;
     }
-    if (rc == MARK_OK && N > 0 && got + info.samplerate / 10 < N)
-        rc = mark__err(m->ctx, MARK_EFORMAT, "%s truncated or corrupt: %llu "
-                       "of %llu frames could be decoded", what,
-                       (unsigned long long)got, (unsigned long long)N);
     if (rc == MARK_OK)
         rc = mark__audible_scan_finish(s, (double)got / info.samplerate,
                                        res);
