@@ -574,7 +574,7 @@ static int mp3_parse(mark_media *m)
                          "audio");
     mp->version = first.version;
     mp->layer = first.layer;
-    if (xing(d + p, &first, &delay, &pad) && first.len <= end - p) {
+    if (first.len <= end - p && xing(d + p, &first, &delay, &pad)) {
         mp->delay = delay;
         p += first.len;
         mp->audio_at = p;
