@@ -38,7 +38,8 @@
  *   --truncate N       cut the output to N bytes
  *
  * The samples are copied as integers, so they stay exact when the bits
- * are those of the WAV.  Output is the same on every run.
+ * are those of the WAV.  Output is the same on every run (Ogg: but for
+ * the stream serial number, which libsndfile draws at random).
  */
 #include <stdint.h>
 #include <stdio.h>
