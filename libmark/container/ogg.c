@@ -24,7 +24,8 @@
  * copies the audio pages byte for byte except their sequence numbers,
  * moved by the change in the number of header pages, and their CRCs:
  * granule positions and audio packets stay as they are.  One logical
- * stream only: a multiplexed or chained file is read, not written.
+ * stream only: a multiplexed or chained file is read (the comments of
+ * each Vorbis or Opus stream in it), not written.
  *
  * The rhythm label needs new samples: sfpass.c decodes and encodes them
  * with libsndfile (Vorbis at about the input's nominal bitrate, Opus at
@@ -43,6 +44,17 @@
 
 enum { C_VORBIS = 1, C_OPUS };
 
+#define MAX_OTHERS 16                   /* other logical streams read */
+
+/* The first two packets of another logical stream, gathered to read
+ * its comments. */
+typedef struct other {
+    uint32_t serial;
+    int packet;                         /* packets complete so far */
+    int codec;                          /* from its first packet, 0 none */
+    mark__buf pkt;                      /* the packet being gathered */
+} other;
+
 typedef struct ogg_priv {
     int codec;                          /* C_VORBIS or C_OPUS */
     uint32_t serial;                    /* of the (first) logical stream */
@@ -56,6 +68,8 @@ typedef struct ogg_priv {
     int64_t last_granule;
     uint64_t audio_bytes;               /* page bytes after the headers */
     uint32_t nominal;                   /* Vorbis nominal bitrate */
+    other others[MAX_OTHERS];           /* other streams, while reading */
+    int n_others;
 } ogg_priv;
 
 static uint32_t crc_table[256];
@@ -192,14 +206,63 @@ static void priv_free(mark_ctx *ctx, ogg_priv *op)
         return;
     for (i = 0; i < 3; i++)
         mark__buf_free(&op->pkt[i]);
+    for (i = 0; i < op->n_others; i++)
+        mark__buf_free(&op->others[i].pkt);
     mark__free(ctx, op);
 }
 
-/* The page walk: every page checked, the header packets of the first
- * logical stream gathered. */
-static int scan(mark_ctx *ctx, const unsigned char *d, size_t len,
-                ogg_priv *op)
+static int other_page(mark_ctx *ctx, mark_media *m, other *o,
+                      const unsigned char *h, size_t hl)
 {
+    const unsigned char *seg = h + hl;
+    comments cm;
+    size_t k;
+    int rc;
+
+    for (k = 0; k < h[26] && o->packet < 2; k++) {
+        size_t n = h[27 + k];
+
+        if (o->pkt.len + n > (uint64_t)ctx->limits[MARK_LIMIT_METADATA_BYTES])
+            return mark__err(ctx, MARK_ELIMIT, "Ogg header packet exceeds "
+                             "the limit of %lld bytes", (long long)
+                             ctx->limits[MARK_LIMIT_METADATA_BYTES]);
+        if (mark__buf_put(&o->pkt, seg, n) < 0)
+            return mark__err(ctx, MARK_ENOMEM, "out of memory");
+        seg += n;
+        if (n == 255)
+            continue;
+        if (o->packet == 0) {
+            if (o->pkt.len >= 30 &&
+                memcmp(o->pkt.data, "\x01vorbis", 7) == 0)
+                o->codec = C_VORBIS;
+            else if (o->pkt.len >= 19 &&
+                     memcmp(o->pkt.data, "OpusHead", 8) == 0)
+                o->codec = C_OPUS;
+            else
+                o->packet = 2;          /* another codec: not read */
+        } else if (o->pkt.len >= 8 &&
+                   memcmp(o->pkt.data, o->codec == C_OPUS ? "OpusTags"
+                                                         : "\x03vorbis",
+                          o->codec == C_OPUS ? 8 : 7) == 0) {
+            rc = walk_comments(ctx, m, o->codec, o->pkt.data, o->pkt.len,
+                               &cm);
+            if (rc < 0)
+                return rc;
+        }
+        o->packet++;
+        o->pkt.len = 0;
+    }
+    return MARK_OK;
+}
+
+/* The page walk: every page checked, the header packets of the first
+ * logical stream gathered (with m, the comments of any other Vorbis or
+ * Opus stream read as well). */
+static int scan(mark_ctx *ctx, mark_media *m, const unsigned char *d,
+                size_t len, ogg_priv *op)
+{
+    other *others = op->others;
+    int rc = MARK_OK;
     const int64_t *lim = ctx->limits;
     size_t p = 0, page = 0, have = 0;
     int streams = 0, ended = 0, packet = 0, i;
@@ -257,6 +320,24 @@ static int scan(mark_ctx *ctx, const unsigned char *d, size_t len,
                                  "twice", (unsigned long)serial);
         }
         mine = serial == op->serial && !ended;
+        if (!mine && m != NULL) {
+            /* another logical stream (chained or multiplexed): its
+             * comments are read too */
+            int o;
+
+            for (o = 0; o < op->n_others && others[o].serial != serial; o++)
+                ;
+            if (o == op->n_others && (h[5] & 2) && o < MAX_OTHERS) {
+                memset(&others[o], 0, sizeof others[o]);
+                others[o].serial = serial;
+                mark__buf_init(&others[o].pkt, ctx);
+                op->n_others++;
+            }
+            if (o < op->n_others)
+                rc = other_page(ctx, m, &others[o], h, hl);
+            if (rc < 0)
+                break;
+        }
         if (mine && packet < op->n_headers + (page == 0)) {
             /* gather the header packets from this page's segments */
             seg_at = p + hl;
@@ -319,6 +400,8 @@ static int scan(mark_ctx *ctx, const unsigned char *d, size_t len,
         p += hl + body;
         page++;
     }
+    if (rc < 0)
+        return rc;
     if (op->n_headers == 0 || packet < op->n_headers)
         return mark__err(ctx, MARK_EFORMAT, "Ogg truncated: the stream ends "
                          "in its header packets");
@@ -335,7 +418,7 @@ static int ogg_parse(mark_media *m)
     if (op == NULL)
         return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
     m->priv = op;
-    rc = scan(m->ctx, m->data, m->len, op);
+    rc = scan(m->ctx, m, m->data, m->len, op);
     if (rc < 0)
         return rc;
     h = op->pkt[0].data;
@@ -578,7 +661,7 @@ static int ogg_draw(mark_media *m, mark__pixel_ops *ops, mark__buf *out)
     mark__buf_init(&c, m->ctx);
     rc = mark__sf_draw(m, &e, ops, &enc);
     if (rc == MARK_OK)
-        rc = scan(m->ctx, enc.data, enc.len, ep);
+        rc = scan(m->ctx, NULL, enc.data, enc.len, ep);
     if (rc == MARK_OK && ep->codec != op->codec)
         rc = mark__err(m->ctx, MARK_EBACKEND, "libsndfile wrote another "
                        "codec");

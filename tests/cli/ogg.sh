@@ -166,6 +166,19 @@ expect 0 "$AIMARK" mark --producer $CODE --no-visible big-out.ogg \
 ok test "$(labels big-re.ogg)" = 1
 decodes big-re.ogg
 
+# a chained file (two streams one after the other): the labels of both
+# are read; it is not written
+ok "$GA" sp.wav other.ogg --tag "aigc=$L1"
+cat out-vorbis-2-44100.ogg other.ogg > chain.ogg
+expect 0 "$AIMARK" verify --json chain.ogg
+has out '"ProduceID":"vorbis-2-44100"'
+has out '"ProduceID":"x1"'
+expect 3 "$AIMARK" mark --producer $CODE --no-visible chain.ogg \
+    -o chain-out.ogg
+has err "more than one logical stream (multiplexed or chained)"
+lines err 1
+ok test ! -e chain-out.ogg
+
 # real tools read what we write
 for f in out-vorbis-2-48000.ogg out-opus-2-48000.opus; do
     if command -v ffprobe > /dev/null; then
