@@ -168,17 +168,25 @@ typedef struct pass {
 } pass;
 
 /* Every block of output passes here, interleaved floats, on its way to
- * the encoder. */
+ * the encoder, at most BLOCK frames at a time (libvorbis puts a copy of
+ * the first write on the stack: a label's window of seconds overflows a
+ * thread's). */
 static int emit(pass *p, float *x, size_t n)
 {
-    /* watermark goes here */
-    if (n == 0 || sf_writef_float(p->out, x, (sf_count_t)n) ==
-                      (sf_count_t)n)
-        return MARK_OK;
-    if (p->oio.nomem)
-        return MARK_ENOMEM;
-    return mark__err(p->m->ctx, MARK_EBACKEND, "libsndfile cannot encode "
-                     "%s: %s", p->what, sf_strerror(p->out));
+    while (n > 0) {
+        size_t k = n < BLOCK ? n : BLOCK;
+
+        /* watermark goes here */
+        if (sf_writef_float(p->out, x, (sf_count_t)k) != (sf_count_t)k) {
+            if (p->oio.nomem)
+                return MARK_ENOMEM;
+            return mark__err(p->m->ctx, MARK_EBACKEND, "libsndfile cannot "
+                             "encode %s: %s", p->what, sf_strerror(p->out));
+        }
+        x += k * (size_t)p->ch;
+        n -= k;
+    }
+    return MARK_OK;
 }
 
 /* Up to n frames (fewer only at the end of the stream): the count. */
