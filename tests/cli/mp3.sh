@@ -173,6 +173,21 @@ else
     echo "exiftool missing: not checked"
 fi
 
+# a file ffmpeg wrote (its ID3v2.4 tag and LAME header) is marked too
+if [ $have_ffmpeg = 1 ] &&
+   ffmpeg -v error -encoders 2> /dev/null | grep -q " libmp3lame "; then
+    ffmpeg -v error -y -i sp.wav -c:a libmp3lame -metadata title=T ff.mp3 \
+        > /dev/null 2>&1
+    expect 0 "$AIMARK" mark --producer $CODE ff.mp3 -o ff-out.mp3
+    expect 0 "$AIMARK" verify --json ff-out.mp3
+    has out '"position":"start"'
+    has out '"carrier":"id3v2-txxx"'
+    ok test "$(frames ff-out.mp3)" = 352800
+    decodes ff-out.mp3
+    ffprobe -v error -show_entries format_tags ff-out.mp3 > ff.txt
+    has ff.txt "TAG:title=T"
+fi
+
 # stdin to stdout: the same bytes as from the file
 expect 0 sh -c "cat sp.mp3 | '$AIMARK' mark --producer $CODE --produce-id p \
     --audio-label both - -o - > p.mp3"

@@ -205,6 +205,22 @@ for f in out-vorbis-2-48000.ogg out-opus-2-48000.opus; do
     fi
 done
 
+# files ffmpeg wrote (its own muxer, Opus from 44.1 kHz) are marked too
+if [ $have_ffmpeg = 1 ]; then
+    for c in libvorbis:ogg libopus:opus; do
+        ffmpeg -v error -encoders 2> /dev/null | grep -q " ${c%:*} " ||
+            continue
+        ffmpeg -v error -y -i sp.wav -c:a ${c%:*} -metadata title=T \
+            ff.${c#*:} > /dev/null 2>&1
+        expect 0 "$AIMARK" mark --producer $CODE ff.${c#*:} \
+            -o ff-out.${c#*:}
+        expect 0 "$AIMARK" verify --json ff-out.${c#*:}
+        has out '"position":"start"'
+        has out '"carrier":"ogg-vorbis-comment"'
+        decodes ff-out.${c#*:}
+    done
+fi
+
 # stdin to stdout: the same samples as from the file (the stream's
 # serial number is the encoder's choice, so not the same bytes)
 expect 0 sh -c "cat sp.ogg | '$AIMARK' mark --producer $CODE --produce-id p \
