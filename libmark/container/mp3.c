@@ -10,8 +10,9 @@
  * ids and sizes.  Zero bytes after the frames are padding.  A TXXX frame
  * holds a text encoding byte (0 Latin-1, 1 UTF-16 with BOM, 2 UTF-16BE,
  * 3 UTF-8), a description ending in a NUL of that encoding, and the
- * value.  The MPEG frames follow the tag; a 128-byte ID3v1 "TAG" (or an
- * APEv2 tag) may end the file.
+ * value.  The MPEG frames follow the tag; a 128-byte ID3v1 "TAG", an
+ * APEv2 tag or an ID3v2.4 tag with a footer may end the file (kept as
+ * they are, labels there not read).
  *
  * Carrier read: every TXXX frame with the description "AIGC" (any case)
  * in the ID3v2 tags at the start of the file (2.3 and 2.4; 2.2's TXX
@@ -505,7 +506,8 @@ static int xing(const unsigned char *p, const mpeg *h, unsigned *delay,
     return 1;
 }
 
-/* Where the trailing tags (ID3v1, APEv2) begin. */
+/* Where the trailing tags (ID3v1, APEv2, an appended ID3v2.4) begin;
+ * they are copied, not read. */
 static size_t trailer_at(const unsigned char *d, size_t len, size_t from)
 {
     size_t end = len, was;
@@ -525,6 +527,11 @@ static size_t trailer_at(const unsigned char *d, size_t len, size_t from)
             if (all >= 32 && all <= end - from)
                 end -= (size_t)all;
         }
+        /* an ID3v2.4 tag appended, found by its footer "3DI" */
+        if (end - from >= 20 && memcmp(d + end - 10, "3DI", 3) == 0 &&
+            is_syncsafe(d + end - 4) &&
+            (uint64_t)syncsafe(d + end - 4) + 20 <= end - from)
+            end -= (size_t)syncsafe(d + end - 4) + 20;
         if (end == was)
             break;
     }

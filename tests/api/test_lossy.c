@@ -364,6 +364,44 @@ static void test_mp3(void)
         }
 }
 
+/* Tags at the end (ID3v1, an ID3v2.4 tag with a footer) are passed
+ * over and kept. */
+static void test_mp3_trailers(void)
+{
+    bytes b = { NULL, 0, 0 }, t = { NULL, 0, 0 };
+    unsigned char h[10] = { 'I', 'D', '3', 4, 0, 0x10 }, v1[128];
+    mark_media *m = NULL;
+    mark_media_info info;
+    void *out;
+    size_t len, n;
+
+    mp3(&b, 3, 0);
+    frame(&t, 4, "TIT2", "\3end", 4);
+    syncsafe(h + 6, (uint32_t)t.n);
+    put(&b, h, 10);
+    put(&b, t.p, t.n);
+    memcpy(h, "3DI", 3);
+    put(&b, h, 10);
+    memset(v1, 0, sizeof v1);
+    memcpy(v1, "TAG", 3);
+    put(&b, v1, sizeof v1);
+    n = 10 + t.n + 10 + 128;
+    CHECK_RC(mark_media_open_buffer(ctx, &m, b.p, b.n), MARK_OK);
+    if (m != NULL) {
+        mark_media_get_info(m, &info);
+        CHECK(info.frames == 4 * 1152);
+        mark_media_free(m);
+    }
+    remark(&b, 1, &out, &len);
+    if (out != NULL) {
+        CHECK(len > n && memcmp((unsigned char *)out + len - n,
+                                b.p + b.n - n, n) == 0);
+        mark_free(ctx, out);
+    }
+    free(b.p);
+    free(t.p);
+}
+
 static void test_mp3_broken(void)
 {
     bytes b = { NULL, 0, 0 }, c = { NULL, 0, 0 };
@@ -420,6 +458,7 @@ int main(void)
     test_ogg();
     test_ogg_broken();
     test_mp3();
+    test_mp3_trailers();
     test_mp3_broken();
     mark_ctx_free(ctx);
     return h_done("test_lossy");
