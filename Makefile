@@ -35,7 +35,7 @@ endif
 
 # Libraries libmark links against (pkg-config names).
 MARK_PKGS := libpng libjpeg zlib jansson libxml-2.0 freetype2 harfbuzz \
-             fontconfig libsodium flac sndfile espeak-ng soxr
+             fontconfig libsodium flac sndfile espeak-ng soxr ogg
 # Deferred (=, not :=): `make deps demo` parses this file before deps has
 # installed the libraries, so pkg-config must run when a recipe needs it.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MARK_PKGS))
@@ -90,7 +90,7 @@ DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               zlib1g-dev libjansson-dev libxml2-dev libfreetype-dev \
               libharfbuzz-dev libfontconfig-dev fonts-noto-cjk libsodium-dev \
               libflac-dev libsndfile1-dev libespeak-ng-dev espeak-ng-data \
-              libsoxr-dev
+              libsoxr-dev libogg-dev
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
              libjpeg-turbo-progs ffmpeg mediainfo sox
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
@@ -165,8 +165,8 @@ $(GENWAV): tests/gen/genwav.c
 
 $(GENAUDIO): tests/gen/genaudio.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags sndfile) $< -o $@ \
-	    $(shell $(PKG_CONFIG) --libs sndfile) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags sndfile ogg) $< \
+	    -o $@ $(shell $(PKG_CONFIG) --libs sndfile ogg) $(ALL_LDFLAGS)
 
 tests-bin: all $(TEST_BIN) $(GENIMG) $(GENWAV) $(GENAUDIO)
 

@@ -237,6 +237,38 @@ extern const mark__container mark__container_png;
 extern const mark__container mark__container_jpeg;
 extern const mark__container mark__container_wav;
 extern const mark__container mark__container_flac;
+extern const mark__container mark__container_ogg;
+extern const mark__container mark__container_mp3;
+
+/* The sample pass of the lossy audio formats (container/sfpass.c):
+ * libsndfile decodes m->data, the audible labels of ops go in, and
+ * libsndfile encodes the result as e says into the empty out (a bare
+ * file of the codec: the container backend carries its metadata over). */
+typedef struct mark__sfenc {
+    const char *what;                    /* "Ogg Vorbis", for messages */
+    int format;                          /* libsndfile SF_FORMAT_* */
+    double level;                        /* SFC_SET_COMPRESSION_LEVEL 0..1,
+                                            < 0 libsndfile's default */
+    int bitrate_mode;                    /* SFC_SET_BITRATE_MODE's, < 0
+                                            libsndfile's default */
+    int count;                           /* count the frames by decoding
+                                            (the codec's count is off) */
+    int64_t frames;                      /* > 0: the content's true length;
+                                            a decoder giving more (no
+                                            gapless trim) ... */
+    int64_t skip;                        /* ... has this many extra at the
+                                            start, the rest at the end */
+} mark__sfenc;
+
+int mark__sf_draw(mark_media *m, const mark__sfenc *e,
+                  struct mark__pixel_ops *ops, mark__buf *out);
+/* The decoded samples, up to max frames (the pcm of such a container). */
+int mark__sf_pcm(const mark_media *m, const char *what, uint64_t max,
+                 float **x, uint64_t *frames);
+/* The rhythm label in the decoded samples (the explicit_check of a
+ * container that has the pass). */
+int mark__sf_explicit(const mark_media *m, const char *what,
+                      struct mark__explicit *res, double edge);
 
 /* Byte sources and sinks for media streamed, not held whole
  * (core/stream.c).  A source is one of: a buffer (mem), a descriptor

@@ -45,15 +45,21 @@ static void human_report(const char *name, mark_media *m)
 
     mark_media_get_info(m, &info);
     printf("%s: %s\n", name, mark_verdict_name(mark_media_verdict(m)));
-    if (info.type == MARK_MEDIA_AUDIO)
-        printf("  format: %s audio, %d channel%s at %u Hz, %.2f s\n",
-               mark_format_name(info.format), info.channels,
+    if (info.type == MARK_MEDIA_AUDIO) {
+        /* the codec where the format does not say it ("ogg opus") */
+        const char *fmt = mark_format_name(info.format), *codec =
+            info.codec != NULL && strcmp(info.codec, fmt) != 0 ? info.codec
+                                                               : NULL;
+
+        printf("  format: %s%s%s audio, %d channel%s at %u Hz, %.2f s\n",
+               fmt, codec ? " " : "", codec ? codec : "", info.channels,
                info.channels == 1 ? "" : "s", info.sample_rate,
                info.sample_rate ? (double)info.frames / info.sample_rate
                                 : 0.0);
-    else
+    } else {
         printf("  format: %s %s, %ux%u\n", mark_format_name(info.format),
                mark_media_type_name(info.type), info.width, info.height);
+    }
     printf("  metadata: %zu label%s%s\n", n, n == 1 ? "" : "s",
            n > 1 ? " (a file must carry exactly one)" : "");
     for (i = 0; i < n; i++) {

@@ -121,6 +121,8 @@ const mark__container *mark__container_for(int format)
         &mark__container_jpeg,
         &mark__container_wav,
         &mark__container_flac,
+        &mark__container_ogg,
+        &mark__container_mp3,
     };
     size_t i;
 
@@ -812,6 +814,10 @@ static int detect_audio(mark_media *m, const mark_key *key, int quick)
                                  m->info.sample_rate,
                                  (int)m->info.channels, quick, &r);
     mark__free(m->ctx, x);
+    if (rc == MARK_EUNSUPPORTED) {
+        m->wm.note = "these samples cannot be decoded here";
+        return MARK_OK;
+    }
     if (rc == MARK_EUNSEEKABLE) {
         /* a pipe read through already (for the audible label) */
         m->wm.note = "the samples of a pipe are read once, and were read "

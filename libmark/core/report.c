@@ -343,6 +343,9 @@ int mark_media_report_json(const mark_media *m, const char *file, char **out)
             "channels", m->info.channels, "frames",
             (json_int_t)m->info.frames, "duration",
             (double)m->info.frames / m->info.sample_rate));
+    if (m->info.type == MARK_MEDIA_AUDIO && m->info.codec != NULL)
+        json_object_set_new(json_object_get(root, "audio"), "codec",
+                            json_string(m->info.codec));
     json_object_set_new(root, "verdict",
                         json_string(mark_verdict_name(mark_media_verdict(m))));
     for (i = 0; i < m->n_found; i++)

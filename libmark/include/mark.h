@@ -369,6 +369,8 @@ typedef struct mark_media_info {
     int64_t bytes;           /* size of the encoded input */
     uint32_t sample_rate;    /* audio: frames a second */
     int64_t frames;          /* audio: frames (samples per channel) */
+    const char *codec;       /* audio: "vorbis", "opus", "mp3", "mp2";
+                                NULL where the format says it (static) */
 } mark_media_info;
 
 MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);

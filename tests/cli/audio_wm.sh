@@ -11,7 +11,7 @@ WM_FOUND='"watermark":{"found":true'
 WM_NONE='"watermark":{"found":false'
 
 ok "$G" sp.wav --content speech --seconds 12
-expect 0 "$AIMARK" mark --producer $CODE --json sp.wav -o m.wav
+expect 0 "$AIMARK" mark --producer $CODE --produce-id f --json sp.wav -o m.wav
 has out '"watermark":{"embedded":true,"scheme":"aud-v1","payload":"'
 pay=$(sed 's/.*"scheme":"aud-v1","payload":"\([0-9a-f]*\)".*/\1/' out)
 expect 0 "$AIMARK" verify --json m.wav
@@ -101,6 +101,23 @@ expect 0 "$AIMARK" mark --producer $CODE sp.flac -o m.flac
 expect 0 "$AIMARK" verify --json m.flac
 has out "$WM_FOUND"
 has out '"matches_metadata":true'
+
+# Ogg Vorbis, Opus, MP3: through the libsndfile pass, and the encoder
+# after it.  Vorbis (libvorbis) wipes out much of the mark even at the
+# 133 kbit/s it is encoded at here: embedded, not (yet) found again.
+ok "$G" s48.wav --content speech --seconds 12 --rate 48000
+ok "$GA" s48.wav sp.opus
+ok "$GA" sp.wav sp.mp3
+ok "$GA" sp.wav sp.ogg
+for ext in opus mp3 ogg; do
+    expect 0 "$AIMARK" mark --producer $CODE --produce-id f --json sp.$ext \
+        -o lossy.$ext
+    has out '"watermark":{"embedded":true,"scheme":"aud-v1"'
+    [ $ext = ogg ] && continue
+    expect 0 "$AIMARK" verify --json lossy.$ext
+    has out "$WM_FOUND"
+    has out '"matches_metadata":true'
+done
 
 # under 2 s: labelled, no watermark, and the report says so
 ok "$G" short.wav --content speech --seconds 1.5

@@ -8,7 +8,10 @@
  * The output format follows OUT's extension:
  *   .flac              FLAC, 8, 16 or 24 bits (--bits, default 16)
  *   .wav               WAV, PCM of --bits
- * (one row of the formats table each; Ogg and MP3 rows can follow).
+ *   .ogg               Ogg Vorbis
+ *   .opus              Ogg Opus (the WAV at 8, 12, 16, 24 or 48 kHz)
+ *   .mp3               MP3 (MPEG-1/2 layer III, LAME)
+ * (one row of the formats table each).
  *
  * Options for every format (libsndfile's string tags):
  *   --bits N           8, 16 or 24
@@ -22,11 +25,21 @@
  *   --no-total         STREAMINFO's total samples 0 (unknown)
  *   --bad-length       the VORBIS_COMMENT block claims 9 bytes more
  *   --no-vorbis        no VORBIS_COMMENT block at all
+ * Ogg: --tag NAME=VALUE adds a comment to the comment header (the
+ * header packets paged again with libogg, the audio pages renumbered).
+ * MP3, an ID3v2 tag put before the frames libsndfile wrote:
+ *   --id3 V            a tag of version 2.V (3 or 4) holding TIT2 from
+ *                      --title and the --txxx frames
+ *   --txxx DESC=VALUE  a TXXX frame (Latin-1 in 2.3, UTF-8 in 2.4),
+ *                      repeatable
+ *   --utf16            the TXXX frames in UTF-16 with a BOM instead
+ *   --id3v1            an ID3v1 "TAG" trailer as well
  * Any format:
  *   --truncate N       cut the output to N bytes
  *
  * The samples are copied as integers, so they stay exact when the bits
- * are those of the WAV.  Output is the same on every run.
+ * are those of the WAV.  Output is the same on every run (Ogg: but for
+ * the stream serial number, which libsndfile draws at random).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +47,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <ogg/ogg.h>
 #include <sndfile.h>
 
 #define MAX_TAGS 16
@@ -47,6 +61,9 @@ typedef struct format {
 static const format formats[] = {
     { ".flac", SF_FORMAT_FLAC, 0 },
     { ".wav", SF_FORMAT_WAV, 0 },
+    { ".ogg", SF_FORMAT_OGG, SF_FORMAT_VORBIS },
+    { ".opus", SF_FORMAT_OGG, SF_FORMAT_OPUS },
+    { ".mp3", SF_FORMAT_MPEG, SF_FORMAT_MPEG_LAYER_III },
 };
 
 typedef struct opts {
@@ -59,6 +76,12 @@ typedef struct opts {
     int no_total;
     int bad_length;
     int no_vorbis;
+    int id3;                            /* 3, 4, or 0: no ID3v2 tag */
+    const char *txxx[MAX_TAGS];
+    int n_txxx;
+    int utf16;
+    int id3v1;
+    const char *title;
 } opts;
 
 static void die(const char *what)
@@ -251,6 +274,191 @@ static void edit_flac(const char *path, const opts *o)
     free(d);
 }
 
+static void write_file(const char *path, const bytes *b)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (f == NULL || fwrite(b->d, 1, b->len, f) != b->len || fclose(f) != 0)
+        die("cannot write the output");
+}
+
+/* The Ogg libsndfile wrote, the tags added to its comment header. */
+static void edit_ogg(const char *path, const opts *o)
+{
+    size_t len, i;
+    unsigned char *d = slurp(path, &len);
+    ogg_sync_state sy;
+    ogg_stream_state in, out;
+    ogg_page pg;
+    ogg_packet pk;
+    bytes res = { NULL, 0, 0 }, c = { NULL, 0, 0 };
+    int n_hdr = 0, want = 0, pages = 0, first = 1;
+    long delta = 0;
+
+    ogg_sync_init(&sy);
+    memcpy(ogg_sync_buffer(&sy, (long)len), d, len);
+    ogg_sync_wrote(&sy, (long)len);
+    while (ogg_sync_pageout(&sy, &pg) == 1) {
+        if (first) {
+            ogg_stream_init(&in, ogg_page_serialno(&pg));
+            ogg_stream_init(&out, ogg_page_serialno(&pg));
+            want = memcmp(pg.body, "OpusHead", 8) == 0 ? 2 : 3;
+            first = 0;
+        }
+        if (n_hdr < want) {
+            ogg_stream_pagein(&in, &pg);
+            while (n_hdr < want && ogg_stream_packetout(&in, &pk) == 1) {
+                if (n_hdr == 1) {
+                    /* vendor, count, comments, then the rest */
+                    size_t v = 4 + (size_t)(pk.packet[want == 2 ? 8 : 7] |
+                                            pk.packet[want == 2 ? 9 : 8] << 8),
+                           at = (want == 2 ? 8 : 7) + v;
+                    unsigned char *q = pk.packet + at;
+                    uint32_t n = (uint32_t)(q[0] | q[1] << 8 | q[2] << 16) +
+                                 (uint32_t)o->n_tags;
+                    unsigned char h[4];
+                    size_t end = at + 4;
+
+                    for (i = 0; i < (size_t)(q[0] | q[1] << 8); i++)
+                        end += 4 + (size_t)(pk.packet[end] |
+                                            pk.packet[end + 1] << 8);
+                    add(&c, pk.packet, at);
+                    put32le(h, n);
+                    add(&c, h, 4);
+                    add(&c, pk.packet + at + 4, end - at - 4);
+                    for (i = 0; i < (size_t)o->n_tags; i++) {
+                        put32le(h, strlen(o->tags[i]));
+                        add(&c, h, 4);
+                        add(&c, o->tags[i], strlen(o->tags[i]));
+                    }
+                    add(&c, pk.packet + end, (size_t)pk.bytes - end);
+                    pk.packet = c.d;
+                    pk.bytes = (long)c.len;
+                }
+                ogg_stream_packetin(&out, &pk);
+                if (n_hdr == 0 || n_hdr == want - 1)
+                    while (ogg_stream_flush(&out, &pg) != 0) {
+                        add(&res, pg.header, (size_t)pg.header_len);
+                        add(&res, pg.body, (size_t)pg.body_len);
+                        pages++;
+                    }
+                n_hdr++;
+            }
+            if (n_hdr == want)
+                delta = pages - ogg_page_pageno(&pg) - 1;
+            continue;
+        }
+        {
+            size_t at = res.len;
+            long seq = ogg_page_pageno(&pg) + delta;
+
+            add(&res, pg.header, (size_t)pg.header_len);
+            add(&res, pg.body, (size_t)pg.body_len);
+            put32le(res.d + at + 18, (size_t)seq);
+            pg.header = res.d + at;
+            pg.body = res.d + at + pg.header_len;
+            ogg_page_checksum_set(&pg);
+        }
+    }
+    write_file(path, &res);
+    ogg_stream_clear(&in);
+    ogg_stream_clear(&out);
+    ogg_sync_clear(&sy);
+    free(res.d);
+    free(c.d);
+    free(d);
+}
+
+static void put_syncsafe(unsigned char *p, size_t v)
+{
+    p[0] = (unsigned char)(v >> 21 & 0x7f);
+    p[1] = (unsigned char)(v >> 14 & 0x7f);
+    p[2] = (unsigned char)(v >> 7 & 0x7f);
+    p[3] = (unsigned char)(v & 0x7f);
+}
+
+static void add_utf16(bytes *b, const char *s, size_t n)
+{
+    size_t i;
+
+    add(b, "\xff\xfe", 2);
+    for (i = 0; i < n; i++) {
+        unsigned char w[2] = { (unsigned char)s[i], 0 };
+
+        add(b, w, 2);                   /* ASCII only, as the tests use */
+    }
+}
+
+static void id3_frame(bytes *t, int v, const char *id, const bytes *body)
+{
+    unsigned char h[10];
+
+    memcpy(h, id, 4);
+    if (v == 4)
+        put_syncsafe(h + 4, body->len);
+    else
+        put32be(h + 4, body->len);
+    h[8] = h[9] = 0;
+    add(t, h, 10);
+    add(t, body->d, body->len);
+}
+
+/* The MP3 libsndfile wrote, an ID3v2 tag before it. */
+static void edit_mp3(const char *path, const opts *o)
+{
+    size_t len, i;
+    unsigned char *d = slurp(path, &len), h[10] = { 'I', 'D', '3' };
+    bytes t = { NULL, 0, 0 }, res = { NULL, 0, 0 };
+
+    for (i = 0; o->id3 && i <= (size_t)o->n_txxx; i++) {
+        bytes b = { NULL, 0, 0 };
+        const char *s = i == 0 ? o->title : o->txxx[i - 1];
+        const char *eq = i == 0 || s == NULL ? NULL : strchr(s, '=');
+
+        if (s == NULL)
+            continue;
+        if (o->utf16) {
+            add(&b, "\x01", 1);
+            if (eq != NULL) {
+                add_utf16(&b, s, (size_t)(eq - s));
+                add(&b, "\0\0", 2);
+                s = eq + 1;
+            }
+            add_utf16(&b, s, strlen(s));
+        } else {
+            add(&b, o->id3 == 4 ? "\x03" : "\0", 1);
+            if (eq != NULL) {
+                add(&b, s, (size_t)(eq - s));
+                add(&b, "", 1);
+                s = eq + 1;
+            }
+            add(&b, s, strlen(s));
+        }
+        id3_frame(&t, o->id3, i == 0 ? "TIT2" : "TXXX", &b);
+        free(b.d);
+    }
+    if (o->id3) {
+        h[3] = (unsigned char)o->id3;
+        h[4] = h[5] = 0;
+        add(&t, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);   /* padding */
+        put_syncsafe(h + 6, t.len);
+        add(&res, h, 10);
+        add(&res, t.d, t.len);
+    }
+    add(&res, d, len);
+    if (o->id3v1) {
+        unsigned char v1[128];
+
+        memset(v1, 0, sizeof v1);
+        memcpy(v1, "TAGgenaudio ID3v1 title", 23);
+        add(&res, v1, sizeof v1);
+    }
+    write_file(path, &res);
+    free(t.d);
+    free(res.d);
+    free(d);
+}
+
 int main(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *str[3] = { NULL, NULL, NULL };
@@ -274,6 +482,8 @@ int main(int argc, char **argv)
         else if (strcmp(s, "--no-total") == 0) o.no_total = 1;
         else if (strcmp(s, "--bad-length") == 0) o.bad_length = 1;
         else if (strcmp(s, "--no-vorbis") == 0) o.no_vorbis = 1;
+        else if (strcmp(s, "--utf16") == 0) o.utf16 = 1;
+        else if (strcmp(s, "--id3v1") == 0) o.id3v1 = 1;
         else if (s[0] == '-' && s[1] == '-' && v == NULL) {
             fprintf(stderr, "genaudio: %s needs a value\n", s);
             return 1;
@@ -284,7 +494,12 @@ int main(int argc, char **argv)
         else if (strcmp(s, "--picture") == 0) o.picture = argv[++i];
         else if (strcmp(s, "--padding") == 0) o.padding = atol(argv[++i]);
         else if (strcmp(s, "--truncate") == 0) trunc = atol(argv[++i]);
-        else if (strcmp(s, "--tag") == 0) {
+        else if (strcmp(s, "--id3") == 0) o.id3 = atoi(argv[++i]);
+        else if (strcmp(s, "--txxx") == 0) {
+            if (o.n_txxx == MAX_TAGS || strchr(argv[i + 1], '=') == NULL)
+                die("--txxx wants DESC=VALUE (16 at most)");
+            o.txxx[o.n_txxx++] = argv[++i];
+        } else if (strcmp(s, "--tag") == 0) {
             if (o.n_tags == MAX_TAGS || strchr(argv[i + 1], '=') == NULL)
                 die("--tag wants NAME=VALUE (16 at most)");
             o.tags[o.n_tags++] = argv[++i];
@@ -310,10 +525,15 @@ int main(int argc, char **argv)
         die("unknown output extension");
     if (o.bits != 8 && o.bits != 16 && o.bits != 24)
         die("--bits wants 8, 16 or 24");
+    o.title = str[0];
+    if (o.id3 != 0 && o.id3 != 3 && o.id3 != 4)
+        die("--id3 wants 3 or 4");
+    if (fmt->major != SF_FORMAT_MPEG && (o.id3 || o.n_txxx || o.id3v1))
+        die("--id3, --txxx and --id3v1 are for MP3");
     if (fmt->major != SF_FORMAT_FLAC &&
-        (o.n_tags || o.picture || o.application || o.padding >= 0 ||
+        (o.picture || o.application || o.padding >= 0 ||
          o.no_total || o.bad_length || o.no_vorbis))
-        die("--tag, --picture, --application, --padding, --no-total, "
+        die("--picture, --application, --padding, --no-total, "
             "--bad-length and --no-vorbis are for FLAC");
     if (o.no_vorbis && (o.n_tags || o.bad_length || str[0] || str[1] ||
                         str[2]))
@@ -351,6 +571,12 @@ int main(int argc, char **argv)
         die("libsndfile cannot finish the output");
     if (fmt->major == SF_FORMAT_FLAC)
         edit_flac(out, &o);
+    else if (fmt->major == SF_FORMAT_OGG && o.n_tags)
+        edit_ogg(out, &o);
+    else if (fmt->major == SF_FORMAT_MPEG)
+        edit_mp3(out, &o);
+    else if (o.n_tags)
+        die("--tag is for FLAC and Ogg");
     if (trunc >= 0 && truncate(out, trunc) != 0) {
         perror("genaudio");
         return 1;
