@@ -92,7 +92,7 @@ DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               libflac-dev libsndfile1-dev libespeak-ng-dev espeak-ng-data \
               libsoxr-dev
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
-             libjpeg-turbo-progs ffmpeg mediainfo sox
+             libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
