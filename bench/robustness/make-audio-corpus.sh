@@ -141,10 +141,12 @@ CMN2="各位听众朋友，大家好。欢迎收听今天的新闻节目。\
 今天上午，市里举行了科技展览会，很多人参观了新的机器人和电动汽车。"
 DE1="Guten Morgen und herzlich willkommen. Heute sprechen wir über das \
 Wetter in den Bergen, über den Zug nach Berlin und über die neue \
-Bibliothek am Marktplatz, die seit Montag geöffnet ist."
+Bibliothek am Marktplatz, die seit Montag geöffnet ist. Am Abend spielt \
+das Orchester im Park, der Eintritt ist frei."
 FR1="Bonjour à tous. Ce matin, le marché est plein de fruits et de \
 légumes. Les enfants jouent dans le parc pendant que les parents \
-prennent un café sur la terrasse."
+prennent un café sur la terrasse. Dans l'après-midi, il va pleuvoir un \
+peu, alors n'oubliez pas votre parapluie."
 ES1="Buenas tardes. El tren sale a las seis y media de la estación \
 central. Por favor, lleven sus billetes y no olviden el equipaje."
 
@@ -204,7 +206,7 @@ fi
 if need music-arpeggio-44k; then
     : > "$tmp/list"
     for ch in "C4 E4 G4 C5" "A3 C4 E4 A4" "F3 A3 C4 F4" "G3 B3 D4 G4"; do
-        for rep in 1 2 3 4; do
+        for rep in 1 2 3 4 5; do
             for n in $ch; do
                 [ -s "$tmp/a$n.wav" ] ||
                     note "a$n" $R 0.2143 pluck "$n" fade q 0.003 0.2143 0.05
@@ -377,18 +379,20 @@ fi
 
 # --- silence-heavy -----------------------------------------------------
 
-# silence-gaps: Spanish phrases with 3 s gaps of a faint room noise
-# (brown noise at about -66 dBFS), 24 s
+# silence-gaps: Spanish phrases with 3 s gaps, all over a faint room
+# noise (brown noise at about -66 dBFS), 24 s
 if need silence-gaps-44k; then
     say es1 es 150 50 "$ES1"
-    sx -r 44100 -c 1 -n "$tmp/room.wav" synth 3 brownnoise vol 0.0005
+    sx -r 44100 -c 1 -n "$tmp/z3.wav" trim 0 3
     sx "$tmp/es1.wav" "$tmp/es1a.wav" trim 0 3.2
     sx "$tmp/es1.wav" "$tmp/es1b.wav" trim 3.2 3.6
     sx "$tmp/es1.wav" "$tmp/es1c.wav" trim 6.8
-    sx "$tmp/room.wav" "$tmp/es1a.wav" "$tmp/room.wav" "$tmp/es1b.wav" \
-       "$tmp/room.wav" "$tmp/es1c.wav" "$tmp/room.wav" "$tmp/gaps.wav"
-    widen "$tmp/gaps.wav" "$tmp/gapss.wav"
-    fit "$tmp/gapss.wav" "$tmp/c.wav" 24
+    sx "$tmp/z3.wav" "$tmp/es1a.wav" "$tmp/z3.wav" "$tmp/es1b.wav" \
+       "$tmp/z3.wav" "$tmp/es1c.wav" "$tmp/gaps.wav"
+    fit "$tmp/gaps.wav" "$tmp/gaps24.wav" 24
+    sx -r 44100 -c 1 -n "$tmp/room.wav" synth 24 brownnoise vol 0.0005
+    sx -m "$tmp/gaps24.wav" "$tmp/room.wav" "$tmp/gapsr.wav"
+    widen "$tmp/gapsr.wav" "$tmp/c.wav"
     put silence-gaps-44k "$tmp/c.wav" 44100 2 -3
 fi
 
