@@ -1017,8 +1017,8 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
         char sil[64] = "-", qu[64] = "-";
 
         if (r->done != 1) {
-            fprintf(f, "| %s | not processed (error) |||||||||||\n",
-                    names[i]);
+            fprintf(f, "| %s | not processed (error) | | | | | | | | | "
+                    "| |\n", names[i]);
             continue;
         }
         for (k = 0; k < N_ATTACKS; k++)
