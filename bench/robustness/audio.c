@@ -135,6 +135,7 @@ typedef struct clip_result {
     double snr_min;                      /* worst 1 s window with sound */
     double silent_s;                     /* digital silence (>= 0.1 s) */
     double silent_max;                   /* biggest change there, LSB */
+    double silent_inner;                 /* the same 20 ms from sound */
     long silent_nonzero;                 /* samples not 0 after 16 bit */
     double quiet_s;                      /* 50 ms windows < -60 dBFS */
     double quiet_max;                    /* change RMS there, dBFS */
@@ -408,6 +409,7 @@ static void quality(const clip *o, const float *mf, const float *m,
 
     r->silent_s = 0;
     r->silent_max = 0;
+    r->silent_inner = 0;
     r->silent_nonzero = 0;
     for (f = 0; f <= o->frames; f++) {
         int zero = f < o->frames;
@@ -419,14 +421,18 @@ static void quality(const clip *o, const float *mf, const float *m,
             continue;
         }
         if (run >= minrun) {
-            size_t g;
+            size_t g, edge = o->rate / 50;
 
             r->silent_s += (double)run / o->rate;
             for (g = (f - run) * ch; g < f * ch; g++) {
                 double d = fabs((double)mf[g]) * 32768.0;
+                size_t fr = g / ch;
 
                 if (d > r->silent_max)
                     r->silent_max = d;
+                if (fr >= f - run + edge && fr + edge < f &&
+                    d > r->silent_inner)
+                    r->silent_inner = d;
                 r->silent_nonzero += m[g] != 0.0f;
             }
         }
@@ -907,7 +913,7 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
     int done = 0, all_pass = 1, fp = 0, fp_n = 0, shortest = -1;
     double snr_sum = 0, snr_min = 999, seg_min = 999, audio = 0;
     double t_tools = 0, t_detect = 0, s_detected = 0, fpmax = 0;
-    double smax = 0, qmax = -999;
+    double smax = 0, sinner = 0, qmax = -999;
     long snz = 0;
     char kinds[16][32];
 
@@ -1027,8 +1033,9 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
                 ok += r->o[k].status == OUT_OK;
             }
         if (r->silent_s > 0)
-            snprintf(sil, sizeof sil, "%.3g LSB, %ld samples not 0",
-                     r->silent_max, r->silent_nonzero);
+            snprintf(sil, sizeof sil, "%.3g LSB (%.3g LSB 20 ms from "
+                     "sound), %ld samples not 0", r->silent_max,
+                     r->silent_inner, r->silent_nonzero);
         if (r->quiet_s > 0)
             snprintf(qu, sizeof qu, "%.1f dBFS", r->quiet_max);
         fprintf(f, "| %s | %u Hz %s | %.1f s | %.1f dB | %.1f dB | %.1f s "
@@ -1044,6 +1051,8 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
             seg_min = r->snr_min;
         if (r->silent_s > 0 && r->silent_max > smax)
             smax = r->silent_max;
+        if (r->silent_s > 0 && r->silent_inner > sinner)
+            sinner = r->silent_inner;
         snz += r->silent_nonzero;
         if (r->quiet_s > 0 && r->quiet_max > qmax)
             qmax = r->quiet_max;
@@ -1063,8 +1072,9 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
                 "window with sound %.1f dB\n", snr_sum / done, snr_min,
                 seg_min);
     fprintf(f, "- digital silence (every channel 0 for >= 0.1 s): largest "
-            "change %.3g LSB before rounding, %ld samples not 0 in the "
-            "16-bit file\n", smax, snz);
+            "change %.3g LSB before rounding (%.3g LSB 20 ms or more from "
+            "sound), %ld samples not 0 in the 16-bit file\n", smax, sinner,
+            snz);
     if (qmax > -999)
         fprintf(f, "- quiet stretches (50 ms windows under -60 dBFS): the "
                 "change reaches %.1f dBFS RMS\n", qmax);
