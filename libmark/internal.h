@@ -139,6 +139,9 @@ typedef struct mark__wm_state {
     mark_payload found_payload;
     double score;
     int candidates;
+    double t_start, t_end;               /* audio: seconds read */
+    double tempo;                        /* audio: time scale found */
+    int speed;                           /* ... with the pitch */
 } mark__wm_state;
 
 struct mark_media {
@@ -222,6 +225,11 @@ typedef struct mark__container {
      * the structure from m->src. */
     int (*stream)(mark_media *m, struct mark__pixel_ops *ops,
                   struct mark__sink *out);
+    /* Optional (audio): up to max frames of the samples as interleaved
+     * floats, full scale 1 (the caller frees *x); the audio watermark is
+     * embedded by the sample pass of draw or stream and read from these. */
+    int (*pcm)(const mark_media *m, uint64_t max, float **x,
+               uint64_t *frames);
 } mark__container;
 
 extern const mark__container mark__container_png;

@@ -412,11 +412,14 @@ static void json_report(const job *j, const char *format,
                                                           : "overlay");
     }
     if (wm != NULL && wm[0] == 'a') {
-        fputs(",\"watermark\":{\"embedded\":false,\"note\":\"no audio "
-              "watermark yet\"}", stdout);
+        fputs(",\"watermark\":{\"embedded\":false,\"note\":\"no "
+              "watermark for this audio format yet\"}", stdout);
     } else if (wm != NULL && wm[0] == '\0') {
-        fputs(",\"watermark\":{\"embedded\":false,\"note\":\"image under "
-              "128 pixels a side\"}", stdout);
+        fputs(audible != NULL || info->type == MARK_MEDIA_AUDIO
+              ? ",\"watermark\":{\"embedded\":false,\"note\":\"audio "
+                "under 2 seconds\"}"
+              : ",\"watermark\":{\"embedded\":false,\"note\":\"image "
+                "under 128 pixels a side\"}", stdout);
     } else if (wm != NULL && wm[0] == 'k') {
         fputs(",\"watermark\":{\"embedded\":false,\"kept\":true,\"note\":"
               "\"the file already carries a watermark aimark embedded; it "
@@ -426,7 +429,8 @@ static void json_report(const job *j, const char *format,
 
         mark_payload_to_hex(wmp, hex);
         fprintf(stdout, ",\"watermark\":{\"embedded\":true,\"scheme\":"
-                "\"img-v1\",\"payload\":\"%s\"}", hex);
+                "\"%s\",\"payload\":\"%s\"}",
+                info->type == MARK_MEDIA_AUDIO ? "aud-v1" : "img-v1", hex);
     }
     fputs("}\n", stdout);
     fflush(stdout);
@@ -453,7 +457,7 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
     mark_payload wmp;
     char err[1200];
     const char *fmt = NULL;
-    int rc, st = 0, fd0 = 0, fd1 = 1;
+    int rc, st = 0, fd0 = 0, fd1 = 1, wm_none = 0;
     unsigned flags = (o->force || o->in_place) ? MARK_SAVE_OVERWRITE : 0;
     const char *shown_in = strcmp(j->in, "-") == 0 ? "<stdin>" : j->in;
 
@@ -486,20 +490,16 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
         rc = MARK_OK;
     }
     if (rc == MARK_OK && info.type == MARK_MEDIA_AUDIO) {
-        /* audio: the rhythm label stands for the visible one, and there
-         * is no audio watermark yet */
+        /* audio: the rhythm label stands for the visible one */
         if (o->visible)
             rc = mark_media_set_audible(m, o->audio_where |
                                         (o->audio_voice ? MARK_AUDIBLE_VOICE
                                                         : 0),
                                         o->audio_mix);
-        if (o->watermark && o->verbose)
-            msg("'%s': no watermark (not available for audio yet)",
-                shown_in);
     } else if (rc == MARK_OK && v != NULL) {
         rc = mark_media_set_visible(m, v);
     }
-    if (rc == MARK_OK && o->watermark && info.type != MARK_MEDIA_AUDIO) {
+    if (rc == MARK_OK && o->watermark) {
         /* the payload: given, derived from the label, or (with no label
          * to tie it to) random, and reported */
         if (o->have_payload)
@@ -511,6 +511,14 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
             rc = MARK_EIO;
         if (rc == MARK_OK)
             rc = mark_media_set_watermark(m, o->key, &wmp, o->strength);
+        if (rc == MARK_EUNSUPPORTED && info.type == MARK_MEDIA_AUDIO) {
+            /* an audio format without the watermark: the other marks */
+            if (o->verbose)
+                msg("'%s': no watermark (%s)", shown_in,
+                    mark_ctx_errmsg(ctx));
+            wm_none = 1;
+            rc = MARK_OK;
+        }
     }
     if (rc < 0) {
         snprintf(err, sizeof err, "%s", mark_ctx_errmsg(ctx));
@@ -558,7 +566,7 @@ done:
         json_report(j, fmt, st == 0 ? l : NULL, st == 0 ? NULL : err,
                     drew ? &ink : NULL, &info,
                     st == 0 && o->watermark
-                        ? (audio ? "a"
+                        ? (wm_none ? "a"
                            : mark_media_watermark_skipped(m) == 1 ? ""
                            : mark_media_watermark_skipped(m) == 2 ? "k"
                                                                   : "x")

@@ -36,6 +36,7 @@
 #include <sndfile.h>
 
 #include "internal.h"
+#include "signal/signal.h"
 
 #define BLOCK 4096                      /* frames per conversion block */
 #define LEVEL_SPAN 3                    /* s of content an added label
@@ -639,7 +640,12 @@ typedef struct pass {
     double level_start, level_end;      /* content RMS for an added
                                            label */
     const mark__audible_clip *clip;     /* the label */
+    mark__audwm *wm;                    /* the watermark, NULL none */
+    float *wx, *wy;                     /* its input, its output */
+    int *wi;                            /* its output as integers */
 } pass;
+
+#define WM_CAP (2 * BLOCK)              /* frames of watermark output */
 
 static void to_float(const int *v, float *x, size_t n)
 {
@@ -685,7 +691,7 @@ static int read_frames(pass *p, int *buf, size_t n)
     return MARK_OK;
 }
 
-static int write_frames(pass *p, const int *buf, size_t n)
+static int encode_frames(pass *p, const int *buf, size_t n)
 {
     if (n == 0 || sf_writef_int(p->out, buf, (sf_count_t)n) ==
                       (sf_count_t)n)
@@ -694,6 +700,44 @@ static int write_frames(pass *p, const int *buf, size_t n)
         return MARK_ENOMEM;
     return mark__err(p->m->ctx, MARK_EBACKEND, "libsndfile cannot encode "
                      "FLAC: %s", sf_strerror(p->out));
+}
+
+/* What the watermark has ready after taking x (n frames; NULL: the end
+ * of the input), encoded. */
+static int wm_frames(pass *p, const float *x, size_t n)
+{
+    size_t got;
+    int rc;
+
+    do {
+        rc = mark__audwm_process(p->wm, x, n, p->wy, WM_CAP, &got);
+        if (rc < 0)
+            return rc;
+        to_int(p->wy, p->wi, got * (size_t)p->ch, p->shift);
+        rc = encode_frames(p, p->wi, got);
+        if (x != NULL) {
+            x += n * (size_t)p->ch;
+            n = 0;                      /* then collect what is left */
+        }
+    } while (rc == MARK_OK && got == WM_CAP);
+    return rc;
+}
+
+/* Frames out, through the watermark when there is one. */
+static int write_frames(pass *p, const int *buf, size_t n)
+{
+    size_t k;
+    int rc = MARK_OK;
+
+    if (p->wm == NULL)
+        return encode_frames(p, buf, n);
+    for (k = 0; rc == MARK_OK && k < n; k += BLOCK) {
+        size_t b = n - k < BLOCK ? n - k : BLOCK;
+
+        to_float(buf + k * (size_t)p->ch, p->wx, b * (size_t)p->ch);
+        rc = wm_frames(p, p->wx, b);
+    }
+    return rc;
 }
 
 static int copy_frames(pass *p, uint64_t n)
@@ -877,9 +921,6 @@ static int flac_draw(mark_media *m, mark__pixel_ops *ops, mark__buf *out)
     pass p;
     int rc;
 
-    if (ops->watermark)
-        return mark__err(m->ctx, MARK_EUNSUPPORTED, "the audio watermark "
-                         "is not available yet");
     if (!decodable(fp))
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "FLAC of %d bits a "
                          "sample: only the metadata label can be written",
@@ -903,6 +944,21 @@ static int flac_draw(mark_media *m, mark__pixel_ops *ops, mark__buf *out)
     if (rc < 0)
         goto done;
     p.clip = &clip;
+    if (ops->watermark && N < (uint64_t)fp->rate * MARK__AUDWM_MIN_SECONDS) {
+        ops->wm_skipped = 1;            /* too short to carry a mark */
+    } else if (ops->watermark) {
+        rc = mark__audwm_new(m->ctx, ops->key, &ops->payload, fp->rate,
+                             p.ch, ops->strength, &p.wm);
+        if (rc < 0)
+            goto done;
+        p.wx = mark__malloc(m->ctx, sizeof *p.wx * BLOCK * (size_t)p.ch);
+        p.wy = mark__malloc(m->ctx, sizeof *p.wy * WM_CAP * (size_t)p.ch);
+        p.wi = mark__malloc(m->ctx, sizeof *p.wi * WM_CAP * (size_t)p.ch);
+        if (p.wx == NULL || p.wy == NULL || p.wi == NULL) {
+            rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
     mark__audible_plan_make(ops, (int64_t)N,
                             mark__audible_window(&clip, fp->rate), &pl);
     xf = pl.W > BLOCK ? pl.W : BLOCK;
@@ -929,6 +985,8 @@ static int flac_draw(mark_media *m, mark__pixel_ops *ops, mark__buf *out)
         goto done;
     }
     rc = samples(&p, &pl, N);
+    if (rc == MARK_OK && p.wm != NULL)
+        rc = wm_frames(&p, NULL, 0);   /* the last of the samples */
     /* closing finishes the stream: the last frame, STREAMINFO's count
      * and MD5 */
     if (sf_close(p.out) != 0 && rc == MARK_OK)
@@ -949,11 +1007,73 @@ done:
     if (p.out != NULL)
         sf_close(p.out);
     mark__buf_free(&enc);
+    mark__audwm_free(p.wm);
+    mark__free(m->ctx, p.wx);
+    mark__free(m->ctx, p.wy);
+    mark__free(m->ctx, p.wi);
     mark__free(m->ctx, p.io);
     mark__free(m->ctx, p.win);
     mark__free(m->ctx, p.x);
     mark__audible_clip_free(m->ctx, &clip);
     return rc;
+}
+
+/* The samples as floats, for the watermark detector. */
+static int flac_pcm(const mark_media *m, uint64_t max, float **x,
+                    uint64_t *frames)
+{
+    flac_priv *fp = m->priv;
+    pass p;
+    size_t cap = BLOCK, got = 0, ch;
+    int rc;
+
+    *x = NULL;
+    *frames = 0;
+    if (!decodable(fp))
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "FLAC of %d bits a "
+                         "sample cannot be decoded here", fp->bits);
+    memset(&p, 0, sizeof p);
+    memcpy(&p.m, &m, sizeof m);         /* the pass never writes through it */
+    p.ch = fp->channels;
+    ch = (size_t)p.ch;
+    if (fp->total > 0)
+        cap = fp->total < max ? (size_t)fp->total : (size_t)max;
+    p.io = mark__malloc(m->ctx, sizeof *p.io * BLOCK * ch);
+    *x = mark__malloc(m->ctx, sizeof **x * (cap ? cap : 1) * ch);
+    rc = p.io == NULL || *x == NULL
+         ? mark__err(m->ctx, MARK_ENOMEM, "out of memory")
+         : open_decoder(m, &p.iio, &p.in);
+    while (rc == MARK_OK && got < max) {
+        size_t want = max - got < BLOCK ? (size_t)(max - got) : BLOCK;
+        sf_count_t k;
+
+        if (got + want > cap) {
+            float *nx;
+
+            cap = cap * 2 < max ? cap * 2 : (size_t)max;
+            nx = mark__realloc(m->ctx, *x, sizeof **x * cap * ch);
+            if (nx == NULL) {
+                rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+                break;
+            }
+            *x = nx;
+        }
+        k = sf_readf_int(p.in, p.io, (sf_count_t)want);
+        if (k <= 0)
+            break;
+        to_float(p.io, *x + got * ch, (size_t)k * ch);
+        got += (size_t)k;
+    }
+    if (p.in != NULL)
+        sf_close(p.in);
+    mark__free(m->ctx, p.io);
+    if (rc < 0) {
+        mark__free(m->ctx, *x);
+        *x = NULL;
+        return rc;
+    }
+    *frames = got;
+    return MARK_OK;
 }
 
 static void flac_uninit(mark_media *m)
@@ -965,5 +1085,5 @@ static void flac_uninit(mark_media *m)
 const mark__container mark__container_flac = {
     .name = "flac", .format = MARK_FORMAT_FLAC, .type = MARK_MEDIA_AUDIO,
     .parse = flac_parse, .write = flac_write, .uninit = flac_uninit,
-    .draw = flac_draw, .explicit_check = flac_explicit,
+    .draw = flac_draw, .explicit_check = flac_explicit, .pcm = flac_pcm,
 };

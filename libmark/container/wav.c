@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "signal/signal.h"
 
 #define U32_UNKNOWN 0xffffffffu         /* a size left for RF64 or a pipe */
 #define BLOCK 4096                      /* frames per conversion block */
@@ -510,12 +511,55 @@ typedef struct pass {
     double level_start, level_end;      /* content RMS for an added
                                            label (a pipe: a default) */
     const mark__audible_clip *clip;
+    mark__audwm *wm;                    /* the watermark, NULL none */
+    float *wx, *wy;                     /* its input, its output */
+    unsigned char *wio;                 /* its output encoded */
 } pass;
 
-static int emit(pass *p, const unsigned char *b, size_t frames)
+#define WM_CAP (2 * BLOCK)              /* frames of watermark output */
+
+static int put(pass *p, const unsigned char *b, size_t frames)
 {
     p->out_bytes += (uint64_t)frames * p->fb;
     return mark__sink_write(p->out, b, frames * p->fb);
+}
+
+/* Watermark output out: what the embedder has ready after taking x (n
+ * frames; x NULL: the end of the input). */
+static int wm_put(pass *p, const float *x, size_t n)
+{
+    size_t got;
+    int rc;
+
+    do {
+        rc = mark__audwm_process(p->wm, x, n, p->wy, WM_CAP, &got);
+        if (rc < 0)
+            return rc;
+        mark__pcm_encode(p->f, p->wy, got, p->wio);
+        rc = put(p, p->wio, got);
+        if (x != NULL) {
+            x += n * (size_t)p->f->channels;
+            n = 0;                      /* then collect what is left */
+        }
+    } while (rc == MARK_OK && got == WM_CAP);
+    return rc;
+}
+
+/* Samples out, through the watermark when there is one. */
+static int emit(pass *p, const unsigned char *b, size_t frames)
+{
+    size_t k;
+    int rc = MARK_OK;
+
+    if (p->wm == NULL)
+        return put(p, b, frames);
+    for (k = 0; rc == MARK_OK && k < frames; k += BLOCK) {
+        size_t n = frames - k < BLOCK ? frames - k : BLOCK;
+
+        mark__pcm_decode(p->f, b + k * p->fb, n, p->wx);
+        rc = wm_put(p, p->wx, n);
+    }
+    return rc;
 }
 
 static int emit_floats(pass *p, const float *x, size_t frames)
@@ -796,19 +840,30 @@ static int wav_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *out)
     pass p;
     uint64_t data_out = 0, tail_bytes = 0, riff = 0;
     int64_t data_hdr_at, top_at;
-    int rc, known, big = 0, reserve = 0, touch;
+    int rc = MARK_OK, known, big = 0, reserve = 0, touch;
     int info = strcmp(m->carrier, "wav-info") == 0;
     mark__audible_clip clip;
     unsigned char h[8];
 
     touch = ops != NULL && (ops->audible & MARK_AUDIBLE_BOTH);
-    if (touch && wp->pcm.enc == MARK__PCM_NONE)
+    if ((touch || (ops != NULL && ops->watermark)) &&
+        wp->pcm.enc == MARK__PCM_NONE)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "WAV format tag 0x%04x "
                          "is not PCM or float: only the metadata label can "
                          "be written", wp->tag);
-    if (ops != NULL && ops->watermark)
-        return mark__err(m->ctx, MARK_EUNSUPPORTED, "the audio watermark "
-                         "is not available yet");
+    memset(&p, 0, sizeof p);
+    if (ops != NULL && ops->watermark) {
+        /* too short to carry a mark a detector could find: skipped */
+        if (wp->data_known && wp->frames < (int64_t)wp->pcm.rate *
+                                               MARK__AUDWM_MIN_SECONDS)
+            ops->wm_skipped = 1;
+        else
+            rc = mark__audwm_new(m->ctx, ops->key, &ops->payload,
+                                 wp->pcm.rate, wp->pcm.channels,
+                                 ops->strength, &p.wm);
+        if (rc < 0)
+            return rc;
+    }
     if (m->src->seekable) {
         rc = mark__src_seek(m->src, wp->data_at);
         if (rc < 0)
@@ -839,7 +894,6 @@ static int wav_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *out)
         memset(&pl, 0, sizeof pl);
     mark__buf_init(&head, m->ctx);
     mark__buf_init(&tail, m->ctx);
-    memset(&p, 0, sizeof p);
     /* what the output will hold, when it can be known now */
     known = wp->data_known;
     if (known) {
@@ -928,7 +982,15 @@ static int wav_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *out)
                                        (pl.W > BLOCK ? pl.W : BLOCK));
         p.hold = mark__malloc(m->ctx, p.fb * (pl.W + BLOCK));
     }
-    if (p.io == NULL || (touch && (p.x == NULL || p.hold == NULL))) {
+    if (p.wm != NULL) {
+        size_t ch = (size_t)wp->pcm.channels;
+
+        p.wx = mark__malloc(m->ctx, sizeof *p.wx * ch * BLOCK);
+        p.wy = mark__malloc(m->ctx, sizeof *p.wy * ch * WM_CAP);
+        p.wio = mark__malloc(m->ctx, p.fb * WM_CAP);
+    }
+    if (p.io == NULL || (touch && (p.x == NULL || p.hold == NULL)) ||
+        (p.wm != NULL && (p.wx == NULL || p.wy == NULL || p.wio == NULL))) {
         rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
@@ -950,6 +1012,8 @@ static int wav_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *out)
                 break;
         }
     }
+    if (rc == MARK_OK && p.wm != NULL)
+        rc = wm_put(&p, NULL, 0);      /* the last of the samples */
     if (rc == MARK_OK && (p.out_bytes & 1))
         rc = mark__sink_write(out, "", 1);
     if (rc < 0)
@@ -996,6 +1060,10 @@ static int wav_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *out)
         ops->audible_done = (pl.start ? MARK_AUDIBLE_START : 0) |
                             (pl.end ? MARK_AUDIBLE_END : 0);
 done:
+    mark__audwm_free(p.wm);
+    mark__free(m->ctx, p.wx);
+    mark__free(m->ctx, p.wy);
+    mark__free(m->ctx, p.wio);
     mark__free(m->ctx, p.io);
     mark__free(m->ctx, p.x);
     mark__free(m->ctx, p.hold);
@@ -1090,6 +1158,71 @@ done:
     return rc;
 }
 
+static int wav_pcm(const mark_media *m, uint64_t max, float **x,
+                   uint64_t *frames)
+{
+    wav_priv *wp = m->priv;
+    uint64_t n = wp->data_known ? wp->data_len / wp->block_align : max;
+    size_t ch = (size_t)wp->pcm.channels, got = 0, cap;
+    unsigned char *b;
+    int rc;
+
+    *x = NULL;
+    *frames = 0;
+    if (wp->pcm.enc == MARK__PCM_NONE)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "WAV format tag 0x%04x "
+                         "is not PCM or float", wp->tag);
+    if (!m->src->seekable && m->src->pos != wp->data_at)
+        return mark__err(m->ctx, MARK_EUNSEEKABLE, "the samples of a pipe "
+                         "were read already");
+    if (m->src->seekable && (rc = mark__src_seek(m->src, wp->data_at)) < 0)
+        return rc;
+    if (n > max)
+        n = max;
+    if (n > ((uint64_t)SIZE_MAX / 4 - 1) / ch)
+        return mark__err(m->ctx, MARK_ELIMIT, "too many samples");
+    /* a length not known (a pipe) grows the buffer as samples come */
+    cap = wp->data_known ? (size_t)n : BLOCK;
+    b = mark__malloc(m->ctx, wp->block_align * BLOCK);
+    *x = mark__malloc(m->ctx, sizeof **x * ch * (cap ? cap : 1));
+    rc = b == NULL || *x == NULL ? MARK_ENOMEM : MARK_OK;
+    while (rc == MARK_OK && got < n) {
+        size_t want = n - got < BLOCK ? (size_t)(n - got) : BLOCK, k;
+
+        if (got + want > cap) {
+            float *nx;
+
+            cap = cap * 2 < n ? cap * 2 : (size_t)n;
+            nx = mark__realloc(m->ctx, *x, sizeof **x * ch * cap);
+            if (nx == NULL) {
+                rc = MARK_ENOMEM;
+                break;
+            }
+            *x = nx;
+        }
+        int64_t r = mark__src_read_full(m->src, b, want * wp->block_align);
+
+        if (r < 0) {
+            rc = (int)r;
+            break;
+        }
+        k = (size_t)r / wp->block_align;
+        mark__pcm_decode(&wp->pcm, b, k, *x + got * ch);
+        got += k;
+        if (k < want)
+            break;                      /* the end (a pipe, a short file) */
+    }
+    mark__free(m->ctx, b);
+    if (rc < 0) {
+        mark__free(m->ctx, *x);
+        *x = NULL;
+        return rc == MARK_ENOMEM ? mark__err(m->ctx, rc, "out of memory")
+                                 : rc;
+    }
+    *frames = got;
+    return MARK_OK;
+}
+
 static void wav_uninit(mark_media *m)
 {
     wav_priv *wp = m->priv;
@@ -1104,5 +1237,5 @@ static void wav_uninit(mark_media *m)
 const mark__container mark__container_wav = {
     .name = "wav", .format = MARK_FORMAT_WAV, .type = MARK_MEDIA_AUDIO,
     .parse = wav_parse, .uninit = wav_uninit,
-    .explicit_check = wav_explicit, .stream = wav_stream,
+    .explicit_check = wav_explicit, .stream = wav_stream, .pcm = wav_pcm,
 };

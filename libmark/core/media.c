@@ -14,6 +14,7 @@
 
 #include "internal.h"
 #include "payload/payload.h"
+#include "signal/signal.h"
 
 /* Magic bytes, checked in table order (JPEG before the MP3 frame sync,
  * which also starts with 0xFF). */
@@ -569,6 +570,31 @@ int mark_media_set_label(mark_media *m, const mark_label *label)
     return MARK_OK;
 }
 
+static int detect_audio(mark_media *m, const mark_key *key);
+
+/* The watermark part of ops: what to embed, if anything. */
+static int wm_ops(mark_media *m, mark__pixel_ops *ops)
+{
+    int rc;
+
+    if (!m->wm.enabled || m->wm_recorded)
+        return MARK_OK;
+    ops->watermark = 1;
+    ops->key = m->wm.key;
+    ops->strength = m->wm.strength;
+    ops->payload = m->wm.payload;
+    if (m->wm.derive) {
+        if (m->staged == NULL)
+            return mark__err(m->ctx, MARK_EINVAL, "the watermark payload "
+                             "comes from the metadata label, and none is "
+                             "set: give a payload");
+        rc = mark_payload_derive(m->staged, &ops->payload);
+        if (rc < 0)
+            return rc;
+    }
+    return MARK_OK;
+}
+
 /* The pixel pass (watermark, visible label) into a new file, then the
  * metadata written into that: the pixel step never sees labels, the label
  * step never pixels. */
@@ -588,21 +614,9 @@ static int encode_pixels(mark_media *m, mark_visible *v, int audible,
     ops.audible = audible & MARK_AUDIBLE_BOTH;
     ops.audible_voice = !!(m->audible & MARK_AUDIBLE_VOICE);
     ops.audible_mix = m->audible_mix;
-    if (m->wm.enabled && !m->wm_recorded) {
-        ops.watermark = 1;
-        ops.key = m->wm.key;
-        ops.strength = m->wm.strength;
-        ops.payload = m->wm.payload;
-        if (m->wm.derive) {
-            if (m->staged == NULL)
-                return mark__err(m->ctx, MARK_EINVAL, "the watermark payload "
-                                 "comes from the metadata label, and none "
-                                 "is set: give a payload");
-            rc = mark_payload_derive(m->staged, &ops.payload);
-            if (rc < 0)
-                return rc;
-        }
-    }
+    rc = wm_ops(m, &ops);
+    if (rc < 0)
+        return rc;
     mark__buf_init(&pix, m->ctx);
     rc = m->c->draw(m, &ops, &pix);
     if (rc < 0) {
@@ -618,7 +632,7 @@ static int encode_pixels(mark_media *m, mark_visible *v, int audible,
     if (rc == MARK_OK && v != NULL)
         rc = mark__visible_record(v, t->info.width, t->info.height,
                                   &t->visible_json);
-    if (ops.watermark && !ops.wm_skipped)
+    if (ops.watermark && !ops.wm_skipped && m->info.type == MARK_MEDIA_IMAGE)
         t->wm_json = "img-v1";
     if (rc == MARK_OK)
         rc = t->c->write(t, out);
@@ -739,7 +753,8 @@ int mark_media_set_watermark(mark_media *m, const mark_key *key,
 
     if (m == NULL || !(strength >= 0.25 && strength <= 4.0))
         return MARK_EINVAL;
-    if (m->c->draw == NULL || m->info.type != MARK_MEDIA_IMAGE)
+    if (m->info.type == MARK_MEDIA_IMAGE ? m->c->draw == NULL
+                                         : m->c->pcm == NULL)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "watermarks are not "
                          "supported for %s yet", m->c->name);
     if (key == NULL)
@@ -755,6 +770,16 @@ int mark_media_set_watermark(mark_media *m, const mark_key *key,
     m->wm.derive = payload == NULL;
     if (payload != NULL)
         m->wm.payload = *payload;
+    /* audio says in its samples whether it carries our watermark (a
+     * platform re-marking a marked file): that one is kept, not embedded
+     * again.  A pipe cannot be read twice, and is marked. */
+    if (m->info.type == MARK_MEDIA_AUDIO &&
+        (m->src == NULL || m->src->seekable)) {
+        rc = detect_audio(m, k);
+        if (rc < 0)
+            return rc;
+        m->wm_recorded = m->wm.found;
+    }
     return MARK_OK;
 }
 
@@ -765,6 +790,38 @@ int mark_media_watermark_skipped(const mark_media *m)
     if (m->wm_recorded)
         return 2;
     return m->wm.skipped ? 1 : 0;
+}
+
+/* The audio watermark in the first MARK__AUDWM_MAX_SECONDS. */
+static int detect_audio(mark_media *m, const mark_key *key)
+{
+    mark__wm_result r;
+    float *x = NULL;
+    uint64_t n = 0;
+    int rc;
+
+    if (m->info.sample_rate == 0 || m->info.channels == 0)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "no samples to look "
+                         "in");
+    rc = m->c->pcm(m, (uint64_t)MARK__AUDWM_MAX_SECONDS *
+                          m->info.sample_rate, &x, &n);
+    if (rc == MARK_OK)
+        rc = mark__audwm_detect(m->ctx, key, x, (size_t)n,
+                                m->info.sample_rate, (int)m->info.channels,
+                                &r);
+    mark__free(m->ctx, x);
+    if (rc < 0)
+        return rc;
+    m->wm.detected = 1;
+    m->wm.found = r.found;
+    m->wm.found_payload = r.payload;
+    m->wm.score = r.score;
+    m->wm.candidates = r.candidates;
+    m->wm.t_start = r.t_start;
+    m->wm.t_end = r.t_end;
+    m->wm.tempo = r.tempo;
+    m->wm.speed = r.speed;
+    return MARK_OK;
 }
 
 int mark_media_detect_watermark(mark_media *m, const mark_key *key,
@@ -779,7 +836,8 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
         return MARK_EINVAL;
     if (out != NULL)
         memset(out, 0, sizeof *out);
-    if (m->c->pixels == NULL || m->info.type != MARK_MEDIA_IMAGE) {
+    if (m->info.type == MARK_MEDIA_AUDIO ? m->c->pcm == NULL
+                                         : m->c->pixels == NULL) {
         if (out != NULL)
             out->matches_metadata = -1;
         return MARK_OK;
@@ -791,7 +849,9 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
         key = dk;
     }
     rc = MARK_EUNSUPPORTED;
-    if (m->c->luma != NULL) {
+    if (m->info.type == MARK_MEDIA_AUDIO) {
+        rc = detect_audio(m, key);
+    } else if (m->c->luma != NULL) {
         float *luma = NULL;
 
         rc = m->c->luma(m, &luma);
@@ -841,7 +901,11 @@ static int media_save(mark_media *m, mark__sink *k)
         ops.audible = audible_wanted(m) & MARK_AUDIBLE_BOTH;
         ops.audible_voice = !!(m->audible & MARK_AUDIBLE_VOICE);
         ops.audible_mix = m->audible_mix;
-        return m->c->stream(m, &ops, k);
+        rc = wm_ops(m, &ops);
+        if (rc == MARK_OK)
+            rc = m->c->stream(m, &ops, k);
+        m->wm.skipped = ops.wm_skipped;
+        return rc;
     }
     mark__buf_init(&b, m->ctx);
     rc = media_encode(m, &b);

@@ -4,12 +4,14 @@
  * The report's shape is the contract with platforms that parse
  * `aimark verify --json`; keys are only ever added.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "internal.h"
+#include "signal/signal.h"
 
 const char *mark_verdict_name(int verdict)
 {
@@ -170,6 +172,7 @@ static json_t *not_checked(const char *why, int watermark)
  * twice, each decode passing the 48-bit keyed check with probability
  * 2^-48 when nothing is there. */
 #define WM_FALSE_POSITIVE (32.0 / 281474976710656.0)
+#define AUDWM_FALSE_POSITIVE MARK__AUDWM_FP_BOUND
 
 void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
 {
@@ -177,12 +180,13 @@ void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
 
     memset(out, 0, sizeof *out);
     out->matches_metadata = -1;
-    out->scheme = "img-v1";
+    out->scheme = m->info.type == MARK_MEDIA_AUDIO ? "aud-v1" : "img-v1";
     out->checked = m->wm.detected;
     out->found = m->wm.detected && m->wm.found;
     out->payload = m->wm.found_payload;
     out->score = m->wm.score;
-    out->false_positive = WM_FALSE_POSITIVE;
+    out->false_positive = m->info.type == MARK_MEDIA_AUDIO
+                          ? AUDWM_FALSE_POSITIVE : WM_FALSE_POSITIVE;
     if (!out->found)
         return;
     for (i = 0; i < m->n_found; i++) {
@@ -230,6 +234,19 @@ static json_t *watermark_json(const mark_media *m)
                         json_real((double)(long)(wi.score * 1000 + 0.5) /
                                   1000));
     json_object_set_new(o, "false_positive", json_real(wi.false_positive));
+    if (wi.found && m->info.type == MARK_MEDIA_AUDIO) {
+        /* where it was read, and how the time axis had changed */
+        json_t *span = json_array();
+
+        json_array_append_new(span, json_real(round(m->wm.t_start * 100) /
+                                              100));
+        json_array_append_new(span, json_real(round(m->wm.t_end * 100) /
+                                              100));
+        json_object_set_new(o, "seconds", span);
+        json_object_set_new(o, "tempo",
+                            json_real(round(m->wm.tempo * 10000) / 10000));
+        json_object_set_new(o, "pitch_moved", json_boolean(m->wm.speed));
+    }
     json_object_set_new(o, "matches_metadata",
                         wi.matches_metadata < 0 ? json_null()
                                                 : json_boolean(

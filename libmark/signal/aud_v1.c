@@ -1,44 +1,989 @@
 /*
- * aud_v1.c - the audio watermark aud-v1 (work in progress: stubs).
+ * aud_v1.c - the audio watermark aud-v1.
+ *
+ * Where the mark lives.  The input's channels are mixed to mono and
+ * resampled to 16 kHz (libsoxr, which keeps time: sample t of the input
+ * is sample t * 16000 / rate here).  That signal is cut into slots of 512
+ * samples (32 ms); slot s is looked at through a Hann window, and of its
+ * spectrum the 128 bins from 500 to 4469 Hz are used, as levels in dB
+ * (10 log10 of the power plus a floor 30 dB under the slot's mean power
+ * in the band, so that quiet bins do not make noise).  The bins form 32
+ * quads of four neighbours; a keyed layout puts the quads into 4 groups of
+ * 8 and gives each quad a sign.  A group's value is
+ *
+ *     P = sum over its quads of sign * (l0 + l1 - l2 - l3) / sqrt(32)
+ *
+ * (l0..l3 the levels of the quad's bins): a unit-norm projection whose
+ * weights sum to zero within every quad, so that a change of volume, a
+ * tilt of the spectrum or a filter that is smooth over four bins leaves P
+ * as it was.
+ *
+ * What a slot carries.  Slots come in blocks of 118; in slot j of a
+ * block, group 0 carries a keyed pilot bit and groups 1-3 carry three of
+ * the 354 coded bits of the payload (payload.h: 64 bits + 48-bit keyed
+ * check, rate-1/3 convolutional code), placed by a keyed permutation, so
+ * one block (3.78 s) holds the whole codeword and the next repeats it.
+ * A bit is carried by quantisation index modulation with a keyed dither:
+ * P is moved to the nearest point of the lattice d + b * D / 2 + k * D
+ * (D = 6 dB, d the slot's and group's dither, b the bit), which takes a
+ * change of at most D / 2 in P, spread over the group's 32 bins (at most
+ * 0.53 dB each).  Host audio does not interfere with the bit (the change
+ * is informed by P), only attacks do, by moving P.  The soft value of a
+ * bit read back is -cos(2 pi (P - d) / D): +1 on the lattice of a 1, -1
+ * on that of a 0, 0 half way.
+ *
+ * How the change is made.  A short-time Fourier transform of 512 samples
+ * at a hop of 256 with square-root Hann windows (which add up to exactly
+ * the input): the frame aligned with slot s has its band bins scaled by
+ * the gains the slot asks for, the frame between slots s and s + 1 by
+ * their geometric mean.  Only the difference is kept, at 16 kHz; it is
+ * resampled to the input's rate and added to every channel in proportion
+ * to the channel's level, so the mono mix gets exactly the change and a
+ * silent channel (or a silent stretch) stays silent.  The embedder is a
+ * stream: a few slots of delay, constant memory.
+ *
+ * How it is found.  The detector computes the group values on a grid of
+ * 32-sample steps (1/16 of a slot) for seven frequency scales (content
+ * whose speed changed by up to 1.5% has its bins moved).  For each window
+ * of two blocks, 25 time-axis hypotheses (slot lengths 98.5% to 101.5% in
+ * steps of 0.25%, each either with the matching frequency scale, as when
+ * a file was played faster, or without, as when its tempo changed and
+ * its pitch did not) and 16 slot offsets, the pilot is correlated at
+ * every block phase; the best few alignments of the window are decoded
+ * (soft Viterbi), and a decode counts only if the keyed 48-bit check
+ * passes.  A wrong decode passes with probability 2^-48 per try and
+ * there are at most 6 tries per window of 3.78 s and 600 s are searched:
+ * at most 952 tries, a false-positive probability under 3.4e-12 per file
+ * (MARK__AUDWM_FP_BOUND).
+ *
+ * Frozen format: the constants above, the prng domains ("aud-v1 ...")
+ * and the order in which layout() draws from them.
  */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <soxr.h>
+
 #include "signal.h"
+
+#define WR 16000                         /* work rate, Hz */
+#define SLOT 1024                        /* samples per slot at WR */
+#define HOP (SLOT / 2)                   /* STFT hop of the embedder */
+#define BLO 16                           /* first band bin (250 Hz) */
+#define NB 384                           /* band bins */
+#define CW 8                             /* bins per cell */
+#define NC (NB / CW)                     /* cells */
+#define PAIRS (NC / 2)
+#define GROUPS 4                         /* per slot: pilot + 3 data */
+#define PPG (PAIRS / GROUPS)             /* pairs per group */
+#define SLOTS 118                        /* per block: 354 / 3 */
+#define STEP_DB 5.0                      /* D, the QIM step */
+#define FLOOR 1e-2                       /* level floor, x mean power */
+#define CAP_DB 1.5                       /* most change per cell, dB */
+#define MIN_SNR 28.3                     /* change under the signal, dB */
+#define SLOT_SNR 27.5                    /* ... under a slot's reference */
+#define GRID 64                          /* detector frame step */
+#define OFFS (SLOT / GRID)               /* slot offsets searched */
+#define NV 7                             /* frequency scales searched */
+#define NT 13                            /* slot lengths searched */
+#define FBLO 8                           /* spectrum the detector keeps: */
+#define FNB 410                          /* bins FBLO.. for every scale */
+#define TRIES 6                          /* decodes per window */
+#define SILENT 1e-9                      /* band power of silence */
+
+static float sq(float x)
+{
+    return x * x;
+}
+
+typedef struct layout {
+    unsigned char group[PAIRS];
+    signed char sign[PAIRS];
+    unsigned char pilot[SLOTS];
+    float dither[SLOTS][GROUPS];         /* fraction of STEP_DB */
+    uint16_t bit[SLOTS][GROUPS - 1];     /* coded bit of each data group */
+} layout;
+
+static float hann[SLOT], sqhann[SLOT];
+static float tw_re[SLOT / 2], tw_im[SLOT / 2];
+static unsigned short bitrev[SLOT];
+
+static void tables(void)
+{
+    static int done;
+    unsigned i, j, b;
+
+    if (done)
+        return;
+    for (i = 0; i < SLOT; i++) {
+        hann[i] = (float)(0.5 - 0.5 * cos(2 * M_PI * i / SLOT));
+        sqhann[i] = sqrtf(hann[i]);
+    }
+    for (i = 0; i < SLOT / 2; i++) {
+        tw_re[i] = (float)cos(2 * M_PI * i / SLOT);
+        tw_im[i] = (float)-sin(2 * M_PI * i / SLOT);
+    }
+    for (i = 0; i < SLOT; i++) {
+        for (j = 0, b = 1; b < SLOT; b <<= 1)
+            j = (j << 1) | ((i & b) ? 1 : 0);
+        bitrev[i] = (unsigned short)j;
+    }
+    done = 1;
+}
+
+/* Forward (inverse: conjugate twiddles, no scaling) 512-point FFT. */
+static void fft512(float *re, float *im, int inverse)
+{
+    unsigned i, len, k;
+
+    for (i = 0; i < SLOT; i++) {
+        unsigned j = bitrev[i];
+
+        if (i < j) {
+            float t = re[i];
+
+            re[i] = re[j];
+            re[j] = t;
+            t = im[i];
+            im[i] = im[j];
+            im[j] = t;
+        }
+    }
+    for (len = 2; len <= SLOT; len <<= 1) {
+        unsigned half = len / 2, step = SLOT / len;
+
+        for (i = 0; i < SLOT; i += len)
+            for (k = 0; k < half; k++) {
+                float wr = tw_re[k * step];
+                float wi = inverse ? -tw_im[k * step] : tw_im[k * step];
+                unsigned a = i + k, b = a + half;
+                float xr = re[b] * wr - im[b] * wi;
+                float xi = re[b] * wi + im[b] * wr;
+
+                re[b] = re[a] - xr;
+                im[b] = im[a] - xi;
+                re[a] += xr;
+                im[a] += xi;
+            }
+    }
+}
+
+static void layout_make(const mark_key *key, layout *ly)
+{
+    mark__prng r;
+    uint32_t perm[PAIRS], bits[MARK__CODED_BITS];
+    unsigned i, g;
+
+    mark__prng_init(&r, key, "aud-v1 quads");
+    mark__prng_permutation(&r, perm, PAIRS);
+    for (i = 0; i < PAIRS; i++) {
+        ly->group[perm[i]] = (unsigned char)(i / PPG);
+        ly->sign[i] = (signed char)mark__prng_sign(&r);
+    }
+    mark__prng_wipe(&r);
+    mark__prng_init(&r, key, "aud-v1 pilot");
+    for (i = 0; i < SLOTS; i++) {
+        ly->pilot[i] = (unsigned char)(mark__prng_u32(&r) & 1);
+        for (g = 0; g < GROUPS; g++)
+            ly->dither[i][g] = (float)((mark__prng_u32(&r) >> 8) /
+                                       16777216.0);
+    }
+    mark__prng_wipe(&r);
+    mark__prng_init(&r, key, "aud-v1 bits");
+    mark__prng_permutation(&r, bits, MARK__CODED_BITS);
+    for (i = 0; i < SLOTS; i++)
+        for (g = 0; g < GROUPS - 1; g++)
+            ly->bit[i][g] = (uint16_t)bits[i * (GROUPS - 1) + g];
+    mark__prng_wipe(&r);
+}
+
+/* The group values of one spectrum's cell levels lv[0..NC). */
+static void project(const layout *ly, const float *lv, float *P)
+{
+    const float norm = (float)(1 / sqrt(2.0 * PPG));
+    unsigned q, g;
+
+    for (g = 0; g < GROUPS; g++)
+        P[g] = 0;
+    for (q = 0; q < PAIRS; q++)
+        P[ly->group[q]] += ly->sign[q] * (lv[2 * q] - lv[2 * q + 1]);
+    for (g = 0; g < GROUPS; g++)
+        P[g] *= norm;
+}
+
+/* ---------------------------------------------------------------- */
+/* The embedder.                                                     */
+
+struct mark__audwm {
+    mark_ctx *ctx;
+    layout ly;
+    unsigned char coded[MARK__CODED_BITS];
+    uint32_t rate;
+    int ch;
+    double alpha;                        /* share of the way to the
+                                            lattice point */
+    soxr_t down, up;
+    float *q;                            /* input frames not yet out */
+    size_t q_len, q_cap;                 /* frames; floats */
+    float *a;                            /* mono 16 kHz from a_base */
+    uint64_t a_base;
+    size_t a_len, a_cap;
+    float *d;                            /* change at 16 kHz from d_base */
+    uint64_t d_base;
+    size_t d_len, d_cap;                 /* d_len: final samples */
+    float *nd;                           /* change at the input rate */
+    size_t nd_len, nd_cap;
+    uint64_t slot;                       /* next slot to plan */
+    float gain[2][NB];                   /* of slots slot - 2, slot - 1 */
+    float w[8];                          /* channel weights */
+    double mean_e;                       /* recent slot energy */
+    double budget;                       /* change energy still allowed */
+    uint64_t in_total, a_total;          /* frames in; 16 kHz samples */
+    int flushed;
+    float mix[4096];
+    float re[SLOT], im[SLOT];
+};
+
+static int grow(mark_ctx *ctx, float **p, size_t *cap, size_t need)
+{
+    float *n;
+    size_t c = *cap ? *cap : 4096;
+
+    if (need <= *cap)
+        return MARK_OK;
+    while (c < need)
+        c *= 2;
+    n = mark__realloc(ctx, *p, c * sizeof *n);
+    if (n == NULL)
+        return MARK_ENOMEM;
+    *p = n;
+    *cap = c;
+    return MARK_OK;
+}
+
+static int push(mark_ctx *ctx, float **p, size_t *len, size_t *cap,
+                const float *x, size_t n)
+{
+    int rc = grow(ctx, p, cap, *len + n);
+
+    if (rc != MARK_OK)
+        return rc;
+    if (x != NULL)
+        memcpy(*p + *len, x, n * sizeof *x);
+    else
+        memset(*p + *len, 0, n * sizeof **p);
+    *len += n;
+    return MARK_OK;
+}
+
+static void drop(float *p, size_t *len, size_t n)
+{
+    memmove(p, p + n, (*len - n) * sizeof *p);
+    *len -= n;
+}
+
+/* Cell levels (dB) and powers from bin powers pw[0..NB); the floor. */
+static float cells(const float *pw, float *lv, float *pc)
+{
+    double mean = 0;
+    float floor_;
+    unsigned i, k;
+
+    for (i = 0; i < NC; i++) {
+        float v = 0;
+
+        for (k = 0; k < CW; k++)
+            v += pw[i * CW + k];
+        pc[i] = v;
+        mean += v;
+    }
+    floor_ = (float)(FLOOR * mean / NC) + 1e-20f;
+    for (i = 0; i < NC; i++)
+        lv[i] = 10.0f * log10f(pc[i] + floor_);
+    return floor_;
+}
+
+/* The level changes (dB of magnitude, per band bin) for slot s from the
+ * 16 kHz samples at a (512 of them).  A bin's level moves by c = p / (p
+ * + floor) of its gain (quiet bins hardly move it), so each group's
+ * change is shared among its bins in proportion to c: the least change
+ * in dB that moves P as far as asked (within CAP_DB a bin). */
+static void plan_slot(mark__audwm *e, uint64_t s, const float *a,
+                      float *gain)
+{
+    const float norm = (float)(1 / sqrt(2.0 * PPG));
+    float pw[NB], lv[NC], pc[NC], cf[NC], P[GROUPS], dP[GROUPS];
+    double c2[GROUPS] = { 0 }, dE = 0, tot = 0, lim;
+    float fl, cg[NC], k;
+    unsigned i, g, q, j = (unsigned)(s % SLOTS);
+
+    for (i = 0; i < SLOT; i++) {
+        e->re[i] = a[i] * hann[i];
+        e->im[i] = 0;
+    }
+    fft512(e->re, e->im, 0);
+    for (i = 0; i < NB; i++)
+        pw[i] = e->re[BLO + i] * e->re[BLO + i] +
+                e->im[BLO + i] * e->im[BLO + i];
+    fl = cells(pw, lv, pc);
+    project(&e->ly, lv, P);
+    for (i = 0; i < NC; i++) {
+        cf[i] = pc[i] / (pc[i] + fl);
+        c2[e->ly.group[i / 2]] += (double)cf[i] * cf[i];
+    }
+    for (g = 0; g < GROUPS; g++) {
+        int b = g == 0 ? e->ly.pilot[j]
+                       : e->coded[e->ly.bit[j][g - 1]];
+        double off = (e->ly.dither[j][g] + 0.5 * b) * STEP_DB;
+        double n = floor((P[g] - off) / STEP_DB + 0.5);
+
+        /* sum of u c x over the group = dP with x = y u c: y = dP /
+         * sum (u c)^2, u^2 = norm^2 */
+        dP[g] = c2[g] > 1e-6
+                ? (float)(e->alpha * (off + n * STEP_DB - P[g]) /
+                          (c2[g] * norm * norm))
+                : 0.0f;
+    }
+    for (q = 0; q < PAIRS; q++) {
+        float x = e->ly.sign[q] * dP[e->ly.group[q]] * norm;
+
+        for (i = 2 * q; i < 2 * q + 2; i++) {
+            float v = (i == 2 * q ? x : -x) * cf[i];
+
+            v = v > CAP_DB ? (float)CAP_DB : v < -CAP_DB ? (float)-CAP_DB : v;
+            cg[i] = v;
+            dE += pc[i] * sq(powf(10.0f, v * 0.05f) - 1.0f);
+        }
+    }
+    /* the change may cost at most MIN_SNR dB of the slot's energy
+     * (all of it up to 8 kHz, not only the band) */
+    for (i = 0; i <= SLOT / 2; i++)
+        tot += (double)e->re[i] * e->re[i] + (double)e->im[i] * e->im[i];
+    /* The change a slot may cost: against the larger of its energy and
+     * the recent mean (3 s), so that quiet slots among loud ones carry
+     * the mark as well, but never more than the budget: the change so
+     * far stays MIN_SNR under the signal so far. */
+    e->mean_e += (tot - e->mean_e) / (e->mean_e > 0 ? 47 : 1);
+    e->budget += tot * pow(10, -MIN_SNR / 10);
+    lim = (tot > e->mean_e ? tot : e->mean_e) * pow(10, -SLOT_SNR / 10);
+    if (lim > e->budget)
+        lim = e->budget > 0 ? e->budget : 0;
+    k = dE > lim ? (float)sqrt(lim / dE) : 1.0f;
+    e->budget -= dE * k * k;
+    for (i = 0; i < NC; i++)
+        for (q = 0; q < CW; q++)
+            gain[i * CW + q] = k * cg[i];
+}
+
+/* Add the change of the STFT frame over a[0..512) with the level
+ * changes dl (dB, per band bin) into d[0..512). */
+static void synth(mark__audwm *e, const float *a, const float *dl, float *d)
+{
+    float yr[SLOT], yi[SLOT];
+    unsigned i;
+
+    for (i = 0; i < SLOT; i++) {
+        e->re[i] = a[i] * sqhann[i];
+        e->im[i] = 0;
+        yr[i] = yi[i] = 0;
+    }
+    fft512(e->re, e->im, 0);
+    for (i = 0; i < NB; i++) {
+        unsigned b = BLO + i;
+        float g = powf(10.0f, dl[i] * 0.05f) - 1.0f;
+
+        yr[b] = e->re[b] * g;
+        yi[b] = e->im[b] * g;
+        yr[SLOT - b] = yr[b];
+        yi[SLOT - b] = -yi[b];
+    }
+    fft512(yr, yi, 1);
+    for (i = 0; i < SLOT; i++)
+        d[i] += yr[i] * sqhann[i] * (1.0f / SLOT);
+}
+
+static int sox_err(mark_ctx *ctx, soxr_error_t err)
+{
+    return mark__err(ctx, MARK_EBACKEND, "resampling: %s", err);
+}
+
+/* Resample n samples of x (NULL: the end) through r, appending to
+ * (*buf, *len, *cap). */
+static int resample(mark_ctx *ctx, soxr_t r, double ratio, const float *x,
+                    size_t n, float **buf, size_t *len, size_t *cap)
+{
+    for (;;) {
+        size_t room = (size_t)(n * ratio) + 256, idone = 0, odone = 0;
+        soxr_error_t err;
+        int rc = grow(ctx, buf, cap, *len + room);
+
+        if (rc != MARK_OK)
+            return rc;
+        err = soxr_process(r, x, x != NULL ? n : 0, &idone, *buf + *len,
+                           room, &odone);
+        if (err != NULL)
+            return sox_err(ctx, err);
+        *len += odone;
+        if (x == NULL) {
+            if (odone == 0)
+                return MARK_OK;
+            continue;
+        }
+        x += idone;
+        n -= idone;
+        if (n == 0)
+            return MARK_OK;
+    }
+}
+
+/* Hand d[0..n) (final) to the up-sampler, at most up to the input's
+ * length at 16 kHz when that is known. */
+static int feed_up(mark__audwm *e, size_t n)
+{
+    if (e->flushed && e->d_base + n > e->a_total)
+        n = e->d_base >= e->a_total ? 0 : (size_t)(e->a_total - e->d_base);
+    if (n == 0)
+        return MARK_OK;
+    return resample(e->ctx, e->up, (double)e->rate / WR, e->d, n, &e->nd,
+                    &e->nd_len, &e->nd_cap);
+}
+
+/* Plan every slot whose samples are in and synthesise the frames that
+ * allows; the change before the next frame is then final and goes on to
+ * the up-sampler. */
+static int advance(mark__audwm *e)
+{
+    int rc;
+
+    for (;;) {
+        uint64_t s = e->slot, t0 = s * SLOT;
+        float *gprev = e->gain[(s + 1) & 1], *gcur = e->gain[s & 1];
+        float mid[NB];
+        size_t need, i, fin, keep;
+
+        if (t0 + SLOT > e->a_base + e->a_len)
+            return MARK_OK;
+        plan_slot(e, s, e->a + (t0 - e->a_base), gcur);
+        /* frames 2s - 1 (between slots s - 1 and s) and 2s change
+         * [t0 - 256, t0 + 512); d holds from t0 - 256 (0 for slot 0) */
+        need = (size_t)(t0 + SLOT - e->d_base);
+        if ((rc = grow(e->ctx, &e->d, &e->d_cap, need)) != MARK_OK)
+            return rc;
+        for (i = e->d_len; i < need; i++)
+            e->d[i] = 0;
+        e->d_len = need;
+        if (s > 0) {
+            for (i = 0; i < NB; i++)
+                mid[i] = 0.5f * (gprev[i] + gcur[i]);
+            synth(e, e->a + (t0 - HOP - e->a_base), mid,
+                  e->d + (t0 - HOP - e->d_base));
+        }
+        synth(e, e->a + (t0 - e->a_base), gcur, e->d + (t0 - e->d_base));
+        e->slot = s + 1;
+        fin = (size_t)(t0 + HOP - e->d_base);
+        if ((rc = feed_up(e, fin)) != MARK_OK)
+            return rc;
+        drop(e->d, &e->d_len, fin);
+        e->d_base += fin;
+        keep = (size_t)(t0 + HOP - e->a_base);
+        drop(e->a, &e->a_len, keep);
+        e->a_base += keep;
+    }
+}
+
+/* Move up to cap frames with their change to out. */
+static size_t emit(mark__audwm *e, float *out, size_t cap)
+{
+    size_t n = e->q_len < e->nd_len ? e->q_len : e->nd_len, i, done = 0;
+    int c, C = e->ch;
+
+    if (n > cap)
+        n = cap;
+    while (done < n) {
+        size_t m = n - done < 1024 ? n - done : 1024;
+        const float *x = e->q + done * C;
+        double ms[8] = { 0 }, sum = 0;
+
+        /* the channels share the change in proportion to their level,
+         * with weights averaging 1 (so the mix gets all of it) */
+        if (C > 1) {
+            for (i = 0; i < m; i++)
+                for (c = 0; c < C; c++)
+                    ms[c] += (double)x[i * C + c] * x[i * C + c];
+            for (c = 0; c < C; c++)
+                sum += sqrt(ms[c]);
+            for (c = 0; c < C; c++) {
+                float w = sum > 0 ? (float)(C * sqrt(ms[c]) / sum) : 1.0f;
+
+                e->w[c] = 0.5f * e->w[c] + 0.5f * w;
+            }
+        }
+        for (i = 0; i < m; i++)
+            for (c = 0; c < C; c++)
+                out[(done + i) * C + c] =
+                    x[i * C + c] + e->w[c] * e->nd[done + i];
+        done += m;
+    }
+    memmove(e->q, e->q + n * C, (e->q_len - n) * C * sizeof *e->q);
+    e->q_len -= n;
+    drop(e->nd, &e->nd_len, n);
+    return n;
+}
 
 int mark__audwm_new(mark_ctx *ctx, const mark_key *key,
                     const mark_payload *p, uint32_t rate, int channels,
                     double strength, mark__audwm **out)
 {
-    (void)key; (void)p; (void)rate; (void)channels; (void)strength;
+    mark__audwm *e;
+    soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+    soxr_quality_spec_t q = soxr_quality_spec(SOXR_MQ, 0);
+    soxr_error_t err = NULL;
+    int c;
+
     *out = NULL;
-    return mark__err(ctx, MARK_EUNSUPPORTED, "aud-v1 is not built yet");
+    if (key == NULL || p == NULL || channels < 1 || channels > 8 ||
+        rate < 8000 || rate > 768000 || !(strength > 0))
+        return mark__err(ctx, MARK_EINVAL, "aud-v1: bad parameters");
+    tables();
+    e = mark__calloc(ctx, 1, sizeof *e);
+    if (e == NULL)
+        return MARK_ENOMEM;
+    e->ctx = ctx;
+    e->rate = rate;
+    e->ch = channels;
+    e->alpha = strength < 1 ? strength : 1;
+    for (c = 0; c < 8; c++)
+        e->w[c] = 1;
+    layout_make(key, &e->ly);
+    mark__encode_payload(key, p, e->coded);
+    e->down = soxr_create(rate, WR, 1, &err, &io, &q, NULL);
+    if (err == NULL)
+        e->up = soxr_create(WR, rate, 1, &err, &io, &q, NULL);
+    if (err != NULL) {
+        mark__audwm_free(e);
+        return sox_err(ctx, err);
+    }
+    *out = e;
+    return MARK_OK;
+}
+
+void mark__audwm_free(mark__audwm *e)
+{
+    if (e == NULL)
+        return;
+    if (e->down != NULL)
+        soxr_delete(e->down);
+    if (e->up != NULL)
+        soxr_delete(e->up);
+    mark__free(e->ctx, e->q);
+    mark__free(e->ctx, e->a);
+    mark__free(e->ctx, e->d);
+    mark__free(e->ctx, e->nd);
+    sodium_memzero(e->coded, sizeof e->coded);
+    mark__free(e->ctx, e);
+}
+
+static int finish(mark__audwm *e)
+{
+    uint64_t end;
+    int rc;
+
+    rc = resample(e->ctx, e->down, (double)WR / e->rate, NULL, 0, &e->a,
+                  &e->a_len, &e->a_cap);
+    if (rc != MARK_OK)
+        return rc;
+    e->a_total = e->a_base + e->a_len;
+    e->flushed = 1;
+    /* silence after the end completes the last slot and plans one more,
+     * so that the change up to the end is final */
+    end = (e->a_total / SLOT + 2) * SLOT;
+    if ((rc = push(e->ctx, &e->a, &e->a_len, &e->a_cap, NULL,
+                   (size_t)(end - e->a_base - e->a_len))) != MARK_OK)
+        return rc;
+    if ((rc = advance(e)) != MARK_OK)
+        return rc;
+    if ((rc = resample(e->ctx, e->up, (double)e->rate / WR, NULL, 0,
+                       &e->nd, &e->nd_len, &e->nd_cap)) != MARK_OK)
+        return rc;
+    /* the resamplers agree on lengths to a sample or so */
+    if (e->nd_len < e->q_len)
+        rc = push(e->ctx, &e->nd, &e->nd_len, &e->nd_cap, NULL,
+                  e->q_len - e->nd_len);
+    return rc;
 }
 
 int mark__audwm_process(mark__audwm *e, const float *in, size_t n,
                         float *out, size_t cap, size_t *got)
 {
-    (void)e; (void)in; (void)n; (void)out; (void)cap;
-    *got = 0;
-    return MARK_EUNSUPPORTED;
-}
+    int rc = MARK_OK;
+    size_t i, done;
+    int c;
 
-void mark__audwm_free(mark__audwm *e)
-{
-    (void)e;
+    *got = 0;
+    if (in == NULL && !e->flushed) {
+        if ((rc = finish(e)) != MARK_OK)
+            return rc;
+    } else if (in != NULL && n > 0) {
+        if (e->flushed)
+            return mark__err(e->ctx, MARK_EINVAL, "aud-v1: input after "
+                             "the end");
+        if ((rc = grow(e->ctx, &e->q, &e->q_cap,
+                       (e->q_len + n) * e->ch)) != MARK_OK)
+            return rc;
+        memcpy(e->q + e->q_len * e->ch, in, n * e->ch * sizeof *in);
+        e->q_len += n;
+        e->in_total += n;
+        for (done = 0; done < n;) {
+            size_t m = n - done < 4096 ? n - done : 4096;
+            const float *x = in + done * e->ch;
+
+            for (i = 0; i < m; i++) {
+                float v = 0;
+
+                for (c = 0; c < e->ch; c++)
+                    v += x[i * e->ch + c];
+                e->mix[i] = v / e->ch;
+            }
+            rc = resample(e->ctx, e->down, (double)WR / e->rate, e->mix, m,
+                          &e->a, &e->a_len, &e->a_cap);
+            if (rc != MARK_OK)
+                return rc;
+            done += m;
+        }
+        if ((rc = advance(e)) != MARK_OK)
+            return rc;
+    }
+    *got = emit(e, out, cap);
+    return MARK_OK;
 }
 
 int mark__audwm_embed(mark_ctx *ctx, const mark_key *key,
                       const mark_payload *p, float *x, size_t frames,
                       uint32_t rate, int channels, double strength)
 {
-    (void)key; (void)p; (void)x; (void)frames; (void)rate; (void)channels;
-    (void)strength;
-    return mark__err(ctx, MARK_EUNSUPPORTED, "aud-v1 is not built yet");
+    mark__audwm *e;
+    size_t at = 0, outat = 0, got;
+    int rc = mark__audwm_new(ctx, key, p, rate, channels, strength, &e);
+
+    if (rc != MARK_OK)
+        return rc;
+    /* the output trails the input by a few slots, so it can be written
+     * back over samples already read */
+    while (rc == MARK_OK) {
+        size_t n = frames - at < 4096 ? frames - at : 4096;
+
+        rc = mark__audwm_process(e, n ? x + at * channels : NULL, n,
+                                 x + outat * channels, at + n - outat,
+                                 &got);
+        at += n;
+        outat += got;
+        if (n == 0 && (got == 0 || outat == frames))
+            break;
+    }
+    mark__audwm_free(e);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* The detector.                                                     */
+
+typedef struct feat {
+    float P[NV][GROUPS];                 /* group values per freq scale */
+    float live;                          /* 1: not silent */
+} feat;
+
+typedef struct cand {
+    double z;
+    int t, mode, o, phi;
+} cand;
+
+/* Mono at 16 kHz of the first MARK__AUDWM_MAX_SECONDS of x. */
+static int to_work(mark_ctx *ctx, const float *x, size_t frames,
+                   uint32_t rate, int C, float **out, size_t *len)
+{
+    soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+    soxr_quality_spec_t q = soxr_quality_spec(SOXR_MQ, 0);
+    soxr_error_t err = NULL;
+    soxr_t r;
+    float mix[4096];
+    size_t cap = 0, done, i;
+    int c, rc = MARK_OK;
+
+    *out = NULL;
+    *len = 0;
+    if ((uint64_t)frames > (uint64_t)MARK__AUDWM_MAX_SECONDS * rate)
+        frames = (size_t)MARK__AUDWM_MAX_SECONDS * rate;
+    r = soxr_create(rate, WR, 1, &err, &io, &q, NULL);
+    if (err != NULL)
+        return sox_err(ctx, err);
+    for (done = 0; done < frames && rc == MARK_OK;) {
+        size_t m = frames - done < 4096 ? frames - done : 4096;
+        const float *v = x + done * C;
+
+        for (i = 0; i < m; i++) {
+            float s = 0;
+
+            for (c = 0; c < C; c++)
+                s += v[i * C + c];
+            mix[i] = s / C;
+        }
+        rc = resample(ctx, r, (double)WR / rate, mix, m, out, len, &cap);
+        done += m;
+    }
+    if (rc == MARK_OK)
+        rc = resample(ctx, r, (double)WR / rate, NULL, 0, out, len, &cap);
+    soxr_delete(r);
+    if (rc != MARK_OK) {
+        mark__free(ctx, *out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static void features(const layout *ly, const float *x, size_t nf, feat *F)
+{
+    float re[SLOT], im[SLOT], pw[FNB], bp[NB], lv[NC], pc[NC];
+    size_t f;
+    unsigned i, v;
+
+    for (f = 0; f < nf; f++) {
+        const float *a = x + f * GRID;
+        double mean = 0;
+
+        for (i = 0; i < SLOT; i++) {
+            re[i] = a[i] * hann[i];
+            im[i] = 0;
+        }
+        fft512(re, im, 0);
+        for (i = 0; i < FNB; i++) {
+            unsigned b = FBLO + i;
+
+            pw[i] = re[b] * re[b] + im[b] * im[b];
+            if (b >= BLO && b < BLO + NB)
+                mean += pw[i];
+        }
+        for (v = 0; v < NV; v++) {
+            double phi = 1 + 0.005 * ((int)v - NV / 2);
+
+            for (i = 0; i < NB; i++) {
+                double pos = (BLO + i) * phi - FBLO;
+                unsigned k = (unsigned)pos;
+                float fr = (float)(pos - k);
+
+                bp[i] = pw[k] + fr * (pw[k + 1] - pw[k]);
+            }
+            cells(bp, lv, pc);
+            project(ly, lv, F[f].P[v]);
+        }
+        F[f].live = mean / NB * SLOT > SILENT ? 1.0f : 0.0f;
+    }
+}
+
+/* Slot k of an alignment: its frame, or -1 past the end. */
+static long slot_frame(size_t ws, size_t we, int o, double len, long k)
+{
+    double pos = (double)ws + o * GRID + k * len;
+
+    if (pos + SLOT > (double)we)
+        return -1;
+    return (long)(pos / GRID + 0.5);
+}
+
+static double lambda_of(int t)
+{
+    return 1 + 0.0025 * (t - NT / 2);
+}
+
+static int variant_of(int t, int mode)
+{
+    double r = 1 / lambda_of(t);
+    int v = mode ? (int)floor((r - 1) / 0.005 + 0.5) + NV / 2 : NV / 2;
+
+    return v < 0 ? 0 : v >= NV ? NV - 1 : v;
+}
+
+static void keep_best(cand *best, int n, const cand *c)
+{
+    int i, j;
+
+    for (i = 0; i < n; i++)
+        if (c->z > best[i].z)
+            break;
+    if (i == n)
+        return;
+    for (j = n - 1; j > i; j--)
+        best[j] = best[j - 1];
+    best[i] = *c;
+}
+
+/* Search the window [ws, we) of the work signal for alignments. */
+static void search(const layout *ly, const feat *F, size_t nf, size_t ws,
+                   size_t we, cand *best)
+{
+    float A[SLOTS], B[SLOTS], cs[2 * SLOTS + 64], sn[2 * SLOTS + 64];
+    float w[2 * SLOTS + 64];
+    int t, mode, o, j;
+    long k;
+
+    for (j = 0; j < SLOTS; j++) {
+        double sg = ly->pilot[j] ? -1 : 1, a = 2 * M_PI * ly->dither[j][0];
+
+        A[j] = (float)(sg * cos(a));
+        B[j] = (float)(sg * sin(a));
+    }
+    for (t = 0; t < NT; t++)
+        for (mode = 0; mode < 2; mode++) {
+            double len = SLOT * lambda_of(t);
+            int v = variant_of(t, mode);
+
+            if (mode == 1 && t == NT / 2)
+                continue;
+            for (o = 0; o < OFFS; o++) {
+                long K = 0;
+                double wsum = 0;
+                cand c;
+
+                for (k = 0; k < 2 * SLOTS + 64; k++) {
+                    long f = slot_frame(ws, we, o, len, k);
+                    double th;
+
+                    if (f < 0 || (size_t)f >= nf)
+                        break;
+                    th = 2 * M_PI * F[f].P[v][0] / STEP_DB;
+                    cs[k] = (float)cos(th) * F[f].live;
+                    sn[k] = (float)sin(th) * F[f].live;
+                    w[k] = F[f].live;
+                    wsum += w[k];
+                    K++;
+                }
+                if (wsum < 16)
+                    continue;
+                for (j = 0; j < SLOTS; j++) {
+                    double sc = 0;
+                    int jj = j;
+
+                    for (k = 0; k < K; k++) {
+                        sc += cs[k] * A[jj] + sn[k] * B[jj];
+                        if (++jj == SLOTS)
+                            jj = 0;
+                    }
+                    c.z = sc / sqrt(wsum / 2);
+                    c.t = t;
+                    c.mode = mode;
+                    c.o = o;
+                    c.phi = j;
+                    keep_best(best, TRIES, &c);
+                }
+            }
+        }
+}
+
+/* Decode the alignment c, found in the window starting at ws, over the
+ * slots from lo to hi (work samples): the window, or everything. */
+static int decode(const mark_key *key, const layout *ly, const feat *F,
+                  size_t nf, size_t ws, size_t lo, size_t hi,
+                  const cand *c, mark_payload *out, double *agree)
+{
+    float soft[MARK__CODED_BITS] = { 0 };
+    double len = SLOT * lambda_of(c->t);
+    double first = (double)ws + c->o * GRID;
+    long k = -(long)floor((first - (double)lo) / len), f;
+    int v = variant_of(c->t, c->mode), g, j;
+
+    j = (int)(((k + c->phi) % SLOTS + SLOTS) % SLOTS);
+    for (;; k++) {
+        double pos = first + k * len;
+
+        if (pos + SLOT > (double)hi)
+            break;
+        f = (long)(pos / GRID + 0.5);
+        if (f < 0 || (size_t)f >= nf)
+            break;
+        for (g = 1; g < GROUPS; g++) {
+            double th = 2 * M_PI * (F[f].P[v][g] / STEP_DB -
+                                    ly->dither[j][g]);
+
+            soft[ly->bit[j][g - 1]] += (float)(-cos(th) * F[f].live);
+        }
+        if (++j == SLOTS)
+            j = 0;
+    }
+    return mark__decode_payload(key, soft, out, agree);
 }
 
 int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
                        size_t frames, uint32_t rate, int channels,
                        mark__wm_result *res)
 {
-    (void)key; (void)x; (void)frames; (void)rate; (void)channels;
-    (void)res;
-    return mark__err(ctx, MARK_EUNSUPPORTED, "aud-v1 is not built yet");
+    layout ly;
+    float *w = NULL;
+    feat *F = NULL;
+    size_t M, nf, win = 2 * SLOTS * SLOT, hop = SLOTS * SLOT, ws;
+    int rc, i;
+
+    memset(res, 0, sizeof *res);
+    res->tempo = 1;
+    if (key == NULL || channels < 1 || rate < 8000 || rate > 768000)
+        return mark__err(ctx, MARK_EINVAL, "aud-v1: bad parameters");
+    tables();
+    if ((rc = to_work(ctx, x, frames, rate, channels, &w, &M)) != MARK_OK)
+        return rc;
+    if (M < SLOT * 24) {
+        mark__free(ctx, w);
+        return MARK_OK;                 /* too short to carry a mark */
+    }
+    nf = (M - SLOT) / GRID + 1;
+    F = mark__malloc(ctx, nf * sizeof *F);
+    if (F == NULL) {
+        mark__free(ctx, w);
+        return MARK_ENOMEM;
+    }
+    layout_make(key, &ly);
+    features(&ly, w, nf, F);
+    mark__free(ctx, w);
+    for (ws = 0;; ws += hop) {
+        size_t we;
+        cand best[TRIES];
+
+        if (ws + win > M)
+            ws = M > win ? M - win : 0;
+        we = ws + win < M ? ws + win : M;
+        for (i = 0; i < TRIES; i++)
+            best[i].z = -1e30;
+        search(&ly, F, nf, ws, we, best);
+        /* each alignment over the window, then over the whole signal
+         * (the window's copies of the codeword and every other one) */
+        for (i = 0; i < 2 * TRIES && best[i % TRIES].z > -1e30; i++) {
+            const cand *c = &best[i % TRIES];
+            mark_payload p;
+            double agree;
+            int whole = i >= TRIES;
+
+            if ((whole && we - ws >= M) ||
+                res->candidates >= MARK__AUDWM_TRIES)
+                break;
+            res->candidates++;
+            agree = 0;
+            if (decode(key, &ly, F, nf, ws, whole ? 0 : ws, whole ? M : we,
+                       c, &p, &agree)) {
+                res->found = 1;
+                res->payload = p;
+                res->score = agree;
+                res->sync = c->z;
+                res->t_start = whole ? 0 : (double)ws / WR;
+                res->t_end = (double)(whole ? M : we) / WR;
+                res->tempo = 1 / lambda_of(c->t);
+                res->speed = c->mode;
+                goto done;
+            }
+        }
+        if (we >= M)
+            break;
+    }
+done:
+    mark__free(ctx, F);
+    sodium_memzero(&ly, sizeof ly);
+    return MARK_OK;
 }

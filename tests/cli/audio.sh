@@ -92,7 +92,7 @@ if command -v sox > /dev/null; then
 fi
 
 # metadata only: the samples are not touched
-expect 0 "$AIMARK" mark --producer $CODE --no-visible sp.wav -o m.wav
+expect 0 "$AIMARK" mark --producer $CODE --no-visible --no-watermark sp.wav -o m.wav
 ok test "$(tail -c 100000 sp.wav | od -An -tx1 | md5sum)" = \
         "$(tail -c 100000 m.wav | od -An -tx1 | md5sum)"
 expect 0 "$AIMARK" verify --json m.wav
@@ -101,14 +101,17 @@ has out '"found":false,"checked":true,"kind":"rhythm"'
 
 # re-marking replaces the label (one chunk) and does not add a second
 # rhythm label at the start
-expect 0 "$AIMARK" mark --producer $CODE --produce-id again out-s16-2-44100.wav \
+# (10 s: long enough for the watermark to be found and kept)
+ok "$G" long.wav --content speech --seconds 10
+expect 0 "$AIMARK" mark --producer $CODE long.wav -o long-out.wav
+expect 0 "$AIMARK" mark --producer $CODE --produce-id again long-out.wav \
     -o re.wav
 expect 0 "$AIMARK" verify --json re.wav
 has out '"ProduceID":"again"'
 ok test "$(grep -c AIGC re.wav)" = 1
 ok cmp -s re.wav re.wav
 checks=$((checks + 1))
-[ "$(tail -c 100000 out-s16-2-44100.wav | md5sum)" = \
+[ "$(tail -c 100000 long-out.wav | md5sum)" = \
   "$(tail -c 100000 re.wav | md5sum)" ] || fail "re-marking changed samples"
 
 # labels others wrote: LIST/INFO AIGC is read; marking drops it, keeps INAM
