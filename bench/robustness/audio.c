@@ -118,6 +118,8 @@ typedef struct outcome {
     signed char status;                  /* OUT_* */
     unsigned char bits;                  /* payload bits right, of 64 */
     unsigned char speed;                 /* the detector's speed flag */
+    unsigned char cand;                  /* a payload came back (found,
+                                            or a best guess) */
     float score;                         /* the detector's score */
     float tempo;                         /* time scale found */
     float t_start, t_end;                /* where it read the mark, s */
@@ -598,7 +600,7 @@ static void judge(mark_ctx *ctx, const mark_key *key, const float *x,
 {
     mark__wm_result r;
     double t0 = now();
-    int rc;
+    int rc, i;
 
     memset(&r, 0, sizeof r);
     rc = mark__audwm_detect(ctx, key, x, frames, rate, ch, &r);
@@ -611,6 +613,9 @@ static void judge(mark_ctx *ctx, const mark_key *key, const float *x,
         return;
     }
     o->bits = (unsigned char)bits_right(&r.payload, want);
+    for (i = 0; i < 8 && r.payload.bytes[i] == 0; i++)
+        ;
+    o->cand = r.found || i < 8;
     o->status = !r.found ? OUT_MISSED : o->bits == 64 ? OUT_OK : OUT_WRONG;
     o->score = (float)r.score;
     o->tempo = (float)r.tempo;
@@ -880,7 +885,7 @@ static void kind_of(const char *name, char *kind, size_t n)
 /* Tally of outcomes: ok of n (errors counted as misses), wrong
  * payloads, bit accuracy and score over the ones that ran. */
 typedef struct tally {
-    int n, ok, wrong, err, na;
+    int n, ok, wrong, err, na, cand;
     double bits, score;
 } tally;
 
@@ -897,8 +902,24 @@ static void count(tally *t, const outcome *o)
     }
     t->ok += o->status == OUT_OK;
     t->wrong += o->status == OUT_WRONG;
-    t->bits += o->bits / 64.0;
+    if (o->cand) {
+        t->cand++;
+        t->bits += o->bits / 64.0;
+    }
     t->score += o->score;
+}
+
+/* Mean bit accuracy over the outcomes that gave a payload, and how
+ * many did when some did not ("-": none did). */
+static const char *bit_acc(const tally *t, char *buf)
+{
+    if (t->cand == 0)
+        return "-";
+    if (t->cand == t->n - t->err)
+        snprintf(buf, 32, "%.4f", t->bits / t->cand);
+    else
+        snprintf(buf, 32, "%.4f (of %d)", t->bits / t->cand, t->cand);
+    return buf;
 }
 
 static int passes(const tally *t, double target)
@@ -927,7 +948,7 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
     for (k = 0; k < N_ATTACKS; k++) {
         tally t;
         const char *verdict = "-";
-        char target[24] = "-", na[32] = "";
+        char target[24] = "-", na[32] = "", acc[32];
 
         memset(&t, 0, sizeof t);
         for (i = 0; i < n_clips; i++)
@@ -952,10 +973,9 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
         }
         if (t.na)
             snprintf(na, sizeof na, " (n/a for %d)", t.na);
-        fprintf(f, "| %s | %d/%d (%.1f%%)%s%s | %d | %.4f | %.3f | %s | %s "
+        fprintf(f, "| %s | %d/%d (%.1f%%)%s%s | %d | %s | %.3f | %s | %s "
                 "|\n", attacks[k].name, t.ok, t.n, 100.0 * t.ok / t.n,
-                t.err ? " (errors!)" : "", na, t.wrong,
-                t.n > t.err ? t.bits / (t.n - t.err) : 0.0,
+                t.err ? " (errors!)" : "", na, t.wrong, bit_acc(&t, acc),
                 t.n > t.err ? t.score / (t.n - t.err) : 0.0, target,
                 verdict);
     }
@@ -972,7 +992,7 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
     for (k = 0; k < N_LENGTHS; k++) {
         tally t, tl;
         int j;
-        char goal[24] = "-";
+        char goal[24] = "-", acc[32];
 
         memset(&t, 0, sizeof t);
         memset(&tl, 0, sizeof tl);
@@ -996,10 +1016,10 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
         }
         if (passes(&t, 0.95) && (shortest < 0 || shortest == (int)k - 1))
             shortest = (int)k;
-        fprintf(f, "| %.0f s | %d/%d (%.1f%%)%s | %d/%d | %d | %.4f | %.3f "
+        fprintf(f, "| %.0f s | %d/%d (%.1f%%)%s | %d/%d | %d | %s | %.3f "
                 "| %s | %s |\n", lengths[k], t.ok, t.n, 100.0 * t.ok / t.n,
                 t.err ? " (errors!)" : "", tl.ok, tl.n, t.wrong,
-                t.n > t.err ? t.bits / (t.n - t.err) : 0.0,
+                bit_acc(&t, acc),
                 t.n > t.err ? t.score / (t.n - t.err) : 0.0, goal,
                 length_goal[k] > 0 ? (passes(&t, length_goal[k]) ? "pass"
                                                                  : "FAIL")
@@ -1098,10 +1118,14 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
             if (sh->r[i].done != 1 || o->status == OUT_OK ||
                 o->status == OUT_NA)
                 continue;
-            fprintf(f, "%s%s (%s%d/64, score %.2f)", first ? "- " : ", ",
-                    names[i], o->status == OUT_WRONG ? "WRONG " :
-                    o->status == OUT_ERROR ? "error " : "", o->bits,
-                    o->score);
+            if (o->cand)
+                fprintf(f, "%s%s (%s%d/64, score %.2f)", first ? "- " : ", ",
+                        names[i], o->status == OUT_WRONG ? "WRONG " :
+                        o->status == OUT_ERROR ? "error " : "", o->bits,
+                        o->score);
+            else
+                fprintf(f, "%s%s (%s)", first ? "- " : ", ", names[i],
+                        o->status == OUT_ERROR ? "error" : "nothing");
             first = 0;
         }
         if (!first)
@@ -1151,7 +1175,8 @@ static void csv_line(FILE *f, const char *name, const clip_result *r,
 
     fprintf(f, "%s,%u,%d,%.3f,%.2f,\"%s\",%g,%.3f,%s,%d,%.4f,%.3f,%.3f,"
             "%.5f,%d,%u,%.3f\n", name, r->rate, r->channels, r->seconds,
-            r->snr, what, length, o->offset, st[o->status + 2], o->bits,
+            r->snr, what, length, o->offset, st[o->status + 2],
+            o->cand ? o->bits : -1,
             o->score, o->t_start, o->t_end, o->tempo, o->speed, o->out_rate,
             o->out_seconds);
 }
