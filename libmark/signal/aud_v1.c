@@ -80,6 +80,7 @@
 #define PPG (PAIRS / GROUPS)             /* pairs per group */
 #define SLOTS 118                        /* per block: 354 / 3 */
 #define STEP_DB 5.0                      /* D, the QIM step */
+#define ALPHA 1.0                        /* share of the way to the lattice */
 #define FLOOR 1e-2                       /* level floor, x mean power */
 #define CAP_DB 1.5                       /* most change per cell, dB */
 #define MIN_SNR 28.3                     /* change under the signal, dB */
@@ -553,7 +554,9 @@ int mark__audwm_new(mark_ctx *ctx, const mark_key *key,
     e->ctx = ctx;
     e->rate = rate;
     e->ch = channels;
-    e->alpha = strength < 1 ? strength : 1;
+    e->alpha = ALPHA * strength;
+    if (e->alpha > 1)
+        e->alpha = 1;
     for (c = 0; c < 8; c++)
         e->w[c] = 1;
     layout_make(key, &e->ly);
