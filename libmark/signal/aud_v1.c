@@ -82,8 +82,8 @@
 #define STEP_DB 5.0                      /* D, the QIM step */
 #define ALPHA 1.0                        /* share of the way to the lattice */
 #define FLOOR 1e-2                       /* level floor, x mean power */
-#define CAP_DB 1.5                       /* most change per cell, dB */
-#define MIN_SNR 28.3                     /* change under the signal, dB */
+#define CAP_DB 3.0                       /* most change per cell, dB */
+#define MIN_SNR 28.6                     /* change under the signal, dB */
 #define SLOT_SNR 27.5                    /* ... under a slot's reference */
 #define GRID 64                          /* detector frame step */
 #define OFFS (SLOT / GRID)               /* slot offsets searched */
@@ -200,6 +200,40 @@ static void layout_make(const mark_key *key, layout *ly)
     mark__prng_wipe(&r);
 }
 
+void mark__audwm_layout_digest(const mark_key *key, unsigned char out[32])
+{
+    layout ly;
+    crypto_generichash_state st;
+    unsigned i, g;
+
+    layout_make(key, &ly);
+    crypto_generichash_init(&st, NULL, 0, 32);
+    for (i = 0; i < PAIRS; i++) {
+        unsigned char b[2] = { ly.group[i], ly.sign[i] > 0 };
+
+        crypto_generichash_update(&st, b, sizeof b);
+    }
+    for (i = 0; i < SLOTS; i++) {
+        unsigned char b[1 + 3 * GROUPS + 2 * (GROUPS - 1)], *q = b;
+
+        *q++ = ly.pilot[i];
+        for (g = 0; g < GROUPS; g++) {
+            uint32_t d = (uint32_t)(ly.dither[i][g] * 16777216.0f);
+
+            *q++ = (unsigned char)d;
+            *q++ = (unsigned char)(d >> 8);
+            *q++ = (unsigned char)(d >> 16);
+        }
+        for (g = 0; g < GROUPS - 1; g++) {
+            *q++ = (unsigned char)ly.bit[i][g];
+            *q++ = (unsigned char)(ly.bit[i][g] >> 8);
+        }
+        crypto_generichash_update(&st, b, sizeof b);
+    }
+    crypto_generichash_final(&st, out, 32);
+    sodium_memzero(&ly, sizeof ly);
+}
+
 /* The group values of one spectrum's cell levels lv[0..NC). */
 static void project(const layout *ly, const float *lv, float *P)
 {
@@ -239,6 +273,8 @@ struct mark__audwm {
     uint64_t slot;                       /* next slot to plan */
     float gain[2][NB];                   /* of slots slot - 2, slot - 1 */
     float w[8];                          /* channel weights */
+    float ms[8];                         /* channel mean squares */
+    uint64_t out_total;                  /* frames out */
     double mean_e;                       /* recent slot energy */
     double budget;                       /* change energy still allowed */
     uint64_t in_total, a_total;          /* frames in; 16 kHz samples */
@@ -271,6 +307,8 @@ static int push(mark_ctx *ctx, float **p, size_t *len, size_t *cap,
 
     if (rc != MARK_OK)
         return rc;
+    if (n == 0)
+        return MARK_OK;
     if (x != NULL)
         memcpy(*p + *len, x, n * sizeof *x);
     else
@@ -281,7 +319,8 @@ static int push(mark_ctx *ctx, float **p, size_t *len, size_t *cap,
 
 static void drop(float *p, size_t *len, size_t n)
 {
-    memmove(p, p + n, (*len - n) * sizeof *p);
+    if (n > 0 && *len > n)
+        memmove(p, p + n, (*len - n) * sizeof *p);
     *len -= n;
 }
 
@@ -494,42 +533,44 @@ static int advance(mark__audwm *e)
     }
 }
 
-/* Move up to cap frames with their change to out. */
+/* Move up to cap frames with their change to out.  The channels share
+ * the change in proportion to their level (a running mean square over
+ * about 20 ms, read every 64 frames), with weights averaging 1 so that
+ * the mix gets all of it and a silent channel none.  All of it counted
+ * in frames from the start, so that any way of cutting the input into
+ * pieces gives the same output. */
 static size_t emit(mark__audwm *e, float *out, size_t cap)
 {
-    size_t n = e->q_len < e->nd_len ? e->q_len : e->nd_len, i, done = 0;
+    size_t n = e->q_len < e->nd_len ? e->q_len : e->nd_len, i;
     int c, C = e->ch;
+    float a = 1.0f / (0.02f * (float)e->rate);
 
     if (n > cap)
         n = cap;
-    while (done < n) {
-        size_t m = n - done < 1024 ? n - done : 1024;
-        const float *x = e->q + done * C;
-        double ms[8] = { 0 }, sum = 0;
+    for (i = 0; i < n; i++) {
+        const float *x = e->q + i * (size_t)C;
 
-        /* the channels share the change in proportion to their level,
-         * with weights averaging 1 (so the mix gets all of it) */
         if (C > 1) {
-            for (i = 0; i < m; i++)
-                for (c = 0; c < C; c++)
-                    ms[c] += (double)x[i * C + c] * x[i * C + c];
             for (c = 0; c < C; c++)
-                sum += sqrt(ms[c]);
-            for (c = 0; c < C; c++) {
-                float w = sum > 0 ? (float)(C * sqrt(ms[c]) / sum) : 1.0f;
+                e->ms[c] += a * (x[c] * x[c] - e->ms[c]);
+            if ((e->out_total + i) % 64 == 0) {
+                double sum = 0;
 
-                e->w[c] = 0.5f * e->w[c] + 0.5f * w;
+                for (c = 0; c < C; c++)
+                    sum += sqrt(e->ms[c]);
+                for (c = 0; c < C; c++)
+                    e->w[c] = sum > 0 ? (float)(C * sqrt(e->ms[c]) / sum)
+                                      : 1.0f;
             }
         }
-        for (i = 0; i < m; i++)
-            for (c = 0; c < C; c++)
-                out[(done + i) * C + c] =
-                    x[i * C + c] + e->w[c] * e->nd[done + i];
-        done += m;
+        for (c = 0; c < C; c++)
+            out[i * (size_t)C + c] = x[c] + e->w[c] * e->nd[i];
     }
-    memmove(e->q, e->q + n * C, (e->q_len - n) * C * sizeof *e->q);
+    if (n > 0 && e->q_len > n)
+        memmove(e->q, e->q + n * C, (e->q_len - n) * C * sizeof *e->q);
     e->q_len -= n;
     drop(e->nd, &e->nd_len, n);
+    e->out_total += n;
     return n;
 }
 

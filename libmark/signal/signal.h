@@ -109,6 +109,10 @@ void mark__audwm_free(mark__audwm *e);
 int mark__audwm_embed(mark_ctx *ctx, const mark_key *key,
                       const mark_payload *p, float *x, size_t frames,
                       uint32_t rate, int channels, double strength);
+/* For the golden test of the frozen format: a BLAKE2b-256 digest of the
+ * key-driven layout (groups and signs of the cell pairs; each slot's
+ * pilot bit, dithers and coded-bit indices). */
+void mark__audwm_layout_digest(const mark_key *key, unsigned char out[32]);
 /* Blind detection over x (at most the first MARK__AUDWM_MAX_SECONDS). */
 #define MARK__AUDWM_MAX_SECONDS 600
 /* Shorter input is not marked: too little for the detector. */
