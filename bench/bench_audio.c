@@ -102,12 +102,15 @@ static size_t roundtrip(const mem *in)
     return len;
 }
 
-static size_t mark_it(mark_ctx *ctx, const mem *in)
+/* Marking: the metadata label, the rhythm label at the start and the
+ * watermark (all = 1), or the watermark alone (all = 0). */
+static size_t mark_it(mark_ctx *ctx, const mem *in, int all)
 {
     mark_media *m = NULL;
     mark_label *l = NULL;
     void *out = NULL;
     size_t n = 0;
+    mark_payload pay = { { 1, 2, 3, 4, 5, 6, 7, 8 } };
 
     if (mark_media_open_buffer(ctx, &m, in->p, (size_t)in->len) !=
             MARK_OK ||
@@ -120,9 +123,11 @@ static size_t mark_it(mark_ctx *ctx, const mem *in)
                    "001191110102MAD55U9H0F10002");
     mark_label_set(l, MARK_FIELD_PRODUCE_ID, "bench-1");
     mark_label_first_write(l);
-    if (mark_media_set_label(m, l) != MARK_OK ||
-        mark_media_set_audible(m, MARK_AUDIBLE_START,
-                               MARK_AUDIBLE_OVERLAY) != MARK_OK ||
+    if ((all && (mark_media_set_label(m, l) != MARK_OK ||
+                 mark_media_set_audible(m, MARK_AUDIBLE_START,
+                                        MARK_AUDIBLE_OVERLAY) != MARK_OK ||
+                 mark_media_set_watermark(m, NULL, NULL, 1.0) != MARK_OK)) ||
+        (!all && mark_media_set_watermark(m, NULL, &pay, 1.0) != MARK_OK) ||
         mark_media_save_buffer(m, &out, &n) != MARK_OK) {
         fprintf(stderr, "bench_audio: %s\n", mark_ctx_errmsg(ctx));
         exit(1);
@@ -133,7 +138,8 @@ static size_t mark_it(mark_ctx *ctx, const mem *in)
     return n;
 }
 
-static double verify_it(mark_ctx *ctx, const mem *in)
+/* Verify: open, the rhythm label search, and (wm) the watermark. */
+static double verify_it(mark_ctx *ctx, const mem *in, int wm)
 {
     mark_media *m = NULL;
     mark_explicit_info ex;
@@ -142,6 +148,21 @@ static double verify_it(mark_ctx *ctx, const mem *in)
     if (mark_media_open_buffer(ctx, &m, in->p, (size_t)in->len) != MARK_OK)
         exit(1);
     mark_media_explicit(m, &ex);
+    if (wm && mark_media_detect_watermark(m, NULL, NULL) != MARK_OK)
+        exit(1);
+    mark_media_free(m);
+    return now() - t0;
+}
+
+/* Open and the watermark search alone. */
+static double detect_it(mark_ctx *ctx, const mem *in)
+{
+    mark_media *m = NULL;
+    double t0 = now();
+
+    if (mark_media_open_buffer(ctx, &m, in->p, (size_t)in->len) != MARK_OK ||
+        mark_media_detect_watermark(m, NULL, NULL) != MARK_OK)
+        exit(1);
     mark_media_free(m);
     return now() - t0;
 }
@@ -153,9 +174,11 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+#define RT(t) (SECONDS / (t))
+
 static void row(const char *what, mark_ctx *ctx, const mem *in, int reps)
 {
-    double tb[16], tl[16], tv[16];
+    double tb[16], tl[16], tw[16], tv[16], td[16];
     int r;
 
     for (r = 0; r < reps; r++) {
@@ -164,18 +187,25 @@ static void row(const char *what, mark_ctx *ctx, const mem *in, int reps)
         roundtrip(in);
         tb[r] = now() - t0;
         t0 = now();
-        mark_it(ctx, in);
+        mark_it(ctx, in, 1);
         tl[r] = now() - t0;
-        tv[r] = verify_it(ctx, in);
+        t0 = now();
+        mark_it(ctx, in, 0);
+        tw[r] = now() - t0;
+        tv[r] = verify_it(ctx, in, 1);
+        td[r] = detect_it(ctx, in);
     }
     qsort(tb, (size_t)reps, sizeof tb[0], cmp_d);
     qsort(tl, (size_t)reps, sizeof tl[0], cmp_d);
+    qsort(tw, (size_t)reps, sizeof tw[0], cmp_d);
     qsort(tv, (size_t)reps, sizeof tv[0], cmp_d);
-    printf("| %s | %.1f MB | %.3f s | %.3f s (%.0fx real time) | %.2fx | "
-           "%.3f s (%.0fx real time) |\n", what, in->len / 1e6,
-           tb[reps / 2], tl[reps / 2], SECONDS / tl[reps / 2],
-           tl[reps / 2] / tb[reps / 2], tv[reps / 2],
-           SECONDS / tv[reps / 2]);
+    qsort(td, (size_t)reps, sizeof td[0], cmp_d);
+    r = reps / 2;
+    printf("| %s | %.1f MB | %.3f s | %.3f s (%.0fx RT) | %.2fx | "
+           "%.3f s (%.0fx RT) | %.2fx | %.3f s (%.0fx RT) | "
+           "%.3f s (%.0fx RT) |\n", what, in->len / 1e6, tb[r], tl[r],
+           RT(tl[r]), tl[r] / tb[r], tw[r], RT(tw[r]), tw[r] / tb[r], tv[r],
+           RT(tv[r]), td[r], RT(td[r]));
 }
 
 static mem encode(const float *x, int format)
@@ -231,12 +261,16 @@ int main(int argc, char **argv)
     wav = encode(x, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
     flac = encode(x, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
     free(x);
-    printf("\nAudio: marking (metadata label + rhythm label at the start) "
-           "vs a plain\ndecode + encode with libsndfile, %d s of 44.1 kHz "
-           "stereo, median of %d\nalternating runs, one core; verify = "
-           "open + rhythm label search:\n\n", SECONDS, reps);
-    printf("| input | size | decode+encode | marking | ratio | verify |\n");
-    printf("|---|---|---|---|---|---|\n");
+    printf("\nAudio: marking vs a plain decode + encode with libsndfile, "
+           "%d s of 44.1 kHz\nstereo, median of %d alternating runs, one "
+           "core.  all marks = metadata label\n+ rhythm label at the start + "
+           "aud-v1 watermark (with the search for one\nalready there); "
+           "watermark = the watermark alone, payload given; verify =\nopen "
+           "+ rhythm label search + watermark search; detect = open + "
+           "watermark search:\n\n", SECONDS, reps);
+    printf("| input | size | decode+encode | all marks | ratio | watermark "
+           "| ratio | verify | detect |\n");
+    printf("|---|---|---|---|---|---|---|---|---|\n");
     row("WAV 16-bit", ctx, &wav, reps);
     row("FLAC 16-bit", ctx, &flac, reps);
     free(wav.p);

@@ -142,6 +142,7 @@ typedef struct mark__wm_state {
     double t_start, t_end;               /* audio: seconds read */
     double tempo;                        /* audio: time scale found */
     int speed;                           /* ... with the pitch */
+    const char *note;                    /* why it was not looked for */
 } mark__wm_state;
 
 struct mark_media {

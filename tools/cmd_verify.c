@@ -90,8 +90,8 @@ static void human_report(const char *name, mark_media *m)
     }
     mark_media_watermark(m, &wi);
     if (!wi.checked) {
-        printf("  watermark: not checked (no detector for this format "
-               "yet)\n");
+        printf("  watermark: not checked (%s)\n",
+               wi.note != NULL ? wi.note : "no detector for this format yet");
     } else if (!wi.found) {
         printf("  watermark: none found (%s)\n", wi.scheme);
     } else {

@@ -570,7 +570,7 @@ int mark_media_set_label(mark_media *m, const mark_label *label)
     return MARK_OK;
 }
 
-static int detect_audio(mark_media *m, const mark_key *key);
+static int detect_audio(mark_media *m, const mark_key *key, int quick);
 
 /* The watermark part of ops: what to embed, if anything. */
 static int wm_ops(mark_media *m, mark__pixel_ops *ops)
@@ -775,10 +775,11 @@ int mark_media_set_watermark(mark_media *m, const mark_key *key,
      * again.  A pipe cannot be read twice, and is marked. */
     if (m->info.type == MARK_MEDIA_AUDIO &&
         (m->src == NULL || m->src->seekable)) {
-        rc = detect_audio(m, k);
+        rc = detect_audio(m, k, 1);
         if (rc < 0)
             return rc;
         m->wm_recorded = m->wm.found;
+        m->wm.detected = 0;             /* verify still looks in full */
     }
     return MARK_OK;
 }
@@ -792,8 +793,9 @@ int mark_media_watermark_skipped(const mark_media *m)
     return m->wm.skipped ? 1 : 0;
 }
 
-/* The audio watermark in the first MARK__AUDWM_MAX_SECONDS. */
-static int detect_audio(mark_media *m, const mark_key *key)
+/* The audio watermark in the first MARK__AUDWM_MAX_SECONDS (quick: as
+ * embedded, in the first 30 s). */
+static int detect_audio(mark_media *m, const mark_key *key, int quick)
 {
     mark__wm_result r;
     float *x = NULL;
@@ -803,13 +805,20 @@ static int detect_audio(mark_media *m, const mark_key *key)
     if (m->info.sample_rate == 0 || m->info.channels == 0)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "no samples to look "
                          "in");
-    rc = m->c->pcm(m, (uint64_t)MARK__AUDWM_MAX_SECONDS *
+    rc = m->c->pcm(m, (uint64_t)(quick ? 30 : MARK__AUDWM_MAX_SECONDS) *
                           m->info.sample_rate, &x, &n);
     if (rc == MARK_OK)
-        rc = mark__audwm_detect(m->ctx, key, x, (size_t)n,
-                                m->info.sample_rate, (int)m->info.channels,
-                                &r);
+        rc = mark__audwm_detect2(m->ctx, key, x, (size_t)n,
+                                 m->info.sample_rate,
+                                 (int)m->info.channels, quick, &r);
     mark__free(m->ctx, x);
+    if (rc == MARK_EUNSEEKABLE) {
+        /* a pipe read through already (for the audible label) */
+        m->wm.note = "the samples of a pipe are read once, and were read "
+                     "for the audible label: save the stream to a file to "
+                     "look for the watermark";
+        return MARK_OK;
+    }
     if (rc < 0)
         return rc;
     m->wm.detected = 1;
@@ -850,7 +859,7 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
     }
     rc = MARK_EUNSUPPORTED;
     if (m->info.type == MARK_MEDIA_AUDIO) {
-        rc = detect_audio(m, key);
+        rc = detect_audio(m, key, 0);
     } else if (m->c->luma != NULL) {
         float *luma = NULL;
 

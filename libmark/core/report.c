@@ -182,6 +182,7 @@ void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
     out->matches_metadata = -1;
     out->scheme = m->info.type == MARK_MEDIA_AUDIO ? "aud-v1" : "img-v1";
     out->checked = m->wm.detected;
+    out->note = m->wm.detected ? NULL : m->wm.note;
     out->found = m->wm.detected && m->wm.found;
     out->payload = m->wm.found_payload;
     out->score = m->wm.score;
@@ -215,6 +216,8 @@ static json_t *watermark_json(const mark_media *m)
     json_t *o;
     char hex[17];
 
+    if (!m->wm.detected && m->wm.note != NULL)
+        return not_checked(m->wm.note, 1);
     if (!m->wm.detected)
         return not_checked("watermark not looked for (aimark verify does; "
                            "libmark callers use "

@@ -688,6 +688,8 @@ typedef struct mark_watermark_info {
                                 image passes the decision */
     int matches_metadata;    /* 1 matches the label's derived payload,
                                 0 contradicts it, -1 no label to compare */
+    const char *note;        /* when not checked: why (static string), or
+                                NULL */
 } mark_watermark_info;
 
 /* mark_media_detect_watermark() :

@@ -3,61 +3,72 @@
  *
  * Where the mark lives.  The input's channels are mixed to mono and
  * resampled to 16 kHz (libsoxr, which keeps time: sample t of the input
- * is sample t * 16000 / rate here).  That signal is cut into slots of 512
- * samples (32 ms); slot s is looked at through a Hann window, and of its
- * spectrum the 128 bins from 500 to 4469 Hz are used, as levels in dB
- * (10 log10 of the power plus a floor 30 dB under the slot's mean power
- * in the band, so that quiet bins do not make noise).  The bins form 32
- * quads of four neighbours; a keyed layout puts the quads into 4 groups of
- * 8 and gives each quad a sign.  A group's value is
+ * is sample t * 16000 / rate here).  That signal is cut into slots of
+ * 1024 samples (64 ms), each looked at through a Hann window; of its
+ * spectrum the 384 bins from 250 to 6250 Hz form 48 cells of 8 bins
+ * (125 Hz), whose levels are in dB (10 log10 of the cell's power plus a
+ * floor 20 dB under the slot's mean cell power, so that near-empty cells
+ * read as the floor, not as noise).  The cells pair up with their
+ * neighbour; a keyed layout puts the 24 pairs into 4 groups of 6 and
+ * gives each pair a sign.  A group's value is
  *
- *     P = sum over its quads of sign * (l0 + l1 - l2 - l3) / sqrt(32)
+ *     P = sum over its pairs of sign * (l_up - l_down) / sqrt(12)
  *
- * (l0..l3 the levels of the quad's bins): a unit-norm projection whose
- * weights sum to zero within every quad, so that a change of volume, a
- * tilt of the spectrum or a filter that is smooth over four bins leaves P
- * as it was.
+ * a unit-norm projection whose weights cancel within every pair, so that
+ * a change of volume, a tilt of the spectrum or a filter smooth over 250
+ * Hz leaves P as it was.
  *
  * What a slot carries.  Slots come in blocks of 118; in slot j of a
- * block, group 0 carries a keyed pilot bit and groups 1-3 carry three of
- * the 354 coded bits of the payload (payload.h: 64 bits + 48-bit keyed
- * check, rate-1/3 convolutional code), placed by a keyed permutation, so
- * one block (3.78 s) holds the whole codeword and the next repeats it.
- * A bit is carried by quantisation index modulation with a keyed dither:
- * P is moved to the nearest point of the lattice d + b * D / 2 + k * D
- * (D = 6 dB, d the slot's and group's dither, b the bit), which takes a
- * change of at most D / 2 in P, spread over the group's 32 bins (at most
- * 0.53 dB each).  Host audio does not interfere with the bit (the change
- * is informed by P), only attacks do, by moving P.  The soft value of a
- * bit read back is -cos(2 pi (P - d) / D): +1 on the lattice of a 1, -1
- * on that of a 0, 0 half way.
+ * block, group 0 carries a keyed pilot bit and groups 1-3 three of the
+ * 354 coded bits of the payload (payload.h: 64 bits + 48-bit keyed check,
+ * rate-1/3 convolutional code), placed by a keyed permutation, so one
+ * block (7.55 s) holds the whole codeword and the next repeats it.  A bit
+ * is carried by quantisation index modulation with a keyed dither: P is
+ * moved to the nearest point of the lattice d + b * D / 2 + k * D (D =
+ * 5 dB, d the slot's and group's dither, b the bit).  The change is
+ * informed by P, so the host audio does not interfere with the bit; only
+ * attacks do, by moving P.  The soft value of a bit read back is
+ * -cos(2 pi (P - d) / D): +1 on the lattice of a 1, -1 on that of a 0.
  *
- * How the change is made.  A short-time Fourier transform of 512 samples
- * at a hop of 256 with square-root Hann windows (which add up to exactly
- * the input): the frame aligned with slot s has its band bins scaled by
- * the gains the slot asks for, the frame between slots s and s + 1 by
- * their geometric mean.  Only the difference is kept, at 16 kHz; it is
- * resampled to the input's rate and added to every channel in proportion
- * to the channel's level, so the mono mix gets exactly the change and a
- * silent channel (or a silent stretch) stays silent.  The embedder is a
- * stream: a few slots of delay, constant memory.
+ * What it costs.  A group's change is shared among its cells in
+ * proportion to how far each can move its level (a cell near the floor
+ * hardly can), at most 3 dB a cell.  A slot's change may cost at most
+ * 27.5 dB under the larger of its energy and the recent mean (quiet
+ * slots between loud ones carry the mark too), and never more than a
+ * budget that keeps the change so far 28.6 dB under the signal so far,
+ * which measures as at least 30 dB SNR over a file (the analysis window
+ * overstates the change).  Changes are multiplicative: digital silence,
+ * and cells with nothing in them, stay as they are.  Content with most
+ * cells empty (a few pure tones, two narrow resonances) can carry little.
+ *
+ * How the change is made.  A short-time Fourier transform of 1024
+ * samples at a hop of 512 with square-root Hann windows (which add up to
+ * exactly the input): the frame aligned with slot s has its band bins
+ * scaled by the gains the slot asks for, the frame between slots s and
+ * s + 1 by their geometric mean.  Only the difference is kept, at 16 kHz;
+ * it is resampled to the input's rate and added to every channel in
+ * proportion to the channel's level, so the mono mix gets exactly the
+ * change and a silent channel none.  The embedder is a stream: a few
+ * slots of delay, constant memory, the same output however the input is
+ * cut into pieces.
  *
  * How it is found.  The detector computes the group values on a grid of
- * 32-sample steps (1/16 of a slot) for seven frequency scales (content
+ * 64-sample steps (1/16 of a slot) for seven frequency scales (content
  * whose speed changed by up to 1.5% has its bins moved).  For each window
- * of two blocks, 25 time-axis hypotheses (slot lengths 98.5% to 101.5% in
- * steps of 0.25%, each either with the matching frequency scale, as when
- * a file was played faster, or without, as when its tempo changed and
- * its pitch did not) and 16 slot offsets, the pilot is correlated at
- * every block phase; the best few alignments of the window are decoded
- * (soft Viterbi), and a decode counts only if the keyed 48-bit check
- * passes.  A wrong decode passes with probability 2^-48 per try and
- * there are at most 6 tries per window of 3.78 s and 600 s are searched:
- * at most 952 tries, a false-positive probability under 3.4e-12 per file
- * (MARK__AUDWM_FP_BOUND).
+ * of two blocks (hop one block), 25 time-axis hypotheses (slot lengths
+ * 98.5% to 101.5% in steps of 0.25%, each either with the matching
+ * frequency scale, as when a file was played faster, or without, as when
+ * its tempo changed and its pitch did not) and 16 slot offsets, the pilot
+ * is correlated at every block phase; the 6 best alignments of the window
+ * are decoded (soft Viterbi) over the window, then over the whole input,
+ * and a decode counts only if the keyed 48-bit check passes.  A wrong
+ * decode passes with probability 2^-48 per try, and a file gets at most
+ * MARK__AUDWM_TRIES (960) tries: a false-positive probability under
+ * 3.5e-12 per file (MARK__AUDWM_FP_BOUND).
  *
  * Frozen format: the constants above, the prng domains ("aud-v1 ...")
- * and the order in which layout() draws from them.
+ * and the order in which layout_make() draws from them (golden digest in
+ * tests/unit/test_audwm.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -93,6 +104,7 @@
 #define FNB 410                          /* bins FBLO.. for every scale */
 #define TRIES 6                          /* decodes per window */
 #define SILENT 1e-9                      /* band power of silence */
+#define QUICK_SECONDS 30                 /* the quick search's span */
 
 static float sq(float x)
 {
@@ -277,6 +289,7 @@ struct mark__audwm {
     uint64_t out_total;                  /* frames out */
     double mean_e;                       /* recent slot energy */
     double budget;                       /* change energy still allowed */
+    double power;                        /* budget scale (strength) */
     uint64_t in_total, a_total;          /* frames in; 16 kHz samples */
     int flushed;
     float mix[4096];
@@ -397,8 +410,7 @@ static void plan_slot(mark__audwm *e, uint64_t s, const float *a,
             dE += pc[i] * sq(powf(10.0f, v * 0.05f) - 1.0f);
         }
     }
-    /* the change may cost at most MIN_SNR dB of the slot's energy
-     * (all of it up to 8 kHz, not only the band) */
+    /* the slot's energy: all of it up to 8 kHz, not only the band */
     for (i = 0; i <= SLOT / 2; i++)
         tot += (double)e->re[i] * e->re[i] + (double)e->im[i] * e->im[i];
     /* The change a slot may cost: against the larger of its energy and
@@ -406,8 +418,9 @@ static void plan_slot(mark__audwm *e, uint64_t s, const float *a,
      * the mark as well, but never more than the budget: the change so
      * far stays MIN_SNR under the signal so far. */
     e->mean_e += (tot - e->mean_e) / (e->mean_e > 0 ? 47 : 1);
-    e->budget += tot * pow(10, -MIN_SNR / 10);
-    lim = (tot > e->mean_e ? tot : e->mean_e) * pow(10, -SLOT_SNR / 10);
+    e->budget += tot * pow(10, -MIN_SNR / 10) * e->power;
+    lim = (tot > e->mean_e ? tot : e->mean_e) * pow(10, -SLOT_SNR / 10) *
+          e->power;
     if (lim > e->budget)
         lim = e->budget > 0 ? e->budget : 0;
     k = dE > lim ? (float)sqrt(lim / dE) : 1.0f;
@@ -595,7 +608,10 @@ int mark__audwm_new(mark_ctx *ctx, const mark_key *key,
     e->ctx = ctx;
     e->rate = rate;
     e->ch = channels;
+    /* strength: under 1, less of the way to the lattice; over 1, a
+     * larger budget (2: 6 dB more change) */
     e->alpha = ALPHA * strength;
+    e->power = strength > 1 ? strength * strength : 1;
     if (e->alpha > 1)
         e->alpha = 1;
     for (c = 0; c < 8; c++)
@@ -786,7 +802,8 @@ static int to_work(mark_ctx *ctx, const float *x, size_t frames,
     return rc;
 }
 
-static void features(const layout *ly, const float *x, size_t nf, feat *F)
+static void features(const layout *ly, const float *x, size_t nf, feat *F,
+                     int quick)
 {
     float re[SLOT], im[SLOT], pw[FNB], bp[NB], lv[NC], pc[NC];
     size_t f;
@@ -808,7 +825,7 @@ static void features(const layout *ly, const float *x, size_t nf, feat *F)
             if (b >= BLO && b < BLO + NB)
                 mean += pw[i];
         }
-        for (v = 0; v < NV; v++) {
+        for (v = quick ? NV / 2 : 0; v < (quick ? NV / 2 + 1 : NV); v++) {
             double phi = 1 + 0.005 * ((int)v - NV / 2);
 
             for (i = 0; i < NB; i++) {
@@ -864,7 +881,7 @@ static void keep_best(cand *best, int n, const cand *c)
 
 /* Search the window [ws, we) of the work signal for alignments. */
 static void search(const layout *ly, const feat *F, size_t nf, size_t ws,
-                   size_t we, cand *best)
+                   size_t we, cand *best, int quick)
 {
     float A[SLOTS], B[SLOTS], cs[2 * SLOTS + 64], sn[2 * SLOTS + 64];
     float w[2 * SLOTS + 64];
@@ -877,8 +894,8 @@ static void search(const layout *ly, const feat *F, size_t nf, size_t ws,
         A[j] = (float)(sg * cos(a));
         B[j] = (float)(sg * sin(a));
     }
-    for (t = 0; t < NT; t++)
-        for (mode = 0; mode < 2; mode++) {
+    for (t = quick ? NT / 2 : 0; t < (quick ? NT / 2 + 1 : NT); t++)
+        for (mode = 0; mode < (quick ? 1 : 2); mode++) {
             double len = SLOT * lambda_of(t);
             int v = variant_of(t, mode);
 
@@ -961,6 +978,13 @@ int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
                        size_t frames, uint32_t rate, int channels,
                        mark__wm_result *res)
 {
+    return mark__audwm_detect2(ctx, key, x, frames, rate, channels, 0, res);
+}
+
+int mark__audwm_detect2(mark_ctx *ctx, const mark_key *key, const float *x,
+                        size_t frames, uint32_t rate, int channels,
+                        int quick, mark__wm_result *res)
+{
     layout ly;
     float *w = NULL;
     feat *F = NULL;
@@ -972,6 +996,8 @@ int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
     if (key == NULL || channels < 1 || rate < 8000 || rate > 768000)
         return mark__err(ctx, MARK_EINVAL, "aud-v1: bad parameters");
     tables();
+    if (quick && (uint64_t)frames > (uint64_t)QUICK_SECONDS * rate)
+        frames = (size_t)QUICK_SECONDS * rate;
     if ((rc = to_work(ctx, x, frames, rate, channels, &w, &M)) != MARK_OK)
         return rc;
     if (M < SLOT * 24) {
@@ -985,7 +1011,7 @@ int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
         return MARK_ENOMEM;
     }
     layout_make(key, &ly);
-    features(&ly, w, nf, F);
+    features(&ly, w, nf, F, quick);
     mark__free(ctx, w);
     for (ws = 0;; ws += hop) {
         size_t we;
@@ -996,7 +1022,7 @@ int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
         we = ws + win < M ? ws + win : M;
         for (i = 0; i < TRIES; i++)
             best[i].z = -1e30;
-        search(&ly, F, nf, ws, we, best);
+        search(&ly, F, nf, ws, we, best, quick);
         /* each alignment over the window, then over the whole signal
          * (the window's copies of the codeword and every other one) */
         for (i = 0; i < 2 * TRIES && best[i % TRIES].z > -1e30; i++) {
