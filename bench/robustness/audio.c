@@ -333,7 +333,8 @@ static size_t excerpt_start(const char *name, size_t frames, size_t len,
     return (size_t)(rng_unit(&s) * (double)(frames - len + 1));
 }
 
-/* The share of frames of x[s .. s + len) that are digital silence. */
+/* The share of frames of x[s .. s + len) that are digital silence (of
+ * the original: a mark leaking into silence does not make it sound). */
 static double silent_share(const clip *c, size_t s, size_t len)
 {
     size_t f, z = 0;
@@ -728,7 +729,7 @@ static void process(mark_ctx *ctx, const mark_key *key, size_t idx,
             free(y);
         } else if (a->by == BY_EXCERPT) {
             size_t len = (size_t)(a->arg * marked.rate);
-            size_t s = pick_excerpt(names[idx], &marked, len, 0);
+            size_t s = pick_excerpt(names[idx], &orig, len, 0);
 
             if (len >= marked.frames) {
                 o->status = OUT_NA;
@@ -758,7 +759,7 @@ static void process(mark_ctx *ctx, const mark_key *key, size_t idx,
         if (len + marked.rate / 2 > marked.frames)
             continue;
         for (j = 0; j < m; j++) {
-            size_t s = pick_excerpt(names[idx], &marked, len, j);
+            size_t s = pick_excerpt(names[idx], &orig, len, j);
             outcome *o = &res->ex[k][j];
 
             memset(o, 0, sizeof *o);
