@@ -107,6 +107,7 @@
 #define FNB 410                          /* bins FBLO.. for every scale */
 #define TRIES 6                          /* decodes per window */
 #define SILENT 1e-9                      /* band power of silence */
+#define ZRUN 32                          /* zero frames that are silence */
 #define QUICK_SECONDS 30                 /* the quick search's span */
 
 static float sq(float x)
@@ -290,6 +291,7 @@ struct mark__audwm {
     float w[8];                          /* channel weights */
     float ms[8];                         /* channel mean squares */
     uint64_t out_total;                  /* frames out */
+    uint64_t zrun;                       /* zero frames just before */
     double mean_e;                       /* recent slot energy */
     double budget;                       /* change energy still allowed */
     double power;                        /* budget scale (strength) */
@@ -549,6 +551,31 @@ static int advance(mark__audwm *e)
     }
 }
 
+static int zero_frame(const float *x, int C)
+{
+    int c;
+
+    for (c = 0; c < C; c++)
+        if (x[c] != 0)
+            return 0;
+    return 1;
+}
+
+/* The ZRUN frames after frame i of the queue are zeros (or the input
+ * ends before them). */
+static int zeros_ahead(const mark__audwm *e, size_t i)
+{
+    size_t k;
+
+    for (k = i + 1; k <= i + ZRUN; k++) {
+        if (k >= e->q_len)
+            return e->flushed;
+        if (!zero_frame(e->q + k * (size_t)e->ch, e->ch))
+            return 0;
+    }
+    return 1;
+}
+
 /* Move up to cap frames with their change to out.  The channels share
  * the change in proportion to their level (a running mean square over
  * about 20 ms, read every 64 frames), with weights averaging 1 so that
@@ -578,6 +605,14 @@ static size_t emit(mark__audwm *e, float *out, size_t cap)
                     e->w[c] = sum > 0 ? (float)(C * sqrt(e->ms[c]) / sum)
                                       : 1.0f;
             }
+        }
+        /* digital silence stays silent: a frame of zeros in a run of
+         * ZRUN or more (looking ahead as far as the input is in) */
+        e->zrun = zero_frame(x, C) ? e->zrun + 1 : 0;
+        if (e->zrun > 0 && (e->zrun >= ZRUN || zeros_ahead(e, i))) {
+            for (c = 0; c < C; c++)
+                out[i * (size_t)C + c] = x[c];
+            continue;
         }
         for (c = 0; c < C; c++)
             out[i * (size_t)C + c] = x[c] + e->w[c] * e->nd[i];
