@@ -107,6 +107,8 @@
 #define FNB 410                          /* bins FBLO.. for every scale */
 #define TRIES 6                          /* decodes per window */
 #define SILENT 1e-9                      /* band power of silence */
+#define QUIET 1e-3                       /* slots this far under the mean
+                                            power are not read */
 #define ZRUN 32                          /* zero frames that are silence */
 #define QUICK_SECONDS 30                 /* the quick search's span */
 
@@ -876,7 +878,20 @@ static void features(const layout *ly, const float *x, size_t nf, feat *F,
             cells(bp, lv, pc);
             project(ly, lv, F[f].P[v]);
         }
-        F[f].live = mean / NB * SLOT > SILENT ? 1.0f : 0.0f;
+        F[f].live = (float)(mean / NB);
+    }
+    /* slots count where there is sound: not digital silence, and not
+     * more than QUIET under the mean band power (a pause in speech over
+     * a faint room carries little of the mark and would add only noise) */
+    {
+        double sum = 0, th;
+
+        for (f = 0; f < nf; f++)
+            sum += F[f].live;
+        th = nf > 0 ? sum / nf * QUIET : 0;
+        for (f = 0; f < nf; f++)
+            F[f].live = F[f].live * SLOT > SILENT && F[f].live >= th
+                        ? 1.0f : 0.0f;
     }
 }
 
