@@ -226,11 +226,14 @@ typedef struct mark__container {
      * the structure from m->src. */
     int (*stream)(mark_media *m, struct mark__pixel_ops *ops,
                   struct mark__sink *out);
-    /* Optional (audio): up to max frames of the samples as interleaved
-     * floats, full scale 1 (the caller frees *x); the audio watermark is
-     * embedded by the sample pass of draw or stream and read from these. */
-    int (*pcm)(const mark_media *m, uint64_t max, float **x,
-               uint64_t *frames);
+    /* Optional (audio): the samples from the start, as interleaved floats
+     * (full scale 1) handed to take in blocks until take returns non-zero
+     * (1: enough, < 0: an error, returned) or they end; the audio
+     * watermark is embedded by the sample pass of draw or stream and read
+     * from these. */
+    int (*pcm)(const mark_media *m,
+               int (*take)(void *u, const float *x, size_t frames),
+               void *u);
 } mark__container;
 
 extern const mark__container mark__container_png;
@@ -263,8 +266,9 @@ typedef struct mark__sfenc {
 int mark__sf_draw(mark_media *m, const mark__sfenc *e,
                   struct mark__pixel_ops *ops, mark__buf *out);
 /* The decoded samples, up to max frames (the pcm of such a container). */
-int mark__sf_pcm(const mark_media *m, const char *what, uint64_t max,
-                 float **x, uint64_t *frames);
+int mark__sf_pcm(const mark_media *m, const char *what,
+                 int (*take)(void *u, const float *x, size_t frames),
+                 void *u);
 /* The rhythm label in the decoded samples (the explicit_check of a
  * container that has the pass). */
 int mark__sf_explicit(const mark_media *m, const char *what,

@@ -1019,61 +1019,36 @@ done:
 }
 
 /* The samples as floats, for the watermark detector. */
-static int flac_pcm(const mark_media *m, uint64_t max, float **x,
-                    uint64_t *frames)
+static int flac_pcm(const mark_media *m,
+                    int (*take)(void *u, const float *x, size_t frames),
+                    void *u)
 {
     flac_priv *fp = m->priv;
     pass p;
-    size_t cap = BLOCK, got = 0, ch;
+    float *x;
+    sf_count_t k;
     int rc;
 
-    *x = NULL;
-    *frames = 0;
     if (!decodable(fp))
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "FLAC of %d bits a "
                          "sample cannot be decoded here", fp->bits);
     memset(&p, 0, sizeof p);
     memcpy(&p.m, &m, sizeof m);         /* the pass never writes through it */
     p.ch = fp->channels;
-    ch = (size_t)p.ch;
-    if (fp->total > 0)
-        cap = fp->total < max ? (size_t)fp->total : (size_t)max;
-    p.io = mark__malloc(m->ctx, sizeof *p.io * BLOCK * ch);
-    *x = mark__malloc(m->ctx, sizeof **x * (cap ? cap : 1) * ch);
-    rc = p.io == NULL || *x == NULL
+    p.io = mark__malloc(m->ctx, sizeof *p.io * BLOCK * (size_t)p.ch);
+    x = mark__malloc(m->ctx, sizeof *x * BLOCK * (size_t)p.ch);
+    rc = p.io == NULL || x == NULL
          ? mark__err(m->ctx, MARK_ENOMEM, "out of memory")
          : open_decoder(m, &p.iio, &p.in);
-    while (rc == MARK_OK && got < max) {
-        size_t want = max - got < BLOCK ? (size_t)(max - got) : BLOCK;
-        sf_count_t k;
-
-        if (got + want > cap) {
-            float *nx;
-
-            cap = cap * 2 < max ? cap * 2 : (size_t)max;
-            nx = mark__realloc(m->ctx, *x, sizeof **x * cap * ch);
-            if (nx == NULL) {
-                rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
-                break;
-            }
-            *x = nx;
-        }
-        k = sf_readf_int(p.in, p.io, (sf_count_t)want);
-        if (k <= 0)
-            break;
-        to_float(p.io, *x + got * ch, (size_t)k * ch);
-        got += (size_t)k;
+    while (rc == MARK_OK && (k = sf_readf_int(p.in, p.io, BLOCK)) > 0) {
+        to_float(p.io, x, (size_t)k * (size_t)p.ch);
+        rc = take(u, x, (size_t)k);
     }
     if (p.in != NULL)
         sf_close(p.in);
     mark__free(m->ctx, p.io);
-    if (rc < 0) {
-        mark__free(m->ctx, *x);
-        *x = NULL;
-        return rc;
-    }
-    *frames = got;
-    return MARK_OK;
+    mark__free(m->ctx, x);
+    return rc < 0 ? rc : MARK_OK;
 }
 
 static void flac_uninit(mark_media *m)

@@ -832,13 +832,14 @@ static int mp3_draw(mark_media *m, mark__pixel_ops *ops, mark__buf *out)
     return rc;
 }
 
-static int mp3_pcm(const mark_media *m, uint64_t max, float **x,
-                   uint64_t *frames)
+static int mp3_pcm(const mark_media *m,
+                   int (*take)(void *u, const float *x, size_t frames),
+                   void *u)
 {
     if (((mp3_priv *)m->priv)->layer != 3)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "MPEG layer %d: samples "
                          "not decoded", ((mp3_priv *)m->priv)->layer);
-    return mark__sf_pcm(m, "MP3", max, x, frames);
+    return mark__sf_pcm(m, "MP3", take, u);
 }
 
 static int mp3_explicit(const mark_media *m, mark__explicit *res,

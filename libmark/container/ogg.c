@@ -683,11 +683,12 @@ static int ogg_explicit(const mark_media *m, mark__explicit *res,
                              res, edge);
 }
 
-static int ogg_pcm(const mark_media *m, uint64_t max, float **x,
-                   uint64_t *frames)
+static int ogg_pcm(const mark_media *m,
+                   int (*take)(void *u, const float *x, size_t frames),
+                   void *u)
 {
-    return mark__sf_pcm(m, codec_name(((ogg_priv *)m->priv)->codec), max, x,
-                        frames);
+    return mark__sf_pcm(m, codec_name(((ogg_priv *)m->priv)->codec), take,
+                        u);
 }
 
 static void ogg_uninit(mark_media *m)

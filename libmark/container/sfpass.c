@@ -488,52 +488,28 @@ done:
     return rc;
 }
 
-int mark__sf_pcm(const mark_media *m, const char *what, uint64_t max,
-                 float **x, uint64_t *frames)
+int mark__sf_pcm(const mark_media *m, const char *what,
+                 int (*take)(void *u, const float *x, size_t frames),
+                 void *u)
 {
     SNDFILE *in = NULL;
     SF_INFO info;
     sfio io;
-    size_t cap = BLOCK, got = 0, ch;
+    float *x;
+    sf_count_t k;
     int rc;
 
-    *x = NULL;
-    *frames = 0;
     rc = open_decoder(m, what, &io, &in, &info);
     if (rc < 0)
         return rc;
-    ch = (size_t)info.channels;
-    *x = mark__malloc(m->ctx, sizeof **x * cap * ch);
-    if (*x == NULL)
+    x = mark__malloc(m->ctx, sizeof *x * BLOCK * (size_t)info.channels);
+    if (x == NULL)
         rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
-    while (rc == MARK_OK && got < max) {
-        size_t want = max - got < BLOCK ? (size_t)(max - got) : BLOCK;
-        sf_count_t k;
-
-        if (got + want > cap) {
-            float *nx;
-
-            cap = cap * 2 < max ? cap * 2 : (size_t)max;
-            nx = mark__realloc(m->ctx, *x, sizeof **x * cap * ch);
-            if (nx == NULL) {
-                rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
-                break;
-            }
-            *x = nx;
-        }
-        k = sf_readf_float(in, *x + got * ch, (sf_count_t)want);
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
+    while (rc == MARK_OK && (k = sf_readf_float(in, x, BLOCK)) > 0)
+        rc = take(u, x, (size_t)k);
     sf_close(in);
-    if (rc < 0) {
-        mark__free(m->ctx, *x);
-        *x = NULL;
-        return rc;
-    }
-    *frames = got;
-    return MARK_OK;
+    mark__free(m->ctx, x);
+    return rc < 0 ? rc : MARK_OK;
 }
 
 /* The rhythm label in the decoded samples: all of them, or with edge > 0

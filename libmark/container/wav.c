@@ -1158,17 +1158,18 @@ done:
     return rc;
 }
 
-static int wav_pcm(const mark_media *m, uint64_t max, float **x,
-                   uint64_t *frames)
+static int wav_pcm(const mark_media *m,
+                   int (*take)(void *u, const float *x, size_t frames),
+                   void *u)
 {
     wav_priv *wp = m->priv;
-    uint64_t n = wp->data_known ? wp->data_len / wp->block_align : max;
-    size_t ch = (size_t)wp->pcm.channels, got = 0, cap;
+    uint64_t left = wp->data_known ? wp->data_len / wp->block_align
+                                   : UINT64_MAX;
+    size_t ch = (size_t)wp->pcm.channels;
     unsigned char *b;
+    float *x;
     int rc;
 
-    *x = NULL;
-    *frames = 0;
     if (wp->pcm.enc == MARK__PCM_NONE)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "WAV format tag 0x%04x "
                          "is not PCM or float", wp->tag);
@@ -1177,29 +1178,12 @@ static int wav_pcm(const mark_media *m, uint64_t max, float **x,
                          "were read already");
     if (m->src->seekable && (rc = mark__src_seek(m->src, wp->data_at)) < 0)
         return rc;
-    if (n > max)
-        n = max;
-    if (n > ((uint64_t)SIZE_MAX / 4 - 1) / ch)
-        return mark__err(m->ctx, MARK_ELIMIT, "too many samples");
-    /* a length not known (a pipe) grows the buffer as samples come */
-    cap = wp->data_known ? (size_t)n : BLOCK;
     b = mark__malloc(m->ctx, wp->block_align * BLOCK);
-    *x = mark__malloc(m->ctx, sizeof **x * ch * (cap ? cap : 1));
-    rc = b == NULL || *x == NULL ? MARK_ENOMEM : MARK_OK;
-    while (rc == MARK_OK && got < n) {
-        size_t want = n - got < BLOCK ? (size_t)(n - got) : BLOCK, k;
-
-        if (got + want > cap) {
-            float *nx;
-
-            cap = cap * 2 < n ? cap * 2 : (size_t)n;
-            nx = mark__realloc(m->ctx, *x, sizeof **x * ch * cap);
-            if (nx == NULL) {
-                rc = MARK_ENOMEM;
-                break;
-            }
-            *x = nx;
-        }
+    x = mark__malloc(m->ctx, sizeof *x * ch * BLOCK);
+    rc = b == NULL || x == NULL
+         ? mark__err(m->ctx, MARK_ENOMEM, "out of memory") : MARK_OK;
+    while (rc == MARK_OK && left > 0) {
+        size_t want = left < BLOCK ? (size_t)left : BLOCK, k;
         int64_t r = mark__src_read_full(m->src, b, want * wp->block_align);
 
         if (r < 0) {
@@ -1207,20 +1191,16 @@ static int wav_pcm(const mark_media *m, uint64_t max, float **x,
             break;
         }
         k = (size_t)r / wp->block_align;
-        mark__pcm_decode(&wp->pcm, b, k, *x + got * ch);
-        got += k;
+        mark__pcm_decode(&wp->pcm, b, k, x);
+        if (k > 0)
+            rc = take(u, x, k);
+        left -= k;
         if (k < want)
             break;                      /* the end (a pipe, a short file) */
     }
     mark__free(m->ctx, b);
-    if (rc < 0) {
-        mark__free(m->ctx, *x);
-        *x = NULL;
-        return rc == MARK_ENOMEM ? mark__err(m->ctx, rc, "out of memory")
-                                 : rc;
-    }
-    *frames = got;
-    return MARK_OK;
+    mark__free(m->ctx, x);
+    return rc < 0 ? rc : MARK_OK;
 }
 
 static void wav_uninit(mark_media *m)

@@ -797,23 +797,27 @@ int mark_media_watermark_skipped(const mark_media *m)
 
 /* The audio watermark in the first MARK__AUDWM_MAX_SECONDS (quick: as
  * embedded, in the first 30 s). */
+static int take_samples(void *u, const float *x, size_t frames)
+{
+    return mark__audwm_in_feed(u, x, frames);
+}
+
 static int detect_audio(mark_media *m, const mark_key *key, int quick)
 {
     mark__wm_result r;
-    float *x = NULL;
-    uint64_t n = 0;
+    mark__audwm_in *d = NULL;
     int rc;
 
     if (m->info.sample_rate == 0 || m->info.channels == 0)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "no samples to look "
                          "in");
-    rc = m->c->pcm(m, (uint64_t)(quick ? 30 : MARK__AUDWM_MAX_SECONDS) *
-                          m->info.sample_rate, &x, &n);
+    rc = mark__audwm_in_new(m->ctx, m->info.sample_rate,
+                            (int)m->info.channels, quick, &d);
     if (rc == MARK_OK)
-        rc = mark__audwm_detect2(m->ctx, key, x, (size_t)n,
-                                 m->info.sample_rate,
-                                 (int)m->info.channels, quick, &r);
-    mark__free(m->ctx, x);
+        rc = m->c->pcm(m, take_samples, d);
+    if (rc == MARK_OK)
+        rc = mark__audwm_in_detect(d, key, quick, &r);
+    mark__audwm_in_free(d);
     if (rc == MARK_EUNSUPPORTED) {
         m->wm.note = "these samples cannot be decoded here";
         return MARK_OK;

@@ -799,25 +799,54 @@ typedef struct cand {
     int t, mode, o, phi;
 } cand;
 
-/* Mono at 16 kHz of the first MARK__AUDWM_MAX_SECONDS of x. */
-static int to_work(mark_ctx *ctx, const float *x, size_t frames,
-                   uint32_t rate, int C, float **out, size_t *len)
+/* Samples on their way to the detector: mixed to mono and resampled
+ * to 16 kHz as they come, so that only the work signal is held. */
+struct mark__audwm_in {
+    mark_ctx *ctx;
+    uint32_t rate;
+    int ch;
+    uint64_t max, taken;                 /* frames wanted, frames taken */
+    soxr_t r;
+    float *w;                            /* the work signal */
+    size_t len, cap;
+    float mix[4096];
+};
+
+int mark__audwm_in_new(mark_ctx *ctx, uint32_t rate, int channels,
+                       int quick, mark__audwm_in **out)
 {
     soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
     soxr_quality_spec_t q = soxr_quality_spec(SOXR_MQ, 0);
     soxr_error_t err = NULL;
-    soxr_t r;
-    float mix[4096];
-    size_t cap = 0, done, i;
-    int c, rc = MARK_OK;
+    mark__audwm_in *d;
 
     *out = NULL;
-    *len = 0;
-    if ((uint64_t)frames > (uint64_t)MARK__AUDWM_MAX_SECONDS * rate)
-        frames = (size_t)MARK__AUDWM_MAX_SECONDS * rate;
-    r = soxr_create(rate, WR, 1, &err, &io, &q, NULL);
-    if (err != NULL)
+    if (channels < 1 || channels > 64 || rate < 8000 || rate > 768000)
+        return mark__err(ctx, MARK_EINVAL, "aud-v1: bad parameters");
+    d = mark__calloc(ctx, 1, sizeof *d);
+    if (d == NULL)
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
+    d->ctx = ctx;
+    d->rate = rate;
+    d->ch = channels;
+    d->max = (uint64_t)(quick ? QUICK_SECONDS : MARK__AUDWM_MAX_SECONDS) *
+             rate;
+    d->r = soxr_create(rate, WR, 1, &err, &io, &q, NULL);
+    if (err != NULL) {
+        mark__free(ctx, d);
         return sox_err(ctx, err);
+    }
+    *out = d;
+    return MARK_OK;
+}
+
+int mark__audwm_in_feed(mark__audwm_in *d, const float *x, size_t frames)
+{
+    size_t done, i;
+    int c, C = d->ch, rc = MARK_OK;
+
+    if (d->taken + frames > d->max)
+        frames = (size_t)(d->max - d->taken);
     for (done = 0; done < frames && rc == MARK_OK;) {
         size_t m = frames - done < 4096 ? frames - done : 4096;
         const float *v = x + done * C;
@@ -827,19 +856,26 @@ static int to_work(mark_ctx *ctx, const float *x, size_t frames,
 
             for (c = 0; c < C; c++)
                 s += v[i * C + c];
-            mix[i] = s / C;
+            d->mix[i] = s / C;
         }
-        rc = resample(ctx, r, (double)WR / rate, mix, m, out, len, &cap);
+        rc = resample(d->ctx, d->r, (double)WR / d->rate, d->mix, m, &d->w,
+                      &d->len, &d->cap);
         done += m;
     }
-    if (rc == MARK_OK)
-        rc = resample(ctx, r, (double)WR / rate, NULL, 0, out, len, &cap);
-    soxr_delete(r);
-    if (rc != MARK_OK) {
-        mark__free(ctx, *out);
-        *out = NULL;
-    }
-    return rc;
+    d->taken += frames;
+    if (rc < 0)
+        return rc;
+    return d->taken >= d->max ? 1 : MARK_OK;
+}
+
+void mark__audwm_in_free(mark__audwm_in *d)
+{
+    if (d == NULL)
+        return;
+    if (d->r != NULL)
+        soxr_delete(d->r);
+    mark__free(d->ctx, d->w);
+    mark__free(d->ctx, d);
 }
 
 static void features(const layout *ly, const float *x, size_t nf, feat *F,
@@ -1038,34 +1074,53 @@ int mark__audwm_detect2(mark_ctx *ctx, const mark_key *key, const float *x,
                         size_t frames, uint32_t rate, int channels,
                         int quick, mark__wm_result *res)
 {
+    mark__audwm_in *d;
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    res->tempo = 1;
+    rc = mark__audwm_in_new(ctx, rate, channels, quick, &d);
+    if (rc < 0)
+        return rc;
+    rc = mark__audwm_in_feed(d, x, frames);
+    if (rc >= 0)
+        rc = mark__audwm_in_detect(d, key, quick, res);
+    mark__audwm_in_free(d);
+    return rc;
+}
+
+int mark__audwm_in_detect(mark__audwm_in *d, const mark_key *key,
+                          int quick, mark__wm_result *res)
+{
+    mark_ctx *ctx = d->ctx;
     layout ly;
-    float *w = NULL;
+    float *w;
     feat *F = NULL;
     size_t M, nf, win = 2 * SLOTS * SLOT, hop = SLOTS * SLOT, ws;
     int rc, i;
 
     memset(res, 0, sizeof *res);
     res->tempo = 1;
-    if (key == NULL || channels < 1 || rate < 8000 || rate > 768000)
-        return mark__err(ctx, MARK_EINVAL, "aud-v1: bad parameters");
+    if (key == NULL)
+        return mark__err(ctx, MARK_EINVAL, "aud-v1: no key");
     tables();
-    if (quick && (uint64_t)frames > (uint64_t)QUICK_SECONDS * rate)
-        frames = (size_t)QUICK_SECONDS * rate;
-    if ((rc = to_work(ctx, x, frames, rate, channels, &w, &M)) != MARK_OK)
+    rc = resample(ctx, d->r, (double)WR / d->rate, NULL, 0, &d->w, &d->len,
+                  &d->cap);
+    if (rc < 0)
         return rc;
-    if (M < SLOT * 24) {
-        mark__free(ctx, w);
+    w = d->w;
+    M = d->len;
+    if (M < SLOT * 24)
         return MARK_OK;                 /* too short to carry a mark */
-    }
     nf = (M - SLOT) / GRID + 1;
     F = mark__malloc(ctx, nf * sizeof *F);
-    if (F == NULL) {
-        mark__free(ctx, w);
-        return MARK_ENOMEM;
-    }
+    if (F == NULL)
+        return mark__err(ctx, MARK_ENOMEM, "out of memory");
     layout_make(key, &ly);
     features(&ly, w, nf, F, quick);
-    mark__free(ctx, w);
+    mark__free(ctx, d->w);              /* the features hold what counts */
+    d->w = NULL;
+    d->len = d->cap = 0;
     for (ws = 0;; ws += hop) {
         size_t we;
         cand best[TRIES];
