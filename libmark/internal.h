@@ -234,6 +234,10 @@ typedef struct mark__container {
     int (*pcm)(const mark_media *m,
                int (*take)(void *u, const float *x, size_t frames),
                void *u);
+    /* Optional: when pcm cannot read again (a pipe), the watermark
+     * detector's input its samples went to as they were read for another
+     * purpose, handed over to the caller, or NULL. */
+    struct mark__audwm_in *(*pcm_fed)(const mark_media *m);
 } mark__container;
 
 extern const mark__container mark__container_png;

@@ -76,6 +76,9 @@ typedef struct wav_priv {
     uint64_t after_len;                 /* pipe: bytes after the data the
                                            RIFF size announces */
     int64_t frames;                     /* -1 unknown */
+    struct mark__audwm_in *fed;         /* a pipe's samples, kept for the
+                                           watermark as they went to the
+                                           rhythm label search */
 } wav_priv;
 
 static uint32_t le32(const unsigned char *p)
@@ -1098,6 +1101,9 @@ static int scan_range(const mark_media *m, mark__audible_scan *s,
             break;
         mark__pcm_decode(&wp->pcm, b, n, x);
         rc = mark__audible_scan_feed(s, x, n);
+        if (rc == MARK_OK && wp->fed != NULL)
+            rc = mark__audwm_in_feed(wp->fed, x, n) < 0 ? MARK_ENOMEM
+                                                         : MARK_OK;
         from += n;
     }
     *at = from;
@@ -1136,6 +1142,11 @@ static int wav_explicit(const mark_media *m, mark__explicit *res,
     }
     rc = mark__audible_scan_new(m->ctx, wp->pcm.rate, wp->pcm.channels,
                                 &s);
+    /* a pipe's samples are read once: the watermark detector takes them
+     * now too, for a search later */
+    if (rc == MARK_OK && !m->src->seekable && wp->fed == NULL)
+        rc = mark__audwm_in_new(m->ctx, wp->pcm.rate, wp->pcm.channels, 0,
+                                &wp->fed);
     span = (uint64_t)(edge * wp->pcm.rate);
     if (rc == MARK_OK && (edge <= 0 || 2 * span >= N)) {
         rc = scan_range(m, s, 0, N, b, x, &at);
@@ -1203,12 +1214,23 @@ static int wav_pcm(const mark_media *m,
     return rc < 0 ? rc : MARK_OK;
 }
 
+/* The detector input a pipe's samples went to, handed over. */
+static struct mark__audwm_in *wav_pcm_fed(const mark_media *m)
+{
+    wav_priv *wp = m->priv;
+    struct mark__audwm_in *d = wp->fed;
+
+    wp->fed = NULL;
+    return d;
+}
+
 static void wav_uninit(mark_media *m)
 {
     wav_priv *wp = m->priv;
 
     if (wp == NULL)
         return;
+    mark__audwm_in_free(wp->fed);
     mark__free(m->ctx, wp->chunks);
     mark__free(m->ctx, wp);
     m->priv = NULL;
@@ -1218,4 +1240,5 @@ const mark__container mark__container_wav = {
     .name = "wav", .format = MARK_FORMAT_WAV, .type = MARK_MEDIA_AUDIO,
     .parse = wav_parse, .uninit = wav_uninit,
     .explicit_check = wav_explicit, .stream = wav_stream, .pcm = wav_pcm,
+    .pcm_fed = wav_pcm_fed,
 };

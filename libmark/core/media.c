@@ -815,6 +815,16 @@ static int detect_audio(mark_media *m, const mark_key *key, int quick)
                             (int)m->info.channels, quick, &d);
     if (rc == MARK_OK)
         rc = m->c->pcm(m, take_samples, d);
+    if (rc == MARK_EUNSEEKABLE && !quick && m->c->pcm_fed != NULL) {
+        /* a pipe read through already: the samples it gave then */
+        mark__audwm_in *fed = m->c->pcm_fed(m);
+
+        if (fed != NULL) {
+            mark__audwm_in_free(d);
+            d = fed;
+            rc = MARK_OK;
+        }
+    }
     if (rc == MARK_OK)
         rc = mark__audwm_in_detect(d, key, quick, &r);
     mark__audwm_in_free(d);

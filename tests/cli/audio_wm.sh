@@ -90,10 +90,13 @@ expect 0 sh -c "cat sp.raw | '$AIMARK' mark --producer $CODE \
 expect 0 "$AIMARK" verify --json r.wav
 has out "$WM_FOUND"
 
-# verify from a pipe: its samples go to the rhythm label, and the report
-# says the watermark was not looked for, and why
+# verify from a pipe: the samples, read once, go to the rhythm label
+# search and to the watermark detector in the same pass
 expect 0 sh -c "cat m.wav | '$AIMARK' verify --json -"
-has out '"watermark":{"found":false,"payload":null,"checked":false,"note":"the samples of a pipe'
+has out "$WM_FOUND,\"payload\":\"$pay\""
+has out '"kind":"rhythm","text":"short long short short'
+expect 0 sh -c "cat k.wav | '$AIMARK' verify --json --key other.key -"
+has out "$WM_FOUND"
 
 # FLAC
 ok "$GA" sp.wav sp.flac
