@@ -702,25 +702,19 @@ static int encode_frames(pass *p, const int *buf, size_t n)
                      "FLAC: %s", sf_strerror(p->out));
 }
 
+static int wm_cb(void *u, const float *y, size_t frames)
+{
+    pass *p = u;
+
+    to_int(y, p->wi, frames * (size_t)p->ch, p->shift);
+    return encode_frames(p, p->wi, frames);
+}
+
 /* What the watermark has ready after taking x (n frames; NULL: the end
  * of the input), encoded. */
 static int wm_frames(pass *p, const float *x, size_t n)
 {
-    size_t got;
-    int rc;
-
-    do {
-        rc = mark__audwm_process(p->wm, x, n, p->wy, WM_CAP, &got);
-        if (rc < 0)
-            return rc;
-        to_int(p->wy, p->wi, got * (size_t)p->ch, p->shift);
-        rc = encode_frames(p, p->wi, got);
-        if (x != NULL) {
-            x += n * (size_t)p->ch;
-            n = 0;                      /* then collect what is left */
-        }
-    } while (rc == MARK_OK && got == WM_CAP);
-    return rc;
+    return mark__audwm_pump(p->wm, x, n, p->wy, WM_CAP, wm_cb, p);
 }
 
 /* Frames out, through the watermark when there is one. */

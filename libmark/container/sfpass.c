@@ -181,23 +181,16 @@ static int encode(pass *p, const float *x, size_t k)
                      "%s: %s", p->what, sf_strerror(p->out));
 }
 
+static int wm_cb(void *u, const float *y, size_t frames)
+{
+    return encode(u, y, frames);
+}
+
 /* What the watermark has ready after taking x (k frames; NULL: the end
  * of the input), encoded BLOCK frames at most a call. */
 static int wm_out(pass *p, const float *x, size_t k)
 {
-    size_t got;
-    int rc;
-
-    do {
-        rc = mark__audwm_process(p->wm, x, k, p->wy, BLOCK, &got);
-        if (rc == MARK_OK)
-            rc = encode(p, p->wy, got);
-        if (x != NULL) {
-            x += k * (size_t)p->ch;
-            k = 0;                      /* then collect what is left */
-        }
-    } while (rc == MARK_OK && got == BLOCK);
-    return rc;
+    return mark__audwm_pump(p->wm, x, k, p->wy, BLOCK, wm_cb, p);
 }
 
 /* Every block of output passes here, interleaved floats, on its way to

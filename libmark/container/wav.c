@@ -527,25 +527,19 @@ static int put(pass *p, const unsigned char *b, size_t frames)
     return mark__sink_write(p->out, b, frames * p->fb);
 }
 
-/* Watermark output out: what the embedder has ready after taking x (n
- * frames; x NULL: the end of the input). */
+static int wm_put_cb(void *u, const float *y, size_t frames)
+{
+    pass *p = u;
+
+    mark__pcm_encode(p->f, y, frames, p->wio);
+    return put(p, p->wio, frames);
+}
+
+/* What the watermark has ready after taking x (n frames; NULL: the end
+ * of the input), out. */
 static int wm_put(pass *p, const float *x, size_t n)
 {
-    size_t got;
-    int rc;
-
-    do {
-        rc = mark__audwm_process(p->wm, x, n, p->wy, WM_CAP, &got);
-        if (rc < 0)
-            return rc;
-        mark__pcm_encode(p->f, p->wy, got, p->wio);
-        rc = put(p, p->wio, got);
-        if (x != NULL) {
-            x += n * (size_t)p->f->channels;
-            n = 0;                      /* then collect what is left */
-        }
-    } while (rc == MARK_OK && got == WM_CAP);
-    return rc;
+    return mark__audwm_pump(p->wm, x, n, p->wy, WM_CAP, wm_put_cb, p);
 }
 
 /* Samples out, through the watermark when there is one. */

@@ -105,6 +105,12 @@ int mark__audwm_new(mark_ctx *ctx, const mark_key *key,
 int mark__audwm_process(mark__audwm *e, const float *in, size_t n,
                         float *out, size_t cap, size_t *got);
 void mark__audwm_free(mark__audwm *e);
+/* Push n frames of x (NULL: the end) and hand everything that comes out
+ * to put, cap frames of buf at a time; put's error stops it. */
+int mark__audwm_pump(mark__audwm *e, const float *x, size_t n, float *buf,
+                     size_t cap,
+                     int (*put)(void *u, const float *y, size_t frames),
+                     void *u);
 /* Whole buffer, in place. */
 int mark__audwm_embed(mark_ctx *ctx, const mark_key *key,
                       const mark_payload *p, float *x, size_t frames,
