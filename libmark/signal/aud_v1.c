@@ -153,8 +153,9 @@ static void tables(void)
 }
 
 /* Forward (inverse: conjugate twiddles, no scaling) FFT of SLOT points
- * with tables made once: the detector runs one per 64 input samples at
- * 16 kHz, where mark__fft's twiddle recurrence costs a third more. */
+ * with tables made once (bit reversal, twiddles): the detector runs one
+ * per 64 samples at 16 kHz, and mark__fft works its twiddles out by a
+ * recurrence on every call. */
 static void fft_slot(float *re, float *im, int inverse)
 {
     unsigned i, len, k;
