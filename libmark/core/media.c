@@ -774,8 +774,10 @@ int mark_media_set_watermark(mark_media *m, const mark_key *key,
         m->wm.payload = *payload;
     /* audio says in its samples whether it carries our watermark (a
      * platform re-marking a marked file): that one is kept, not embedded
-     * again.  A pipe cannot be read twice, and is marked. */
-    if (m->info.type == MARK_MEDIA_AUDIO &&
+     * again.  Looked for only where a metadata label says the file was
+     * marked before (fresh output, the common case, is not searched); a
+     * pipe cannot be read twice, and is marked. */
+    if (m->info.type == MARK_MEDIA_AUDIO && m->n_found > 0 &&
         (m->src == NULL || m->src->seekable)) {
         rc = detect_audio(m, k, 1);
         if (rc < 0)
