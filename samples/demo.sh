@@ -113,14 +113,14 @@ step "a generator piped into aimark"
 sh "$here/pipe-generator.sh" "$aimark" || failed=1
 
 # audio: a speech generator's raw PCM (made by the test generator genwav
-# beside aimark: syllable-rate noise through two resonators) labelled on
+# beside aimark: a crude vowel synthesiser) labelled and watermarked on
 # its way to a WAV file, then verified
 audio=0
 genwav=$(dirname "$aimark")/tests/genwav
 if [ -x "$genwav" ]; then
     step "a speech generator's raw PCM piped into aimark"
-    "$genwav" out/tts.wav --content speech --rate 24000 --channels 1 \
-        --seconds 4 || failed=1
+    "$genwav" out/tts.wav --content voice --rate 24000 --channels 1 \
+        --seconds 8 || failed=1
     echo "\$ tts | aimark mark --raw-format s16le --rate 24000 --channels 1 - -o out/speech.wav"
     if tail -c +45 out/tts.wav | "$aimark" mark -f --producer "$producer" \
         --raw-format s16le --rate 24000 --channels 1 - -o out/speech.wav &&
