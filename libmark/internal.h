@@ -562,5 +562,11 @@ int mark__visible_check(mark_media *m, mark__explicit *res);
 int mark__inflate(mark_ctx *ctx, const unsigned char *src, size_t len,
                   size_t limit, mark__buf *out);
 uint32_t mark__crc32(uint32_t crc, const unsigned char *p, size_t n);
+/* Does the Vorbis comment e (n bytes, FLAC and Ogg) name the label:
+ * "AIGC=" in any case? */
+int mark__is_aigc_comment(const unsigned char *e, size_t n);
+/* The length of a label value as found in a carrier, trailing NULs (C
+ * writers), spaces and line ends cut. */
+size_t mark__value_len(const unsigned char *d, size_t n);
 
 #endif /* MARK_INTERNAL_H */

@@ -239,34 +239,6 @@ static const char *block_name(int type)
     return type >= 0 && type <= T_PICTURE ? names[type] : "reserved";
 }
 
-/* Does the comment e (n bytes) name the label, "AIGC=" in any case? */
-static int is_aigc(const unsigned char *e, size_t n)
-{
-    static const char key[] = "aigc=";
-    size_t i;
-
-    if (n < sizeof key - 1)
-        return 0;
-    for (i = 0; i < sizeof key - 1; i++) {
-        unsigned char c = e[i];
-
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c - 'A' + 'a');
-        if (c != (unsigned char)key[i])
-            return 0;
-    }
-    return 1;
-}
-
-/* A label value as found: trailing NULs (C writers) and spaces cut. */
-static size_t value_len(const unsigned char *d, size_t n)
-{
-    while (n > 0 && (d[n - 1] == '\0' || d[n - 1] == ' ' ||
-                     d[n - 1] == '\n' || d[n - 1] == '\r'))
-        n--;
-    return n;
-}
-
 /* A VORBIS_COMMENT block's body: vendor string, then counted comments,
  * each a little-endian length and "NAME=value". */
 static int scan_comments(mark_media *m, const unsigned char *d, size_t len,
@@ -289,11 +261,11 @@ static int scan_comments(mark_media *m, const unsigned char *d, size_t len,
                              "block %zu: comment %zu of %zu runs past the "
                              "block", index, i + 1, count);
         q += 4;
-        if (is_aigc(d + q, n)) {
+        if (mark__is_aigc_comment(d + q, n)) {
             rc = mark__media_add_label(m, CARRIER,
                                        "FLAC Vorbis comment 'AIGC'",
                                        (const char *)d + q + 5,
-                                       value_len(d + q + 5, n - 5));
+                                       mark__value_len(d + q + 5, n - 5));
             if (rc < 0)
                 return rc;
         }

@@ -117,32 +117,6 @@ static int64_t le64(const unsigned char *p)
     return (int64_t)((uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32);
 }
 
-static int is_aigc(const unsigned char *e, size_t n)
-{
-    static const char key[] = "aigc=";
-    size_t i;
-
-    if (n < sizeof key - 1)
-        return 0;
-    for (i = 0; i < sizeof key - 1; i++) {
-        unsigned char c = e[i];
-
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c - 'A' + 'a');
-        if (c != (unsigned char)key[i])
-            return 0;
-    }
-    return 1;
-}
-
-static size_t value_len(const unsigned char *d, size_t n)
-{
-    while (n > 0 && (d[n - 1] == '\0' || d[n - 1] == ' ' ||
-                     d[n - 1] == '\n' || d[n - 1] == '\r'))
-        n--;
-    return n;
-}
-
 static const char *codec_name(int codec)
 {
     return codec == C_OPUS ? "Ogg Opus" : "Ogg Vorbis";
@@ -182,12 +156,12 @@ static int walk_comments(mark_ctx *ctx, mark_media *m, int codec,
                              "%zu of %lu runs past the packet", what, i + 1,
                              (unsigned long)cm->count);
         q += 4;
-        if (m != NULL && is_aigc(d + q, n)) {
+        if (m != NULL && mark__is_aigc_comment(d + q, n)) {
             rc = mark__media_add_label(m, CARRIER, codec == C_OPUS
                                        ? "Ogg Opus comment 'AIGC'"
                                        : "Ogg Vorbis comment 'AIGC'",
                                        (const char *)d + q + 5,
-                                       value_len(d + q + 5, n - 5));
+                                       mark__value_len(d + q + 5, n - 5));
             if (rc < 0)
                 return rc;
         }
@@ -476,7 +450,7 @@ static int new_comments(mark_ctx *ctx, int codec, const mark__buf *pkt,
     for (i = 0, q = cm.list + 4; rc == MARK_OK && i < cm.count; i++) {
         uint32_t n = le32(d + q);
 
-        if (!is_aigc(d + q + 4, n)) {
+        if (!mark__is_aigc_comment(d + q + 4, n)) {
             rc = mark__buf_put(out, d + q, 4 + (size_t)n);
             kept++;
         }

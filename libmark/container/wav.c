@@ -111,15 +111,6 @@ static void set_le64(unsigned char *p, uint64_t v)
     set_le32(p + 4, (uint32_t)(v >> 32));
 }
 
-/* A label value as found: trailing NULs (C writers) and spaces cut. */
-static size_t value_len(const unsigned char *d, size_t n)
-{
-    while (n > 0 && (d[n - 1] == '\0' || d[n - 1] == ' ' ||
-                     d[n - 1] == '\n' || d[n - 1] == '\r'))
-        n--;
-    return n;
-}
-
 static int set_pcm(mark_media *m, wav_priv *wp, uint16_t tag, uint16_t ch,
                    uint32_t rate, uint16_t align, uint16_t bits)
 {
@@ -189,7 +180,7 @@ static int scan_info(mark_media *m, chunk *c, const unsigned char *d,
         if (memcmp(d + p, "AIGC", 4) == 0) {
             rc = mark__media_add_label(m, "wav-info", "WAV LIST/INFO 'AIGC'",
                                        (const char *)d + p + 8,
-                                       value_len(d + p + 8, n));
+                                       mark__value_len(d + p + 8, n));
             if (rc < 0)
                 return rc;
             c->role = ROLE_INFO_AIGC;
@@ -256,7 +247,7 @@ static int take_chunk(mark_media *m, wav_priv *wp, const unsigned char *h,
         c->role = ROLE_DROP;
         rc = mark__media_add_label(m, "wav-chunk", "WAV chunk 'AIGC'",
                                    (const char *)d,
-                                   value_len(d, (size_t)n));
+                                   mark__value_len(d, (size_t)n));
         return rc < 0 ? rc : MARK_OK;
     } else if (memcmp(h, "LIST", 4) == 0 && n >= 4 &&
                memcmp(d, "INFO", 4) == 0) {

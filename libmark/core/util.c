@@ -1,6 +1,7 @@
 /*
  * util.c - zlib helpers: bounded inflation (zTXt, compressed iTXt) and the
- * CRC-32 that PNG chunks carry.
+ * CRC-32 that PNG chunks carry; the small text matches the audio carriers
+ * share.
  */
 #include <string.h>
 
@@ -63,4 +64,30 @@ int mark__inflate(mark_ctx *ctx, const unsigned char *src, size_t len,
     }
     inflateEnd(&zs);
     return rc;
+}
+
+int mark__is_aigc_comment(const unsigned char *e, size_t n)
+{
+    static const char key[] = "aigc=";
+    size_t i;
+
+    if (n < sizeof key - 1)
+        return 0;
+    for (i = 0; i < sizeof key - 1; i++) {
+        unsigned char c = e[i];
+
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        if (c != (unsigned char)key[i])
+            return 0;
+    }
+    return 1;
+}
+
+size_t mark__value_len(const unsigned char *d, size_t n)
+{
+    while (n > 0 && (d[n - 1] == '\0' || d[n - 1] == ' ' ||
+                     d[n - 1] == '\n' || d[n - 1] == '\r'))
+        n--;
+    return n;
 }
