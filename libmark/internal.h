@@ -269,7 +269,7 @@ typedef struct mark__sfenc {
 
 int mark__sf_draw(mark_media *m, const mark__sfenc *e,
                   struct mark__pixel_ops *ops, mark__buf *out);
-/* The decoded samples, up to max frames (the pcm of such a container). */
+/* The decoded samples handed to take (the pcm of such a container). */
 int mark__sf_pcm(const mark_media *m, const char *what,
                  int (*take)(void *u, const float *x, size_t frames),
                  void *u);

@@ -797,13 +797,13 @@ int mark_media_watermark_skipped(const mark_media *m)
     return m->wm.skipped ? 1 : 0;
 }
 
-/* The audio watermark in the first MARK__AUDWM_MAX_SECONDS (quick: as
- * embedded, in the first 30 s). */
 static int take_samples(void *u, const float *x, size_t frames)
 {
     return mark__audwm_in_feed(u, x, frames);
 }
 
+/* The audio watermark in the first MARK__AUDWM_MAX_SECONDS (quick: as
+ * embedded, in the first 30 s). */
 static int detect_audio(mark_media *m, const mark_key *key, int quick)
 {
     mark__wm_result r;
@@ -828,7 +828,7 @@ static int detect_audio(mark_media *m, const mark_key *key, int quick)
         }
     }
     if (rc == MARK_OK)
-        rc = mark__audwm_in_detect(d, key, quick, &r);
+        rc = mark__audwm_in_detect(d, key, &r);
     mark__audwm_in_free(d);
     if (rc == MARK_EUNSUPPORTED) {
         m->wm.note = "these samples cannot be decoded here";

@@ -172,7 +172,6 @@ static json_t *not_checked(const char *why, int watermark)
  * twice, each decode passing the 48-bit keyed check with probability
  * 2^-48 when nothing is there. */
 #define WM_FALSE_POSITIVE (32.0 / 281474976710656.0)
-#define AUDWM_FALSE_POSITIVE MARK__AUDWM_FP_BOUND
 
 void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
 {
@@ -187,7 +186,7 @@ void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
     out->payload = m->wm.found_payload;
     out->score = m->wm.score;
     out->false_positive = m->info.type == MARK_MEDIA_AUDIO
-                          ? AUDWM_FALSE_POSITIVE : WM_FALSE_POSITIVE;
+                          ? MARK__AUDWM_FP_BOUND : WM_FALSE_POSITIVE;
     if (!out->found)
         return;
     for (i = 0; i < m->n_found; i++) {

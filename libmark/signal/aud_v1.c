@@ -300,7 +300,7 @@ struct mark__audwm {
     double mean_e;                       /* recent slot energy */
     double budget;                       /* change energy still allowed */
     double power;                        /* budget scale (strength) */
-    uint64_t in_total, a_total;          /* frames in; 16 kHz samples */
+    uint64_t a_total;                    /* 16 kHz samples of the input */
     int flushed;
     float mix[4096];
     float re[SLOT], im[SLOT];
@@ -737,7 +737,6 @@ int mark__audwm_process(mark__audwm *e, const float *in, size_t n,
             return rc;
         memcpy(e->q + e->q_len * e->ch, in, n * e->ch * sizeof *in);
         e->q_len += n;
-        e->in_total += n;
         for (done = 0; done < n;) {
             size_t m = n - done < 4096 ? n - done : 4096;
             const float *x = in + done * e->ch;
@@ -828,6 +827,7 @@ struct mark__audwm_in {
     mark_ctx *ctx;
     uint32_t rate;
     int ch;
+    int quick;                           /* the quick search */
     uint64_t max, taken;                 /* frames wanted, frames taken */
     soxr_t r;
     float *w;                            /* the work signal */
@@ -852,6 +852,7 @@ int mark__audwm_in_new(mark_ctx *ctx, uint32_t rate, int channels,
     d->ctx = ctx;
     d->rate = rate;
     d->ch = channels;
+    d->quick = quick;
     d->max = (uint64_t)(quick ? QUICK_SECONDS : MARK__AUDWM_MAX_SECONDS) *
              rate;
     d->r = soxr_create(rate, WR, 1, &err, &io, &q, NULL);
@@ -1090,32 +1091,26 @@ int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
                        size_t frames, uint32_t rate, int channels,
                        mark__wm_result *res)
 {
-    return mark__audwm_detect2(ctx, key, x, frames, rate, channels, 0, res);
-}
-
-int mark__audwm_detect2(mark_ctx *ctx, const mark_key *key, const float *x,
-                        size_t frames, uint32_t rate, int channels,
-                        int quick, mark__wm_result *res)
-{
     mark__audwm_in *d;
     int rc;
 
     memset(res, 0, sizeof *res);
     res->tempo = 1;
-    rc = mark__audwm_in_new(ctx, rate, channels, quick, &d);
+    rc = mark__audwm_in_new(ctx, rate, channels, 0, &d);
     if (rc < 0)
         return rc;
     rc = mark__audwm_in_feed(d, x, frames);
     if (rc >= 0)
-        rc = mark__audwm_in_detect(d, key, quick, res);
+        rc = mark__audwm_in_detect(d, key, res);
     mark__audwm_in_free(d);
     return rc;
 }
 
 int mark__audwm_in_detect(mark__audwm_in *d, const mark_key *key,
-                          int quick, mark__wm_result *res)
+                          mark__wm_result *res)
 {
     mark_ctx *ctx = d->ctx;
+    int quick = d->quick;
     layout ly;
     float *w;
     feat *F = NULL;

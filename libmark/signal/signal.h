@@ -115,21 +115,18 @@ int mark__audwm_pump(mark__audwm *e, const float *x, size_t n, float *buf,
 int mark__audwm_embed(mark_ctx *ctx, const mark_key *key,
                       const mark_payload *p, float *x, size_t frames,
                       uint32_t rate, int channels, double strength);
-/* quick: only the time axis as embedded (no tempo or speed change) in
- * the first 30 s, about 20 times faster: for marking, to see whether the
- * input carries a mark of ours already. */
-int mark__audwm_detect2(mark_ctx *ctx, const mark_key *key, const float *x,
-                        size_t frames, uint32_t rate, int channels,
-                        int quick, mark__wm_result *res);
 /* The detector fed in pieces (only the 16 kHz mono work signal is held):
  * _feed takes interleaved frames and returns 1 once it has all it wants
- * (MARK__AUDWM_MAX_SECONDS, or 30 s when quick); _detect searches once. */
+ * (MARK__AUDWM_MAX_SECONDS); _detect searches once.  quick: only the time
+ * axis as embedded (no tempo or speed change) in the first 30 s, about 20
+ * times faster: for marking, to see whether the input carries a mark of
+ * ours already. */
 typedef struct mark__audwm_in mark__audwm_in;
 int mark__audwm_in_new(mark_ctx *ctx, uint32_t rate, int channels,
                        int quick, mark__audwm_in **out);
 int mark__audwm_in_feed(mark__audwm_in *d, const float *x, size_t frames);
 int mark__audwm_in_detect(mark__audwm_in *d, const mark_key *key,
-                          int quick, mark__wm_result *res);
+                          mark__wm_result *res);
 void mark__audwm_in_free(mark__audwm_in *d);
 /* For the golden test of the frozen format: a BLAKE2b-256 digest of the
  * key-driven layout (groups and signs of the cell pairs; each slot's
