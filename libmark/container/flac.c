@@ -706,6 +706,16 @@ static int write_frames(pass *p, const int *buf, size_t n)
     return rc;
 }
 
+/* Frames out from floats (a label's window): to the watermark as they
+ * are, else as integers. */
+static int write_floats(pass *p, const float *x, size_t n)
+{
+    if (p->wm != NULL)
+        return wm_frames(p, x, n);
+    to_int(x, p->win, n * (size_t)p->ch, p->shift);
+    return encode_frames(p, p->win, n);
+}
+
 static int copy_frames(pass *p, uint64_t n)
 {
     int rc = MARK_OK;
@@ -732,8 +742,7 @@ static int overlay(pass *p, size_t W)
     to_float(p->win, p->x, n);
     mark__audible_clip_overlay(p->x, W, p->ch,
                                ((flac_priv *)p->m->priv)->rate, p->clip);
-    to_int(p->x, p->win, n, p->shift);
-    return write_frames(p, p->win, W);
+    return write_floats(p, p->x, W);
 }
 
 /* The label in W frames of its own. */
@@ -741,8 +750,7 @@ static int fill(pass *p, size_t W, double level)
 {
     mark__audible_clip_fill(p->x, W, p->ch, ((flac_priv *)p->m->priv)->rate,
                             p->clip, level);
-    to_int(p->x, p->win, W * (size_t)p->ch, p->shift);
-    return write_frames(p, p->win, W);
+    return write_floats(p, p->x, W);
 }
 
 /* Back to the first frame: libsndfile opened afresh (a seek would work

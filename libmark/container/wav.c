@@ -550,11 +550,15 @@ static int emit(pass *p, const unsigned char *b, size_t frames)
     return rc;
 }
 
+/* Samples out from floats (a label's window): to the watermark as they
+ * are, else encoded. */
 static int emit_floats(pass *p, const float *x, size_t frames)
 {
     size_t k;
     int rc = MARK_OK;
 
+    if (p->wm != NULL)
+        return wm_put(p, x, frames);
     for (k = 0; rc == MARK_OK && k < frames; k += BLOCK) {
         size_t b = frames - k < BLOCK ? frames - k : BLOCK;
 
@@ -1062,11 +1066,13 @@ done:
     return rc;
 }
 
-/* Feed frames [from, to) of the samples to the scan (a pipe: from
- * where it is, until to or its end); *at: the frame it stopped at. */
-static int scan_range(const mark_media *m, mark__audible_scan *s,
-                      uint64_t from, uint64_t to, unsigned char *b, float *x,
-                      uint64_t *at)
+/* Decode frames [from, to) of the samples (a pipe: from where it is,
+ * until to or its end), handing each block to take until it returns
+ * non-zero (returned); *at: the frame it stopped at. */
+static int decode_range(const mark_media *m, uint64_t from, uint64_t to,
+                        unsigned char *b, float *x,
+                        int (*take)(void *u, const float *x, size_t n),
+                        void *u, uint64_t *at)
 {
     wav_priv *wp = m->priv;
     int rc = m->src->seekable
@@ -1076,8 +1082,9 @@ static int scan_range(const mark_media *m, mark__audible_scan *s,
                  : MARK_OK;
 
     while (rc == MARK_OK && from < to) {
-        size_t n = to - from < BLOCK ? (size_t)(to - from) : BLOCK;
-        int64_t got = mark__src_read_full(m->src, b, n * wp->block_align);
+        size_t want = to - from < BLOCK ? (size_t)(to - from) : BLOCK, n;
+        int64_t got = mark__src_read_full(m->src, b,
+                                          want * wp->block_align);
 
         if (got < 0)
             return (int)got;
@@ -1085,14 +1092,45 @@ static int scan_range(const mark_media *m, mark__audible_scan *s,
         if (n == 0)
             break;
         mark__pcm_decode(&wp->pcm, b, n, x);
-        rc = mark__audible_scan_feed(s, x, n);
-        if (rc == MARK_OK && wp->fed != NULL)
-            rc = mark__audwm_in_feed(wp->fed, x, n) < 0 ? MARK_ENOMEM
-                                                         : MARK_OK;
+        rc = take(u, x, n);
         from += n;
+        if (n < want)
+            break;                      /* the end (a pipe, a short file) */
     }
     *at = from;
     return rc;
+}
+
+typedef struct scan_to {
+    mark__audible_scan *s;
+    struct mark__audwm_in *fed;         /* a pipe's watermark input */
+} scan_to;
+
+static int scan_take(void *u, const float *x, size_t n)
+{
+    scan_to *t = u;
+    int rc = mark__audible_scan_feed(t->s, x, n);
+
+    if (rc == MARK_OK && t->fed != NULL) {
+        rc = mark__audwm_in_feed(t->fed, x, n);
+        if (rc > 0)
+            rc = MARK_OK;               /* the detector has all it wants:
+                                           the scan goes on */
+    }
+    return rc;
+}
+
+/* Feed frames [from, to) to the scan, and to the watermark input of a
+ * pipe; *at: the frame it stopped at. */
+static int scan_range(const mark_media *m, mark__audible_scan *s,
+                      uint64_t from, uint64_t to, unsigned char *b, float *x,
+                      uint64_t *at)
+{
+    scan_to t;
+
+    t.s = s;
+    t.fed = ((wav_priv *)m->priv)->fed;
+    return decode_range(m, from, to, b, x, scan_take, &t, at);
 }
 
 static int wav_explicit(const mark_media *m, mark__explicit *res,
@@ -1159,9 +1197,8 @@ static int wav_pcm(const mark_media *m,
                    void *u)
 {
     wav_priv *wp = m->priv;
-    uint64_t left = wp->data_known ? wp->data_len / wp->block_align
-                                   : UINT64_MAX;
-    size_t ch = (size_t)wp->pcm.channels;
+    uint64_t n = wp->data_known ? wp->data_len / wp->block_align
+                                : UINT64_MAX, at;
     unsigned char *b;
     float *x;
     int rc;
@@ -1172,28 +1209,11 @@ static int wav_pcm(const mark_media *m,
     if (!m->src->seekable && m->src->pos != wp->data_at)
         return mark__err(m->ctx, MARK_EUNSEEKABLE, "the samples of a pipe "
                          "were read already");
-    if (m->src->seekable && (rc = mark__src_seek(m->src, wp->data_at)) < 0)
-        return rc;
     b = mark__malloc(m->ctx, wp->block_align * BLOCK);
-    x = mark__malloc(m->ctx, sizeof *x * ch * BLOCK);
+    x = mark__malloc(m->ctx, sizeof *x * (size_t)wp->pcm.channels * BLOCK);
     rc = b == NULL || x == NULL
-         ? mark__err(m->ctx, MARK_ENOMEM, "out of memory") : MARK_OK;
-    while (rc == MARK_OK && left > 0) {
-        size_t want = left < BLOCK ? (size_t)left : BLOCK, k;
-        int64_t r = mark__src_read_full(m->src, b, want * wp->block_align);
-
-        if (r < 0) {
-            rc = (int)r;
-            break;
-        }
-        k = (size_t)r / wp->block_align;
-        mark__pcm_decode(&wp->pcm, b, k, x);
-        if (k > 0)
-            rc = take(u, x, k);
-        left -= k;
-        if (k < want)
-            break;                      /* the end (a pipe, a short file) */
-    }
+         ? mark__err(m->ctx, MARK_ENOMEM, "out of memory")
+         : decode_range(m, 0, n, b, x, take, u, &at);
     mark__free(m->ctx, b);
     mark__free(m->ctx, x);
     return rc < 0 ? rc : MARK_OK;
