@@ -86,9 +86,10 @@ static void usage_mark(FILE *f)
 "Label content as GB 45438 asks.  Images (PNG, JPEG): the visible\n"
 "\"AI\xe7\x94\x9f\xe6\x88\x90\" label drawn in a corner, an invisible watermark and the\n"
 "metadata label (the AIGC record) in the XMP.  Audio (WAV, FLAC, Ogg\n"
-"Vorbis, Ogg Opus, MP3): the rhythm label (short long short short) and\n"
-"the metadata label (a WAV AIGC chunk, a FLAC or Ogg Vorbis comment\n"
-"AIGC=, an MP3 ID3v2 TXXX frame AIGC).\n"
+"Vorbis, Ogg Opus, MP3): the rhythm label (short long short short), an\n"
+"invisible watermark (from 2 s of audio) and the metadata label (a WAV\n"
+"AIGC chunk, a FLAC or Ogg Vorbis comment AIGC=, an MP3 ID3v2 TXXX frame\n"
+"AIGC).\n"
 "INPUT '-' reads stdin; the format is recognised from the content.\n"
 "\n"
 "  -o, --output PATH       output file for one input, or a directory;\n"
@@ -416,7 +417,7 @@ static void json_report(const job *j, const char *format,
         fputs(",\"watermark\":{\"embedded\":false,\"note\":\"no "
               "watermark for this audio format yet\"}", stdout);
     } else if (wm != NULL && wm[0] == '\0') {
-        fputs(audible != NULL || info->type == MARK_MEDIA_AUDIO
+        fputs(info->type == MARK_MEDIA_AUDIO
               ? ",\"watermark\":{\"embedded\":false,\"note\":\"audio "
                 "under 2 seconds\"}"
               : ",\"watermark\":{\"embedded\":false,\"note\":\"image "

@@ -51,6 +51,13 @@ checks=$((checks + 1))
 [ "$(tail -c 200000 m.wav | md5sum)" = "$(tail -c 200000 re.wav | md5sum)" ] ||
     fail "re-marking changed the samples"
 
+# only a file with a label is searched for a watermark to keep: one
+# without (watermark only, no metadata) is marked again
+expect 0 "$AIMARK" mark --producer $CODE --no-metadata --payload \
+    0123456789abcdef sp.wav -o bare.wav
+expect 0 "$AIMARK" mark --producer $CODE --json bare.wav -o bare-re.wav
+has out '"watermark":{"embedded":true,"scheme":"aud-v1"'
+
 # the attacks of make check: an MP3 re-encode, a cut of the first 1.3 s
 if [ $have_ffmpeg = 1 ]; then
     ok ffmpeg -v error -i m.wav -c:a libmp3lame -b:a 128k m.mp3
