@@ -145,4 +145,65 @@ int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
                        size_t frames, uint32_t rate, int channels,
                        mark__wm_result *res);
 
+/* txt-v1: the text watermark (signal/txt_v1.c).  The payload's 112
+ * information bits (64 payload + 48 keyed check, no convolutional code:
+ * the channel loses whole code points, it does not add noise), whitened
+ * by a keyed stream, as 56 invisible code points of 2 bits each after a
+ * frame marker; copies follow each other through the text, a few code
+ * points at each safe place (after a space that follows a word, between
+ * two CJK characters; never in code, URLs, e-mail addresses, numbers,
+ * brackets, math, headings, emoji or combining sequences, nor inside a
+ * word), about one copy every MARK__TXTWM_COPY_CHARS characters. */
+#define MARK__TXTWM_SCHEME "txt-v1"
+#define MARK__TXTWM_COPY_CHARS 160
+/* The frame marker and the four symbols (2 bits: 0..3). */
+#define MARK__TXTWM_MARKER 0x2063u       /* INVISIBLE SEPARATOR */
+extern const uint32_t mark__txtwm_symbol[4];
+/* Is u one of the five code points the scheme writes? */
+int mark__txtwm_is_ours(uint32_t u);
+
+/* The streaming embedder: UTF-8 in, UTF-8 out, fed in pieces of any
+ * size.  Everything fed comes out at once (code points of the mark
+ * before the character they precede) except an incomplete UTF-8
+ * sequence at the end of a piece, held until the next.  The input must
+ * start at the start of a line (front matter, if any, is not fed).
+ * Invalid UTF-8 is passed through unmarked. */
+typedef struct mark__txtwm mark__txtwm;
+int mark__txtwm_new(mark_ctx *ctx, const mark_key *key,
+                    const mark_payload *p, mark__txtwm **out);
+int mark__txtwm_feed(mark__txtwm *w, const char *in, size_t n,
+                     mark__buf *out);
+/* The end of the input: what was held goes out. */
+int mark__txtwm_finish(mark__txtwm *w, mark__buf *out);
+/* Copies (whole or begun) written so far. */
+size_t mark__txtwm_copies(const mark__txtwm *w);
+void mark__txtwm_free(mark__txtwm *w);
+
+/* What the detector found. */
+typedef struct mark__txtwm_result {
+    int found;                           /* a copy passed the keyed check */
+    mark_payload payload;
+    size_t symbols;                      /* code points of ours seen */
+    size_t copies;                       /* whole frames (marker + 56) */
+    size_t copies_ok;                    /* ... passing the check */
+    int partial;                         /* code points of ours, but no
+                                            copy passed: cut or damaged */
+    int tries;                           /* decodes tried */
+    double score;                        /* share of whole frames whose
+                                            symbols agree with the payload
+                                            found, 0..1 */
+} mark__txtwm_result;
+
+/* The decision's false-positive bound: at most MARK__TXTWM_TRIES
+ * decodes, each passing the 48-bit keyed check by chance with
+ * probability 2^-48. */
+#define MARK__TXTWM_TRIES 4096
+#define MARK__TXTWM_FP_BOUND (MARK__TXTWM_TRIES / 281474976710656.0)
+/* Look for the mark in n bytes of UTF-8 (invalid sequences skipped). */
+int mark__txtwm_detect(mark_ctx *ctx, const mark_key *key, const char *text,
+                       size_t n, mark__txtwm_result *res);
+/* Remove the scheme's code points from n bytes of UTF-8 into out (room
+ * for n bytes; may be text itself): the length left. */
+size_t mark__txtwm_strip(const char *text, size_t n, char *out);
+
 #endif
