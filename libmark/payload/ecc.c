@@ -153,3 +153,28 @@ int mark__decode_payload(const mark_key *key, const float *soft,
     }
     return ok;
 }
+
+void mark__payload_info(const mark_key *key, const mark_payload *p,
+                        unsigned char *bits)
+{
+    unsigned char b[STEPS];
+
+    info_bits(key, p, b);
+    memcpy(bits, b, MARK__INFO_BITS);
+}
+
+int mark__payload_info_check(const mark_key *key, const unsigned char *bits,
+                             mark_payload *out)
+{
+    unsigned char tag[MARK__CHECK_BITS / 8];
+    int i, ok = 1;
+
+    memset(out->bytes, 0, sizeof out->bytes);
+    for (i = 0; i < 64; i++)
+        out->bytes[i / 8] |= (unsigned char)((bits[i] & 1) << (7 - i % 8));
+    check_of(key, out, tag);
+    for (i = 0; i < MARK__CHECK_BITS; i++)
+        if (((tag[i / 8] >> (7 - i % 8)) & 1) != (bits[64 + i] & 1))
+            ok = 0;
+    return ok;
+}

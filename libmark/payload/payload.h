@@ -65,4 +65,14 @@ void mark__encode_payload(const mark_key *key, const mark_payload *p,
 int mark__decode_payload(const mark_key *key, const float *soft,
                          mark_payload *out, double *agreement);
 
+/* The 112 information bits (0/1) of a payload under a key, uncoded:
+ * 64 payload bits then the 48-bit keyed check, most significant first
+ * (for schemes whose channel erases rather than adds noise). */
+void mark__payload_info(const mark_key *key, const mark_payload *p,
+                        unsigned char *bits);
+/* The payload in 112 information bits (*out) and whether their check
+ * passes under key (1) or not (0). */
+int mark__payload_info_check(const mark_key *key, const unsigned char *bits,
+                             mark_payload *out);
+
 #endif

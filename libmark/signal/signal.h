@@ -189,9 +189,8 @@ typedef struct mark__txtwm_result {
     int partial;                         /* code points of ours, but no
                                             copy passed: cut or damaged */
     int tries;                           /* decodes tried */
-    double score;                        /* share of whole frames whose
-                                            symbols agree with the payload
-                                            found, 0..1 */
+    double score;                        /* copies_ok / copies (1 when
+                                            found from pieces only) */
 } mark__txtwm_result;
 
 /* The decision's false-positive bound: at most MARK__TXTWM_TRIES
