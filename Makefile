@@ -92,7 +92,7 @@ DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               libflac-dev libsndfile1-dev libespeak-ng-dev espeak-ng-data \
               libsoxr-dev libogg-dev
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
-             libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng
+             libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng cmark
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -222,10 +222,19 @@ $(O)/bench/bench_audio: bench/bench_audio.c $(STATIC)
 # (also in $(O)/robustness/report.md).  Minutes, so not part of check.
 # ROBUSTNESS_ARGS: e.g. "-j 1", or "-k photo" for the images so named.
 .PHONY: robustness
-robustness: $(O)/bench/robustness $(O)/bench/robustness-audio
+robustness: $(O)/bench/robustness $(O)/bench/robustness-audio \
+            $(O)/bench/robustness-text
 	sh bench/robustness/make-corpus.sh $(O)/robustness/corpus
 	$(O)/bench/robustness $(ROBUSTNESS_ARGS) $(O)/robustness
-	@$(MAKE) --no-print-directory robustness-audio
+	@$(MAKE) --no-print-directory robustness-audio robustness-text
+
+robustness-text: $(O)/bench/robustness-text
+	$(O)/bench/robustness-text $(O)/robustness
+
+$(O)/bench/robustness-text: bench/robustness/text.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Ilibmark -Ilibmark/payload \
+	    -Ilibmark/signal $< -o $@ $(STATIC) $(PKG_LIBS) -lm $(ALL_LDFLAGS)
 
 $(O)/bench/robustness: bench/robustness/robustness.c $(STATIC)
 	@mkdir -p $(dir $@)
@@ -237,7 +246,7 @@ $(O)/bench/robustness: bench/robustness/robustness.c $(STATIC)
 # (also in $(O)/robustness/audio-report.md).
 # ROBUSTNESS_AUDIO_ARGS: e.g. "-j 1", or "-k speech" for the clips so
 # named.
-.PHONY: robustness-audio
+.PHONY: robustness-audio robustness-text
 robustness-audio: $(O)/bench/robustness-audio
 	sh bench/robustness/make-audio-corpus.sh $(O)/robustness/audio-corpus
 	$(O)/bench/robustness-audio $(ROBUSTNESS_AUDIO_ARGS) $(O)/robustness

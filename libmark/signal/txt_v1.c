@@ -22,7 +22,9 @@
  * Where they go: only in a gap between two characters that does not
  * belong to anything a reader or a program parses:
  *   - after a single space that follows content on the same line, before
- *     a letter (Latin, Greek, Cyrillic, Hebrew) or a CJK character: so
+ *     a letter (Latin, Greek, Cyrillic, Armenian, Hebrew, Arabic,
+ *     Devanagari, Thai, Georgian: a word's first letter has no left
+ *     neighbour to join or combine with) or a CJK character: so
  *     never inside a word, a number, a URL or an e-mail address, never at
  *     the start of a line (where Markdown reads block syntax);
  *   - between two CJK characters (ideographs, kana, Hangul), or after CJK
@@ -32,9 +34,9 @@
  *     brackets [...] and link destinations (...), angle brackets <...>,
  *     headings, lines starting with '<' (HTML blocks) or the rest of a
  *     line after "]:" (reference definitions); never next to emoji,
- *     combining marks, joiners or scripts whose shaping the code points
- *     could touch (Arabic, Indic, Thai ...), which are not in the classes
- *     above.
+ *     combining marks or joiners, nor inside a word of a joining or
+ *     combining script (Arabic, Indic, Thai), which are not in the
+ *     classes above.
  * The code points are put before the character that follows the gap, so
  * the embedder decides from what it has already seen and holds nothing
  * back: text streams through with no delay.
@@ -136,7 +138,10 @@ enum {
     C_SPACE,                             /* U+0020, U+3000 */
     C_WS,                                /* other white space */
     C_NL,                                /* U+000A */
-    C_LETTER,                            /* Latin, Greek, Cyrillic, Hebrew */
+    C_LETTER,                            /* a letter that may begin a word:
+                                            Latin, Greek, Cyrillic,
+                                            Armenian, Hebrew, Arabic,
+                                            Devanagari, Thai, Georgian */
     C_CJK,                               /* ideographs, kana, Hangul */
     C_CJKP                               /* CJK punctuation ending a
                                             phrase */
@@ -167,8 +172,23 @@ static int cls_of(uint32_t u)
                (u >= 0x0400 && u <= 0x0481) ||
                (u >= 0x048a && u <= 0x052f) ? C_LETTER : C_OTHER;
     if (u < 0x0600)
-        return u >= 0x05d0 && u <= 0x05ea ? C_LETTER : C_OTHER;
-    if (u >= 0x1e00 && u <= 0x1eff)
+        return (u >= 0x0531 && u <= 0x0556) ||
+               (u >= 0x0561 && u <= 0x0587) ||
+               (u >= 0x05d0 && u <= 0x05ea) ? C_LETTER : C_OTHER;
+    /* Arabic, Devanagari, Thai, Georgian: letters that begin a word (no
+     * marks, no digits).  The code points are joining-transparent or
+     * non-joining and bidi-neutral (BN), and a word's first letter has
+     * no left neighbour to join anyway */
+    if (u < 0x0700)
+        return (u >= 0x0621 && u <= 0x064a) ||
+               (u >= 0x0671 && u <= 0x06d3) ? C_LETTER : C_OTHER;
+    if (u >= 0x0905 && u <= 0x0939)
+        return C_LETTER;
+    if (u >= 0x0e01 && u <= 0x0e2e)
+        return C_LETTER;
+    if (u >= 0x10d0 && u <= 0x10fa)
+        return C_LETTER;
+    if (u >= 0x1e00 && u <= 0x1fff)
         return C_LETTER;
     if ((u >= 0x2000 && u <= 0x200a) || u == 0x2028 || u == 0x2029)
         return C_WS;
