@@ -246,6 +246,8 @@ extern const mark__container mark__container_wav;
 extern const mark__container mark__container_flac;
 extern const mark__container mark__container_ogg;
 extern const mark__container mark__container_mp3;
+extern const mark__container mark__container_mp4;
+extern const mark__container mark__container_mkv;
 
 /* The sample pass of the lossy audio formats (container/sfpass.c):
  * libsndfile decodes m->data, the audible labels of ops go in, and
@@ -319,6 +321,8 @@ typedef struct mark__sink {
 
 int mark__sink_write(mark__sink *k, const void *p, size_t n);
 int mark__sink_patch(mark__sink *k, int64_t pos, const void *p, size_t n);
+/* Go to pos (at most the end) for the next write: a seekable sink. */
+int mark__sink_seek(mark__sink *k, int64_t pos);
 
 /* The explicit-label finding, looked for first when needed (whole:
  * everywhere, else the edges are enough); errors end up in its note. */

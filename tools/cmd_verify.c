@@ -56,6 +56,15 @@ static void human_report(const char *name, mark_media *m)
                info.channels == 1 ? "" : "s", info.sample_rate,
                info.sample_rate ? (double)info.frames / info.sample_rate
                                 : 0.0);
+    } else if (info.type == MARK_MEDIA_VIDEO) {
+        printf("  format: %s video (%s), %ux%u, %.2f s",
+               mark_format_name(info.format),
+               info.codec != NULL ? info.codec : "no video stream",
+               info.width, info.height, info.duration);
+        if (info.sample_rate > 0)
+            printf(", soundtrack %d channel%s at %u Hz", info.channels,
+                   info.channels == 1 ? "" : "s", info.sample_rate);
+        printf("\n");
     } else {
         printf("  format: %s %s, %ux%u\n", mark_format_name(info.format),
                mark_media_type_name(info.type), info.width, info.height);
@@ -99,7 +108,8 @@ static void human_report(const char *name, mark_media *m)
         printf("  watermark: not checked (%s)\n",
                wi.note != NULL ? wi.note : "no detector for this format yet");
     } else if (!wi.found) {
-        printf("  watermark: none found (%s)\n", wi.scheme);
+        printf("  watermark: none found (%s%s)\n", wi.scheme,
+               info.type == MARK_MEDIA_VIDEO ? " in the soundtrack" : "");
     } else {
         char hex[17];
 

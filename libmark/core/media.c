@@ -123,6 +123,8 @@ const mark__container *mark__container_for(int format)
         &mark__container_flac,
         &mark__container_ogg,
         &mark__container_mp3,
+        &mark__container_mp4,
+        &mark__container_mkv,
     };
     size_t i;
 
@@ -755,6 +757,11 @@ int mark_media_set_watermark(mark_media *m, const mark_key *key,
 
     if (m == NULL || !(strength >= 0.25 && strength <= 4.0))
         return MARK_EINVAL;
+    if (m->info.type == MARK_MEDIA_VIDEO)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "the watermark of "
+                         "videos needs the frames re-encoded, which is not "
+                         "supported yet (--no-visible --no-watermark writes "
+                         "the metadata label alone)");
     if (m->info.type == MARK_MEDIA_IMAGE ? m->c->draw == NULL
                                          : m->c->pcm == NULL)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "watermarks are not "
@@ -867,10 +874,19 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
         return MARK_EINVAL;
     if (out != NULL)
         memset(out, 0, sizeof *out);
-    if (m->info.type == MARK_MEDIA_AUDIO ? m->c->pcm == NULL
-                                         : m->c->pixels == NULL) {
+    if (m->info.type == MARK_MEDIA_IMAGE ? m->c->pixels == NULL
+                                         : m->c->pcm == NULL) {
         if (out != NULL)
             out->matches_metadata = -1;
+        return MARK_OK;
+    }
+    if (m->info.type == MARK_MEDIA_VIDEO && m->info.sample_rate == 0) {
+        /* the soundtrack carries the audio watermark; the frames' own
+         * is not implemented yet */
+        m->wm.note = "a video without a soundtrack: the frame watermark "
+                     "is not implemented yet";
+        if (out != NULL)
+            mark__watermark_info(m, out);
         return MARK_OK;
     }
     if (key == NULL) {
@@ -880,7 +896,7 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
         key = dk;
     }
     rc = MARK_EUNSUPPORTED;
-    if (m->info.type == MARK_MEDIA_AUDIO) {
+    if (m->info.type != MARK_MEDIA_IMAGE) {
         rc = detect_audio(m, key, 0);
     } else if (m->c->luma != NULL) {
         float *luma = NULL;
@@ -891,7 +907,7 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
                                    m->info.height, &m->wm);
         mark__free(m->ctx, luma);
     }
-    if (rc == MARK_EUNSUPPORTED) {
+    if (rc == MARK_EUNSUPPORTED && m->info.type == MARK_MEDIA_IMAGE) {
         rc = m->c->pixels(m, 0, 0, m->info.width, m->info.height, &img,
                           &rx, &ry);
         if (rc == MARK_OK) {
@@ -911,6 +927,11 @@ int mark_media_set_visible(mark_media *m, mark_visible *v)
 {
     if (m == NULL)
         return MARK_EINVAL;
+    if (v != NULL && m->info.type == MARK_MEDIA_VIDEO)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "the visible label of "
+                         "videos needs the frames re-encoded, which is not "
+                         "supported yet (--no-visible --no-watermark writes "
+                         "the metadata label alone)");
     if (v != NULL && (m->c->draw == NULL ||
                       m->info.type != MARK_MEDIA_IMAGE))
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "visible labels are "

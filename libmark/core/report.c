@@ -179,13 +179,14 @@ void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
 
     memset(out, 0, sizeof *out);
     out->matches_metadata = -1;
-    out->scheme = m->info.type == MARK_MEDIA_AUDIO ? "aud-v1" : "img-v1";
+    /* video: the soundtrack's (the frames' own is not implemented) */
+    out->scheme = m->info.type == MARK_MEDIA_IMAGE ? "img-v1" : "aud-v1";
     out->checked = m->wm.detected;
     out->note = m->wm.detected ? NULL : m->wm.note;
     out->found = m->wm.detected && m->wm.found;
     out->payload = m->wm.found_payload;
     out->score = m->wm.score;
-    out->false_positive = m->info.type == MARK_MEDIA_AUDIO
+    out->false_positive = m->info.type != MARK_MEDIA_IMAGE
                           ? MARK__AUDWM_FP_BOUND : WM_FALSE_POSITIVE;
     if (!out->found)
         return;
@@ -236,7 +237,7 @@ static json_t *watermark_json(const mark_media *m)
                         json_real((double)(long)(wi.score * 1000 + 0.5) /
                                   1000));
     json_object_set_new(o, "false_positive", json_real(wi.false_positive));
-    if (wi.found && m->info.type == MARK_MEDIA_AUDIO) {
+    if (wi.found && m->info.type != MARK_MEDIA_IMAGE) {
         /* where it was read, and how the time axis had changed */
         json_t *span = json_array();
 
@@ -345,6 +346,18 @@ int mark_media_report_json(const mark_media *m, const char *file, char **out)
     if (m->info.type == MARK_MEDIA_AUDIO && m->info.codec != NULL)
         json_object_set_new(json_object_get(root, "audio"), "codec",
                             json_string(m->info.codec));
+    if (m->info.type == MARK_MEDIA_VIDEO) {
+        json_t *vo = json_pack("{s:i,s:i,s:s?,s:f}", "width",
+                               (int)m->info.width, "height",
+                               (int)m->info.height, "codec", m->info.codec,
+                               "duration", m->info.duration);
+
+        if (vo != NULL && m->info.sample_rate > 0)
+            json_object_set_new(vo, "audio", json_pack(
+                "{s:I,s:i}", "sample_rate", (json_int_t)m->info.sample_rate,
+                "channels", m->info.channels));
+        json_object_set_new(root, "video", vo);
+    }
     json_object_set_new(root, "verdict",
                         json_string(mark_verdict_name(mark_media_verdict(m))));
     for (i = 0; i < m->n_found; i++)

@@ -173,6 +173,23 @@ int mark__sink_write(mark__sink *k, const void *p, size_t n)
     return MARK_OK;
 }
 
+int mark__sink_seek(mark__sink *k, int64_t pos)
+{
+    if (!k->seekable)
+        return mark__err(k->ctx, MARK_EUNSEEKABLE, "output cannot seek");
+    if (pos < 0 || (k->buf != NULL && (size_t)pos > k->buf->len))
+        return mark__err(k->ctx, MARK_EINVAL, "seek past the end");
+    if (k->fd >= 0) {
+        if (lseek(k->fd, pos, SEEK_SET) != pos)
+            return mark__err(k->ctx, MARK_EIO, "seek failed: %s",
+                             strerror(errno));
+    } else if (k->buf == NULL && k->io->seek(k->user, pos, SEEK_SET) < 0) {
+        return mark__err(k->ctx, MARK_EIO, "seek failed");
+    }
+    k->pos = pos;
+    return MARK_OK;
+}
+
 /* Overwrite n bytes at pos (before the end) and come back. */
 int mark__sink_patch(mark__sink *k, int64_t pos, const void *p, size_t n)
 {

@@ -370,7 +370,9 @@ typedef struct mark_media_info {
     uint32_t sample_rate;    /* audio: frames a second */
     int64_t frames;          /* audio: frames (samples per channel) */
     const char *codec;       /* audio: "vorbis", "opus", "mp3", "mp2";
-                                NULL where the format says it (static) */
+                                NULL where the format says it; video:
+                                the video codec ("h264", "vp9") (static) */
+    double duration;         /* audio, video: seconds (0 unknown) */
 } mark_media_info;
 
 MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);

@@ -1,0 +1,821 @@
+/*
+ * video.c - MP4/MOV and Matroska/WebM through FFmpeg's libavformat and
+ * libavcodec: the stream layout, the metadata label, remuxing with a new
+ * label, and the soundtrack's samples for the audio watermark.
+ *
+ * Carriers read:
+ *   MP4/MOV  moov/udta/meta (handler mdta) key "AIGC"   "mp4-mdta"
+ *            moov/meta (a bare meta, handler mdta)      "mp4-meta"
+ *            an iTunes freeform ----:com.apple.iTunes:AIGC in an ilst
+ *                                                       "mp4-itunes"
+ *            XMP: a uuid box BE7ACFCB-97A9-42E8-9C71-999491E3AFAC (top
+ *            level or in moov) or moov/udta/XMP_        "xmp"
+ *   MKV/WebM a SimpleTag "AIGC" of a global Tag         "mkv-tag"
+ * The MP4 boxes are walked here (to name each carrier and see two
+ * labels as two); Matroska tags come from libavformat.
+ *
+ * Written: the streams copied packet for packet (a remux, nothing is
+ * decoded) with the label as the MP4 mdta key "AIGC" (libavformat's mov
+ * muxer with use_metadata_tags) or a global Matroska SimpleTag; every
+ * label of the input is dropped, so the output holds exactly one.
+ * Chapters, stream metadata and side data (rotation), dispositions and
+ * timestamps are carried over; an MP4 whose moov came first keeps it
+ * first.  The visible label and the frame watermark need the frames
+ * re-encoded: not done yet (MARK_EUNSUPPORTED, said so).
+ *
+ * FFmpeg logs to stderr by default; a library must not print, so its log
+ * level is set to quiet the first time, unless the program has set a
+ * level of its own.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/opt.h>
+#include <libswresample/swresample.h>
+
+#include "internal.h"
+
+#define IO_BUF 65536
+#define BOX_DEPTH 8
+#define BOX_COUNT 200000                 /* boxes walked at most */
+#define META_MAX (4u << 20)              /* a meta/XMP box read whole */
+
+static const unsigned char xmp_uuid[16] = {
+    0xbe, 0x7a, 0xcf, 0xcb, 0x97, 0xa9, 0x42, 0xe8,
+    0x9c, 0x71, 0x99, 0x94, 0x91, 0xe3, 0xaf, 0xac
+};
+
+typedef struct video_priv {
+    int is_mov;                          /* QuickTime brand: mov muxer */
+    int is_webm;
+    int moov_first;                      /* moov before mdat */
+    uint64_t moov_size;
+    int audio;                           /* index of the soundtrack, -1 */
+    int n_boxes;
+    AVFormatContext *ic;                 /* a pipe's demuxer, kept open
+                                            from parse for one reading */
+} video_priv;
+
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+static void quiet_ffmpeg(void)
+{
+    if (av_log_get_level() == AV_LOG_INFO)
+        av_log_set_level(AV_LOG_QUIET);
+}
+
+static int averr(mark_ctx *ctx, int code, const char *what, int e)
+{
+    char b[AV_ERROR_MAX_STRING_SIZE];
+
+    av_strerror(e, b, sizeof b);
+    return mark__err(ctx, code, "%s: %s", what, b);
+}
+
+/* ------------------------------------------------------------------ */
+/* libavformat reading from the media's source. */
+
+static int src_read(void *opaque, uint8_t *buf, int size)
+{
+    int64_t n = mark__src_read(opaque, buf, (size_t)size);
+
+    if (n < 0)
+        return AVERROR(EIO);
+    return n == 0 ? AVERROR_EOF : (int)n;
+}
+
+static int64_t src_seek(void *opaque, int64_t off, int whence)
+{
+    mark__src *s = opaque;
+
+    whence &= ~AVSEEK_FORCE;
+    if (whence == AVSEEK_SIZE)
+        return s->size >= 0 ? s->size : AVERROR(ENOSYS);
+    if (whence == SEEK_CUR)
+        off += s->pos;
+    else if (whence == SEEK_END) {
+        if (s->size < 0)
+            return AVERROR(ENOSYS);
+        off += s->size;
+    }
+    if (mark__src_seek(s, off) < 0)
+        return AVERROR(EIO);
+    return off;
+}
+
+/* Open the demuxer on m->src from its start (streams probed); a pipe's
+ * was opened by parse, and is handed over once. */
+static int demux_open(mark_media *m, AVFormatContext **out)
+{
+    AVFormatContext *ic;
+    AVIOContext *pb;
+    unsigned char *b;
+    int e;
+
+    *out = NULL;
+    if (m->priv != NULL && ((video_priv *)m->priv)->ic != NULL) {
+        *out = ((video_priv *)m->priv)->ic;
+        ((video_priv *)m->priv)->ic = NULL;
+        return MARK_OK;
+    }
+    if (!m->src->seekable && m->priv != NULL &&
+        ((video_priv *)m->priv)->n_boxes < 0)
+        return mark__err(m->ctx, MARK_EUNSEEKABLE, "a pipe is read once");
+    pthread_once(&log_once, quiet_ffmpeg);
+    if (m->src->seekable && mark__src_seek(m->src, 0) < 0)
+        return mark__err(m->ctx, MARK_EIO, "cannot seek in the input");
+    ic = avformat_alloc_context();
+    b = av_malloc(IO_BUF);
+    pb = b ? avio_alloc_context(b, IO_BUF, 0, m->src, src_read, NULL,
+                                m->src->seekable ? src_seek : NULL)
+           : NULL;
+    if (ic == NULL || pb == NULL) {
+        if (pb == NULL)
+            av_free(b);
+        avformat_free_context(ic);
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    }
+    pb->seekable = m->src->seekable ? AVIO_SEEKABLE_NORMAL : 0;
+    ic->pb = pb;
+    ic->flags |= AVFMT_FLAG_CUSTOM_IO;
+    e = avformat_open_input(&ic, NULL, NULL, NULL);
+    if (e < 0) {
+        av_freep(&pb->buffer);
+        avio_context_free(&pb);
+        return averr(m->ctx, MARK_EFORMAT, m->info.format == MARK_FORMAT_MP4
+                     ? "MP4 not readable" : "Matroska not readable", e);
+    }
+    e = avformat_find_stream_info(ic, NULL);
+    if (e < 0) {
+        avformat_close_input(&ic);
+        av_freep(&pb->buffer);
+        avio_context_free(&pb);
+        return averr(m->ctx, MARK_EFORMAT, "no stream could be read", e);
+    }
+    *out = ic;
+    return MARK_OK;
+}
+
+static void demux_close(AVFormatContext **ic)
+{
+    AVIOContext *pb;
+
+    if (*ic == NULL)
+        return;
+    pb = (*ic)->pb;
+    avformat_close_input(ic);
+    if (pb != NULL) {
+        av_freep(&pb->buffer);
+        avio_context_free(&pb);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The MP4 boxes that can hold a label. */
+
+static int read_at(mark_media *m, int64_t pos, void *buf, size_t n)
+{
+    if (mark__src_seek(m->src, pos) < 0 ||
+        mark__src_read_full(m->src, buf, n) != (int64_t)n)
+        return mark__err(m->ctx, MARK_EFORMAT, "MP4 is truncated at byte "
+                         "%lld", (long long)pos);
+    return MARK_OK;
+}
+
+/* A data box's value (type 1: UTF-8), as a label. */
+static int data_value(mark_media *m, const unsigned char *d, size_t n,
+                      const char *carrier, const char *where)
+{
+    uint32_t len;
+
+    if (n < 16 || memcmp(d + 4, "data", 4) != 0)
+        return mark__problem_add(m->problems, MARK_SEV_WARNING,
+                                 "malformed", -1, "%s without a data box",
+                                 where);
+    len = mark__be32(d);
+    if (len < 16 || len > n)
+        return mark__problem_add(m->problems, MARK_SEV_WARNING,
+                                 "malformed", -1, "%s: bad data box",
+                                 where);
+    return mark__media_add_label(m, carrier, where, (const char *)d + 16,
+                                 len - 16);
+}
+
+/* A meta box's payload (after its header and any version/flags). */
+static int scan_meta(mark_media *m, const unsigned char *p, size_t n,
+                     const char *carrier)
+{
+    char keys[64][8];                    /* which key indexes are AIGC */
+    size_t pos = 0, nkeys = 0;
+    int mdta = 0, rc = MARK_OK;
+
+    memset(keys, 0, sizeof keys);
+    while (pos + 8 <= n && rc == MARK_OK) {
+        uint32_t sz = mark__be32(p + pos);
+        const unsigned char *b = p + pos;
+
+        if (sz < 8 || sz > n - pos)
+            break;
+        if (memcmp(b + 4, "hdlr", 4) == 0 && sz >= 20) {
+            mdta = memcmp(b + 16, "mdta", 4) == 0;
+        } else if (memcmp(b + 4, "keys", 4) == 0 && sz >= 16) {
+            uint32_t cnt = mark__be32(b + 12), i;
+            size_t q = 16;
+
+            for (i = 0; i < cnt && q + 8 <= sz; i++) {
+                uint32_t ks = mark__be32(b + q);
+
+                if (ks < 8 || ks > sz - q)
+                    break;
+                if (i < 64 && ks - 8 == 4 &&
+                    strncasecmp((const char *)b + q + 8, "AIGC", 4) == 0)
+                    keys[i][0] = 1;
+                q += ks;
+                nkeys = i + 1;
+            }
+        } else if (memcmp(b + 4, "ilst", 4) == 0) {
+            size_t q = 8;
+
+            while (q + 8 <= sz && rc == MARK_OK) {
+                uint32_t is = mark__be32(b + q);
+                const unsigned char *it = b + q;
+
+                if (is < 8 || is > sz - q)
+                    break;
+                if (memcmp(it + 4, "----", 4) == 0) {
+                    /* freeform: mean, name, data */
+                    size_t r = 8;
+                    int name_ok = 0;
+
+                    while (r + 8 <= is && rc == MARK_OK) {
+                        uint32_t cs = mark__be32(it + r);
+
+                        if (cs < 8 || cs > is - r)
+                            break;
+                        if (memcmp(it + r + 4, "name", 4) == 0)
+                            name_ok = cs == 16 &&
+                                      strncasecmp((const char *)it + r + 12,
+                                                  "AIGC", 4) == 0;
+                        else if (memcmp(it + r + 4, "data", 4) == 0 &&
+                                 name_ok)
+                            rc = data_value(m, it + r, is - r, "mp4-itunes",
+                                            "MP4 ilst ----:com.apple.iTunes:"
+                                            "AIGC");
+                        r += cs;
+                    }
+                } else if (mdta) {
+                    uint32_t idx = mark__be32(it + 4);
+
+                    if (idx >= 1 && idx <= nkeys && idx <= 64 &&
+                        keys[idx - 1][0])
+                        rc = data_value(m, it + 8, is - 8, carrier,
+                                        strcmp(carrier, "mp4-mdta") == 0
+                                            ? "MP4 moov/udta/meta mdta key "
+                                              "'AIGC'"
+                                            : "MP4 moov/meta mdta key "
+                                              "'AIGC'");
+                }
+                q += is;
+            }
+        }
+        pos += sz;
+    }
+    return rc;
+}
+
+static int read_box(mark_media *m, int64_t pos, uint64_t len,
+                    unsigned char **out)
+{
+    int rc;
+
+    if (len > META_MAX)
+        return mark__problem_add(m->problems, MARK_SEV_WARNING, "limit", -1,
+                                 "a metadata box of %llu bytes was not read",
+                                 (unsigned long long)len);
+    *out = mark__malloc(m->ctx, len ? (size_t)len : 1);
+    if (*out == NULL)
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    rc = read_at(m, pos, *out, (size_t)len);
+    if (rc < 0) {
+        mark__free(m->ctx, *out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* Walk the boxes in [start, end) of a parent (0 top, 1 moov, 2 udta). */
+static int walk(mark_media *m, int64_t start, int64_t end, int level)
+{
+    video_priv *v = m->priv;
+    unsigned char h[32], *buf;
+    int64_t pos = start;
+    int rc = MARK_OK;
+
+    while (pos + 8 <= end && rc == MARK_OK) {
+        uint64_t size;
+        int hdr = 8;
+
+        if (++v->n_boxes > BOX_COUNT)
+            return mark__err(m->ctx, MARK_ELIMIT, "more than %d MP4 boxes",
+                             BOX_COUNT);
+        rc = read_at(m, pos, h, end - pos >= 32 ? 32 : (size_t)(end - pos));
+        if (rc < 0)
+            return rc;
+        size = mark__be32(h);
+        if (size == 1) {
+            size = ((uint64_t)mark__be32(h + 8) << 32) | mark__be32(h + 12);
+            hdr = 16;
+        } else if (size == 0) {
+            size = (uint64_t)(end - pos);
+        }
+        if (size < (uint64_t)hdr || size > (uint64_t)(end - pos)) {
+            if (level == 0 && memcmp(h + 4, "mdat", 4) == 0)
+                return mark__err(m->ctx, MARK_EFORMAT, "MP4 is truncated "
+                                 "(mdat runs past the end)");
+            return mark__problem_add(m->problems, MARK_SEV_WARNING,
+                                     "malformed", -1, "MP4 box '%.4s' at "
+                                     "byte %lld runs past its parent",
+                                     (const char *)h + 4, (long long)pos);
+        }
+        if (level == 0 && memcmp(h + 4, "moov", 4) == 0) {
+            v->moov_first = v->moov_first >= 0 ? v->moov_first : 1;
+            v->moov_size = size;
+            rc = walk(m, pos + hdr, pos + (int64_t)size, 1);
+        } else if (level == 0 && memcmp(h + 4, "mdat", 4) == 0) {
+            v->moov_first = v->moov_first >= 0 ? v->moov_first : 0;
+        } else if (level == 0 && memcmp(h + 4, "ftyp", 4) == 0 &&
+                   size >= 12) {
+            v->is_mov = memcmp(h + 8, "qt  ", 4) == 0;
+        } else if (level == 1 && memcmp(h + 4, "udta", 4) == 0) {
+            rc = walk(m, pos + hdr, pos + (int64_t)size, 2);
+        } else if ((level == 1 || level == 2) &&
+                   memcmp(h + 4, "meta", 4) == 0 && size >= 16) {
+            rc = read_box(m, pos + hdr, size - (uint64_t)hdr, &buf);
+            if (rc == MARK_OK && buf != NULL) {
+                /* ISO meta is a full box (version/flags first),
+                 * QuickTime's is not */
+                size_t skip = memcmp(buf + 4, "hdlr", 4) == 0 ? 0 : 4;
+
+                rc = scan_meta(m, buf + skip, (size_t)size - hdr - skip,
+                               level == 2 ? "mp4-mdta" : "mp4-meta");
+                mark__free(m->ctx, buf);
+            }
+        } else if (((level <= 1 && memcmp(h + 4, "uuid", 4) == 0 &&
+                     size >= (uint64_t)hdr + 16 &&
+                     memcmp(h + hdr, xmp_uuid, 16) == 0) ||
+                    (level == 2 && memcmp(h + 4, "XMP_", 4) == 0))) {
+            int off = hdr + (memcmp(h + 4, "uuid", 4) == 0 ? 16 : 0);
+
+            rc = read_box(m, pos + off, size - (uint64_t)off, &buf);
+            if (rc == MARK_OK && buf != NULL) {
+                rc = mark__xmp_scan(m, (const char *)buf,
+                                    (size_t)size - (size_t)off,
+                                    level == 2 ? "MP4 moov/udta/XMP_"
+                                               : "MP4 uuid XMP box", NULL);
+                mark__free(m->ctx, buf);
+            }
+        }
+        pos += (int64_t)size;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parse. */
+
+static int video_parse(mark_media *m)
+{
+    AVFormatContext *ic = NULL;
+    video_priv *v;
+    const AVDictionaryEntry *e = NULL;
+    unsigned i;
+    int rc;
+
+    if (m->src == NULL)
+        return mark__err(m->ctx, MARK_EINVAL, "video needs a source");
+    v = mark__calloc(m->ctx, 1, sizeof *v);
+    if (v == NULL)
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    m->priv = v;
+    v->audio = -1;
+    v->moov_first = -1;
+    if (m->info.format == MARK_FORMAT_MP4 && m->src->seekable) {
+        rc = walk(m, 0, m->src->size, 0);
+        if (rc < 0)
+            return rc;
+    } else if (m->info.format == MARK_FORMAT_MKV) {
+        unsigned char head[64];
+        int64_t n;
+
+        if (m->src->seekable && mark__src_seek(m->src, 0) < 0)
+            return mark__err(m->ctx, MARK_EIO, "cannot seek in the input");
+        /* the EBML header's DocType: webm or matroska */
+        n = m->src->seekable ? mark__src_read_full(m->src, head, sizeof head)
+                             : 0;
+        v->is_webm = n > 0 &&
+                     memmem(head, (size_t)n, "\x42\x82\x84webm", 7) != NULL;
+    }
+    if (!m->src->seekable && m->info.format == MARK_FORMAT_MP4)
+        return mark__err(m->ctx, MARK_EUNSEEKABLE, "MP4 cannot be read "
+                         "from a pipe (its index may come last): give a "
+                         "file");
+    rc = demux_open(m, &ic);
+    if (rc < 0)
+        return rc;
+    if (m->info.format == MARK_FORMAT_MKV) {
+        while ((e = av_dict_get(ic->metadata, "AIGC", e, 0)) != NULL) {
+            rc = mark__media_add_label(m, "mkv-tag", "Matroska SimpleTag "
+                                       "'AIGC'", e->value, strlen(e->value));
+            if (rc < 0)
+                break;
+        }
+    }
+    for (i = 0; i < ic->nb_streams && rc >= 0; i++) {
+        const AVCodecParameters *cp = ic->streams[i]->codecpar;
+
+        if (cp->codec_type == AVMEDIA_TYPE_VIDEO && m->info.width == 0 &&
+            !(ic->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+            m->info.width = (uint32_t)cp->width;
+            m->info.height = (uint32_t)cp->height;
+            m->info.codec = avcodec_get_name(cp->codec_id);
+        } else if (cp->codec_type == AVMEDIA_TYPE_AUDIO && v->audio < 0) {
+            v->audio = (int)i;
+            m->info.sample_rate = (uint32_t)cp->sample_rate;
+            m->info.channels = cp->ch_layout.nb_channels;
+        }
+    }
+    if (ic->duration > 0)
+        m->info.duration = (double)ic->duration / AV_TIME_BASE;
+    if (m->src->seekable) {
+        demux_close(&ic);
+    } else {
+        v->ic = ic;                      /* the packets read ahead stay */
+        v->n_boxes = -1;                 /* and it cannot open again */
+    }
+    return rc < 0 ? rc : MARK_OK;
+}
+
+static void video_uninit(mark_media *m)
+{
+    if (m->priv != NULL)
+        demux_close(&((video_priv *)m->priv)->ic);
+    mark__free(m->ctx, m->priv);
+    m->priv = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Remux with the new label. */
+
+static int sink_write(void *opaque, uint8_t *buf, int size)
+{
+    return mark__sink_write(opaque, buf, (size_t)size) < 0 ? AVERROR(EIO)
+                                                           : size;
+}
+
+static int64_t sink_seek(void *opaque, int64_t off, int whence)
+{
+    mark__sink *k = opaque;
+
+    whence &= ~AVSEEK_FORCE;
+    if (whence == AVSEEK_SIZE)
+        return AVERROR(ENOSYS);
+    if (whence == SEEK_CUR)
+        off += k->pos;
+    else if (whence != SEEK_SET)
+        return AVERROR(ENOSYS);
+    return mark__sink_seek(k, off) < 0 ? AVERROR(EIO) : off;
+}
+
+static int copy_stream(AVFormatContext *oc, const AVStream *in, int keep_tag)
+{
+    AVStream *out = avformat_new_stream(oc, NULL);
+    int i;
+
+    if (out == NULL || avcodec_parameters_copy(out->codecpar,
+                                               in->codecpar) < 0)
+        return AVERROR(ENOMEM);
+    if (!keep_tag)
+        out->codecpar->codec_tag = 0;
+    out->time_base = in->time_base;
+    out->disposition = in->disposition;
+    out->avg_frame_rate = in->avg_frame_rate;
+    out->r_frame_rate = in->r_frame_rate;
+    out->sample_aspect_ratio = in->sample_aspect_ratio;
+    if (av_dict_copy(&out->metadata, in->metadata, 0) < 0)
+        return AVERROR(ENOMEM);
+    for (i = 0; i < in->nb_side_data; i++) {
+        uint8_t *d = av_memdup(in->side_data[i].data, in->side_data[i].size);
+
+        if (d == NULL || av_stream_add_side_data(out, in->side_data[i].type,
+                                                 d, in->side_data[i].size)
+                             < 0) {
+            av_free(d);
+            return AVERROR(ENOMEM);
+        }
+    }
+    return 0;
+}
+
+static int copy_chapters(AVFormatContext *oc, const AVFormatContext *ic)
+{
+    unsigned i;
+
+    if (ic->nb_chapters == 0)
+        return 0;
+    oc->chapters = av_calloc(ic->nb_chapters, sizeof *oc->chapters);
+    if (oc->chapters == NULL)
+        return AVERROR(ENOMEM);
+    for (i = 0; i < ic->nb_chapters; i++) {
+        const AVChapter *c = ic->chapters[i];
+        AVChapter *d = av_mallocz(sizeof *d);
+
+        if (d == NULL)
+            return AVERROR(ENOMEM);
+        oc->chapters[oc->nb_chapters++] = d;
+        d->id = c->id;
+        d->time_base = c->time_base;
+        d->start = c->start;
+        d->end = c->end;
+        if (av_dict_copy(&d->metadata, c->metadata, 0) < 0)
+            return AVERROR(ENOMEM);
+    }
+    return 0;
+}
+
+static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
+{
+    video_priv *v = m->priv;
+    AVFormatContext *ic = NULL, *oc = NULL;
+    AVIOContext *pb = NULL;
+    AVDictionary *opts = NULL;
+    AVPacket *pkt = NULL;
+    const char *muxer;
+    char *json = NULL;
+    size_t json_len = 0;
+    unsigned char *b = NULL;
+    unsigned i;
+    int rc, e = 0, mp4 = m->info.format == MARK_FORMAT_MP4;
+
+    if (m->visible != NULL || ops->watermark || ops->audible)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "video: the visible "
+                         "label and the watermark need the frames "
+                         "re-encoded, which is not supported yet; "
+                         "--no-visible --no-watermark writes the metadata "
+                         "label alone (a remux)");
+    if (!k->seekable && mp4)
+        return mark__err(m->ctx, MARK_EUNSEEKABLE, "MP4 output needs a "
+                         "file, not a pipe");
+    rc = demux_open(m, &ic);
+    if (rc < 0)
+        return rc;
+    muxer = mp4 ? (v->is_mov ? "mov" : "mp4")
+                : (v->is_webm ? "webm" : "matroska");
+    e = avformat_alloc_output_context2(&oc, NULL, muxer, NULL);
+    if (e < 0)
+        goto done;
+    for (i = 0; i < ic->nb_streams && e >= 0; i++)
+        e = copy_stream(oc, ic->streams[i], mp4);
+    if (e >= 0)
+        e = copy_chapters(oc, ic);
+    if (e >= 0)
+        e = av_dict_copy(&oc->metadata, ic->metadata, 0);
+    if (e < 0)
+        goto done;
+    /* every label of the input goes; ftyp is the muxer's own */
+    while (av_dict_get(oc->metadata, "AIGC", NULL, 0) != NULL)
+        av_dict_set(&oc->metadata, "AIGC", NULL, 0);
+    av_dict_set(&oc->metadata, "major_brand", NULL, 0);
+    av_dict_set(&oc->metadata, "minor_version", NULL, 0);
+    av_dict_set(&oc->metadata, "compatible_brands", NULL, 0);
+    if (m->staged != NULL) {
+        rc = mark_label_to_json(m->staged, MARK_FORM_BARE, &json, &json_len);
+        if (rc < 0)
+            goto done;
+        e = av_dict_set(&oc->metadata, "AIGC", json, 0);
+        if (e < 0)
+            goto done;
+    }
+    if (mp4) {
+        av_dict_set(&opts, "movflags", "+use_metadata_tags", 0);
+        /* moov first stays first: the muxer's faststart reads its output
+         * back by name, which a callback output has not, so room is kept
+         * for it at the start instead (the same sample tables, plus the
+         * label; what is left becomes a free box) */
+        if (v->moov_first == 1)
+            av_dict_set_int(&opts, "moov_size", (int64_t)(v->moov_size +
+                                                          v->moov_size / 8 +
+                                                          json_len + 65536),
+                            0);
+    }
+    b = av_malloc(IO_BUF);
+    pb = b ? avio_alloc_context(b, IO_BUF, 1, k, NULL, sink_write,
+                                k->seekable ? sink_seek : NULL)
+           : NULL;
+    if (pb == NULL) {
+        av_free(b);
+        e = AVERROR(ENOMEM);
+        goto done;
+    }
+    pb->seekable = k->seekable ? AVIO_SEEKABLE_NORMAL : 0;
+    oc->pb = pb;
+    oc->flags |= AVFMT_FLAG_CUSTOM_IO;
+    e = avformat_write_header(oc, &opts);
+    if (e < 0)
+        goto done;
+    pkt = av_packet_alloc();
+    if (pkt == NULL) {
+        e = AVERROR(ENOMEM);
+        goto done;
+    }
+    for (;;) {
+        e = av_read_frame(ic, pkt);
+        if (e == AVERROR_EOF) {
+            e = 0;
+            break;
+        }
+        if (e < 0)
+            break;
+        if (pkt->stream_index >= (int)oc->nb_streams) {
+            av_packet_unref(pkt);
+            continue;                    /* a stream found late */
+        }
+        av_packet_rescale_ts(pkt, ic->streams[pkt->stream_index]->time_base,
+                             oc->streams[pkt->stream_index]->time_base);
+        pkt->pos = -1;
+        e = av_interleaved_write_frame(oc, pkt);
+        if (e < 0)
+            break;
+    }
+    if (e >= 0)
+        e = av_write_trailer(oc);
+    if (e >= 0)
+        avio_flush(pb);
+done:
+    if (e < 0 && rc == MARK_OK)
+        rc = m->ctx->errmsg[0] && (e == AVERROR(EIO))
+                 ? MARK_EIO
+                 : averr(m->ctx, MARK_EFORMAT, "cannot remux the video", e);
+    av_dict_free(&opts);
+    av_packet_free(&pkt);
+    if (oc != NULL) {
+        avformat_free_context(oc);
+    }
+    if (pb != NULL) {
+        av_freep(&pb->buffer);
+        avio_context_free(&pb);
+    }
+    demux_close(&ic);
+    mark_free(m->ctx, json);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The soundtrack's samples. */
+
+static int video_pcm(const mark_media *cm,
+                     int (*take)(void *u, const float *x, size_t frames),
+                     void *u)
+{
+    mark_media *m = (mark_media *)(uintptr_t)cm;  /* the source moves */
+    video_priv *v = m->priv;
+    AVFormatContext *ic = NULL;
+    AVCodecContext *dc = NULL;
+    SwrContext *swr = NULL;
+    AVPacket *pkt = NULL;
+    AVFrame *fr = NULL;
+    const AVCodec *codec;
+    AVStream *st;
+    float *buf = NULL;
+    int cap = 0, rc = MARK_OK, e = 0, done = 0;
+
+    if (v == NULL || v->audio < 0)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "no soundtrack");
+    rc = demux_open(m, &ic);
+    if (rc < 0)
+        return rc;
+    st = ic->streams[v->audio];
+    codec = avcodec_find_decoder(st->codecpar->codec_id);
+    if (codec == NULL) {
+        rc = mark__err(m->ctx, MARK_EUNSUPPORTED, "no decoder for %s",
+                       avcodec_get_name(st->codecpar->codec_id));
+        goto out;
+    }
+    dc = avcodec_alloc_context3(codec);
+    pkt = av_packet_alloc();
+    fr = av_frame_alloc();
+    if (dc == NULL || pkt == NULL || fr == NULL) {
+        rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+        goto out;
+    }
+    e = avcodec_parameters_to_context(dc, st->codecpar);
+    if (e >= 0)
+        e = avcodec_open2(dc, codec, NULL);
+    if (e >= 0)
+        e = swr_alloc_set_opts2(&swr, &dc->ch_layout, AV_SAMPLE_FMT_FLT,
+                                dc->sample_rate, &dc->ch_layout,
+                                dc->sample_fmt, dc->sample_rate, 0, NULL);
+    if (e >= 0)
+        e = swr_init(swr);
+    while (e >= 0 && !done) {
+        e = av_read_frame(ic, pkt);
+        if (e == AVERROR_EOF) {
+            e = avcodec_send_packet(dc, NULL);
+            done = 1;
+        } else if (e >= 0) {
+            if (pkt->stream_index == v->audio)
+                e = avcodec_send_packet(dc, pkt);
+            av_packet_unref(pkt);
+            if (e == AVERROR_INVALIDDATA)
+                e = 0;                   /* a damaged packet: go on */
+        }
+        while (e >= 0) {
+            int n;
+
+            e = avcodec_receive_frame(dc, fr);
+            if (e == AVERROR(EAGAIN) || e == AVERROR_EOF) {
+                e = 0;
+                break;
+            }
+            if (e < 0)
+                break;
+            if (fr->nb_samples > cap) {
+                float *nb = mark__realloc(m->ctx, buf,
+                                          (size_t)fr->nb_samples *
+                                              (size_t)dc->ch_layout.nb_channels *
+                                              sizeof *buf);
+
+                if (nb == NULL) {
+                    rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+                    goto out;
+                }
+                buf = nb;
+                cap = fr->nb_samples;
+            }
+            n = swr_convert(swr, (uint8_t **)&buf, cap,
+                            (const uint8_t **)(void *)fr->extended_data,
+                            fr->nb_samples);
+            av_frame_unref(fr);
+            if (n < 0) {
+                e = n;
+                break;
+            }
+            if (n > 0) {
+                int t = take(u, buf, (size_t)n);
+
+                if (t != 0) {
+                    rc = t < 0 ? t : MARK_OK;
+                    goto out;
+                }
+            }
+        }
+    }
+    if (e < 0)
+        rc = averr(m->ctx, MARK_EFORMAT, "soundtrack not decodable", e);
+out:
+    mark__free(m->ctx, buf);
+    swr_free(&swr);
+    av_frame_free(&fr);
+    av_packet_free(&pkt);
+    avcodec_free_context(&dc);
+    demux_close(&ic);
+    return rc;
+}
+
+/* The label on the opening frames is not looked for yet: said so, rather
+ * than taken for "none". */
+static int video_explicit(const mark_media *m, mark__explicit *res,
+                          double edge)
+{
+    (void)m;
+    (void)edge;
+    memset(res, 0, sizeof *res);
+    snprintf(res->note, sizeof res->note, "the visible label of videos is "
+             "not checked yet");
+    return MARK_OK;
+}
+
+const mark__container mark__container_mp4 = {
+    .name = "mp4",
+    .format = MARK_FORMAT_MP4,
+    .type = MARK_MEDIA_VIDEO,
+    .parse = video_parse,
+    .uninit = video_uninit,
+    .explicit_check = video_explicit,
+    .stream = video_stream,
+    .pcm = video_pcm,
+};
+
+const mark__container mark__container_mkv = {
+    .name = "mkv",
+    .format = MARK_FORMAT_MKV,
+    .type = MARK_MEDIA_VIDEO,
+    .parse = video_parse,
+    .uninit = video_uninit,
+    .explicit_check = video_explicit,
+    .stream = video_stream,
+    .pcm = video_pcm,
+};
