@@ -36,7 +36,7 @@ endif
 # Libraries libmark links against (pkg-config names).
 MARK_PKGS := libpng libjpeg zlib jansson libxml-2.0 freetype2 harfbuzz \
              fontconfig libsodium flac sndfile espeak-ng soxr ogg \
-             libavformat libavcodec libavutil libswresample
+             libavformat libavcodec libavutil libswresample libswscale
 # Deferred (=, not :=): `make deps demo` parses this file before deps has
 # installed the libraries, so pkg-config must run when a recipe needs it.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MARK_PKGS))
@@ -92,7 +92,7 @@ DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               libharfbuzz-dev libfontconfig-dev fonts-noto-cjk libsodium-dev \
               libflac-dev libsndfile1-dev libespeak-ng-dev espeak-ng-data \
               libsoxr-dev libogg-dev libavformat-dev libavcodec-dev \
-              libavutil-dev libswresample-dev
+              libavutil-dev libswresample-dev libswscale-dev
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
              libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng cmark
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)

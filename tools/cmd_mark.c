@@ -420,6 +420,10 @@ static void json_report(const job *j, const char *format,
         fputs(info->type == MARK_MEDIA_AUDIO
               ? ",\"watermark\":{\"embedded\":false,\"note\":\"audio "
                 "under 2 seconds\"}"
+              : info->type == MARK_MEDIA_VIDEO
+              ? ",\"watermark\":{\"embedded\":false,\"note\":\"no "
+                "soundtrack of 2 seconds or more (the frame watermark is "
+                "not implemented yet)\"}"
               : ",\"watermark\":{\"embedded\":false,\"note\":\"image "
                 "under 128 pixels a side\"}", stdout);
     } else if (wm != NULL && wm[0] == 'k') {
@@ -431,8 +435,11 @@ static void json_report(const job *j, const char *format,
 
         mark_payload_to_hex(wmp, hex);
         fprintf(stdout, ",\"watermark\":{\"embedded\":true,\"scheme\":"
-                "\"%s\",\"payload\":\"%s\"}",
-                info->type == MARK_MEDIA_AUDIO ? "aud-v1" : "img-v1", hex);
+                "\"%s\",\"payload\":\"%s\"%s}",
+                info->type == MARK_MEDIA_IMAGE ? "img-v1" : "aud-v1", hex,
+                info->type == MARK_MEDIA_VIDEO
+                    ? ",\"note\":\"in the soundtrack; the frame watermark "
+                      "is not implemented yet\"" : "");
     }
     fputs("}\n", stdout);
     fflush(stdout);

@@ -757,11 +757,6 @@ int mark_media_set_watermark(mark_media *m, const mark_key *key,
 
     if (m == NULL || !(strength >= 0.25 && strength <= 4.0))
         return MARK_EINVAL;
-    if (m->info.type == MARK_MEDIA_VIDEO)
-        return mark__err(m->ctx, MARK_EUNSUPPORTED, "the watermark of "
-                         "videos needs the frames re-encoded, which is not "
-                         "supported yet (--no-visible --no-watermark writes "
-                         "the metadata label alone)");
     if (m->info.type == MARK_MEDIA_IMAGE ? m->c->draw == NULL
                                          : m->c->pcm == NULL)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "watermarks are not "
@@ -927,13 +922,8 @@ int mark_media_set_visible(mark_media *m, mark_visible *v)
 {
     if (m == NULL)
         return MARK_EINVAL;
-    if (v != NULL && m->info.type == MARK_MEDIA_VIDEO)
-        return mark__err(m->ctx, MARK_EUNSUPPORTED, "the visible label of "
-                         "videos needs the frames re-encoded, which is not "
-                         "supported yet (--no-visible --no-watermark writes "
-                         "the metadata label alone)");
-    if (v != NULL && (m->c->draw == NULL ||
-                      m->info.type != MARK_MEDIA_IMAGE))
+    if (v != NULL && m->info.type != MARK_MEDIA_VIDEO &&
+        (m->c->draw == NULL || m->info.type != MARK_MEDIA_IMAGE))
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "visible labels are "
                          "not supported for %s", m->c->name);
     m->visible = v;

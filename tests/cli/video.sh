@@ -3,9 +3,10 @@
 # back by ffprobe, exiftool and mediainfo; the carriers other producers
 # use (iTunes freeform, a bare moov/meta, an XMP uuid box) read, and
 # replaced by one on re-marking; rotation, chapters and moov-first kept;
-# pipes; the soundtrack's audio watermark found; what is not supported
-# yet (the visible label and frame watermark) refused with a clear error
-# and no output; truncated input.
+# pipes; the soundtrack's audio watermark found; all marks: the visible
+# label on the opening 3 s (measured on the decoded frames), the
+# soundtrack watermarked and re-encoded (the frame watermark is not
+# implemented yet); truncated input.
 # The clips are made here with ffmpeg's test sources; the other carriers
 # are added to ffmpeg's MP4 with a few lines of perl (boxes appended to
 # moov, which ffmpeg writes last, so no sample offset moves).
@@ -204,12 +205,58 @@ has out "watermark: aud-v1 payload 0123456789abcdef"
 expect 1 "$AIMARK" verify --json noaudio.mp4
 has out '"note":"a video without a soundtrack'
 
-# not yet: the visible label and the frame watermark (no output left)
-expect 3 "$AIMARK" mark --producer $CODE in.mp4 -o no1.mp4
-has err "the visible label of videos needs the frames re-encoded"
-expect 3 "$AIMARK" mark --producer $CODE --no-visible in.mp4 -o no2.mp4
-has err "the watermark of videos needs the frames re-encoded"
-ok test ! -e no1.mp4 -a ! -e no2.mp4
+# all marks (the default): the visible label on the opening frames,
+# measured on the decoded output (the bottom-right corner against the
+# input's: the label there at 0.2, 1.0, 1.9 and 2.8 s, gone at 3.5 and
+# 4.5 s), the metadata label, and the watermark in the soundtrack,
+# which also survives the soundtrack's re-encoding
+ok $FF -f lavfi -i testsrc2=size=320x240:rate=25 -i speech.wav -t 8 \
+    -c:v libx264 -pix_fmt yuv420p -c:a aac -b:a 128k lab.mp4
+expect 0 "$AIMARK" mark --producer $CODE --produce-id all --json lab.mp4 \
+    -o all.mp4
+has out '"embedded":true,"scheme":"aud-v1"'
+has out 'the frame watermark is not implemented yet'
+corner() {
+    ffmpeg -v error -y -ss "$2" -i "$1" -frames:v 1 \
+        -vf "crop=iw/4:ih/5:iw*3/4:ih*4/5" "$3"
+}
+rmse() { compare -metric RMSE "$1" "$2" null: 2>&1 | sed 's/.*(\(.*\))/\1/'; }
+if command -v compare > /dev/null; then
+    for at in 0.2 1.0 1.9 2.8 3.5 4.5; do
+        corner lab.mp4 $at c-in.png
+        corner all.mp4 $at c-out.png
+        d=$(rmse c-in.png c-out.png)
+        checks=$((checks + 1))
+        case $at in
+        3.5|4.5) awk "BEGIN { exit !($d < 0.04) }" ||
+                     fail "label still there at $at s (RMSE $d)" ;;
+        *) awk "BEGIN { exit !($d > 0.08) }" ||
+               fail "no label at $at s (RMSE $d)" ;;
+        esac
+    done
+fi
+expect 0 "$AIMARK" verify --json all.mp4
+has out '"verdict":"generated"'
+has out '"scheme":"aud-v1"'
+has out '"matches_metadata":true'
+ffprobe -v error -show_entries stream=codec_name -of default=nw=1:nk=1 \
+    all.mp4 > t
+has t h264
+has t aac
+# WebM: VP9 and Opus again
+ok $FF -f lavfi -i testsrc2=size=320x240:rate=25 -i speech.wav -t 8 \
+    -c:v libvpx-vp9 -b:v 200k -c:a libopus lab.webm
+expect 0 "$AIMARK" mark --producer $CODE lab.webm -o all.webm
+ffprobe -v error -show_entries stream=codec_name -of default=nw=1:nk=1 \
+    all.webm > t
+has t vp9
+has t opus
+expect 0 "$AIMARK" verify --json all.webm
+has out '"matches_metadata":true'
+# no soundtrack: labelled, the watermark said to be skipped
+expect 0 "$AIMARK" mark --producer $CODE --json noaudio.mp4 -o all-na.mp4
+has out '"embedded":false'
+has out 'no soundtrack'
 
 # pipes: Matroska streams through; MP4 needs a file
 cat in.webm | "$AIMARK" mark --producer $CODE --produce-id pipe --no-visible \

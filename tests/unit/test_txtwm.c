@@ -274,6 +274,7 @@ int main(void)
     CHECK_RC(mark__txtwm_detect(ctx, k2, (char *)out.data, out.len, &r),
              MARK_OK);
     CHECK(!r.found && r.partial);
+    mark__buf_free(&out);
 
     /* excerpts: plain English and plain Chinese prose, n characters
      * from a random point (cut at a character boundary) */
@@ -426,7 +427,6 @@ int main(void)
     (void)q;
 
     mark__buf_free(&doc);
-    mark__buf_free(&out);
     mark_key_free(k);
     mark_key_free(k2);
     mark_ctx_free(ctx);
