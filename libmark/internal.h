@@ -143,6 +143,7 @@ typedef struct mark__wm_state {
     double tempo;                        /* audio: time scale found */
     int speed;                           /* ... with the pitch */
     const char *note;                    /* why it was not looked for */
+    const char *scheme;                  /* found by: NULL the medium's */
 } mark__wm_state;
 
 struct mark_media {
@@ -248,6 +249,16 @@ extern const mark__container mark__container_ogg;
 extern const mark__container mark__container_mp3;
 extern const mark__container mark__container_mp4;
 extern const mark__container mark__container_mkv;
+/* The frame watermark of a video (img-v1 in every frame), looked for in
+ * the mean of the frames of 2 s windows (container/video.c):
+ * MARK_EUNSUPPORTED when there are no frames big enough. */
+struct mark__wm_result;
+int mark__video_frames_detect(mark_media *m, const struct mark_key *key,
+                              struct mark__wm_result *res);
+/* Its decision's false-positive bound: up to 11 searches (10 windows and
+ * the mean of all) of up to 32 decodes, each passing the 48-bit check by
+ * chance with probability 2^-48. */
+#define MARK__VIDWM_FP_BOUND (352.0 / 281474976710656.0)
 
 /* The sample pass of the lossy audio formats (container/sfpass.c):
  * libsndfile decodes m->data, the audible labels of ops go in, and

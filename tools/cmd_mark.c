@@ -421,9 +421,9 @@ static void json_report(const job *j, const char *format,
               ? ",\"watermark\":{\"embedded\":false,\"note\":\"audio "
                 "under 2 seconds\"}"
               : info->type == MARK_MEDIA_VIDEO
-              ? ",\"watermark\":{\"embedded\":false,\"note\":\"no "
-                "soundtrack of 2 seconds or more (the frame watermark is "
-                "not implemented yet)\"}"
+              ? ",\"watermark\":{\"embedded\":false,\"note\":\"frames "
+                "under 128 pixels a side and no soundtrack of 2 seconds or "
+                "more\"}"
               : ",\"watermark\":{\"embedded\":false,\"note\":\"image "
                 "under 128 pixels a side\"}", stdout);
     } else if (wm != NULL && wm[0] == 'k') {
@@ -436,10 +436,11 @@ static void json_report(const job *j, const char *format,
         mark_payload_to_hex(wmp, hex);
         fprintf(stdout, ",\"watermark\":{\"embedded\":true,\"scheme\":"
                 "\"%s\",\"payload\":\"%s\"%s}",
-                info->type == MARK_MEDIA_IMAGE ? "img-v1" : "aud-v1", hex,
+                info->type == MARK_MEDIA_IMAGE ? "img-v1"
+                : info->type == MARK_MEDIA_VIDEO ? "vid-v1" : "aud-v1", hex,
                 info->type == MARK_MEDIA_VIDEO
-                    ? ",\"note\":\"in the soundtrack; the frame watermark "
-                      "is not implemented yet\"" : "");
+                    ? ",\"note\":\"in the frames, and aud-v1 in a "
+                      "soundtrack of 2 s or more\"" : "");
     }
     fputs("}\n", stdout);
     fflush(stdout);

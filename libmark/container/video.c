@@ -28,6 +28,7 @@
  * level of its own.
  */
 #define _GNU_SOURCE
+#include <math.h>
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
@@ -566,6 +567,8 @@ typedef struct vtx {
     int rgb_stride;
     int64_t first, until;                /* label on [first, until) */
     mark_visible *vis;
+    int wm;                              /* img-v1 in every frame */
+    float *luma;
 } vtx;
 
 typedef struct atx {
@@ -582,6 +585,7 @@ typedef struct atx {
 
 typedef struct txctx {
     mark_media *m;
+    const mark__pixel_ops *ops;
     AVFormatContext *oc;
     AVPacket *pkt;
     AVFrame *fr;
@@ -819,6 +823,46 @@ static int draw_label(txctx *t, AVFrame *f)
     return 0;
 }
 
+/* The frame watermark: img-v1 in the frame's luma (Y, 8 bits), as for a
+ * still image of that size; the pattern is the same in every frame, so a
+ * detector can add frames up. */
+static int wm_frame(txctx *t, AVFrame *f)
+{
+    vtx *v = &t->v;
+    uint32_t w = (uint32_t)f->width, h = (uint32_t)f->height, x, y;
+    int rc;
+
+    if (v->luma == NULL) {
+        v->luma = av_malloc((size_t)w * h * sizeof *v->luma);
+        if (v->luma == NULL)
+            return AVERROR(ENOMEM);
+    }
+    if (!av_frame_is_writable(f) && av_frame_make_writable(f) < 0)
+        return AVERROR(ENOMEM);
+    for (y = 0; y < h; y++) {
+        const uint8_t *row = f->data[0] + (size_t)y * (size_t)f->linesize[0];
+        float *o = v->luma + (size_t)y * w;
+
+        for (x = 0; x < w; x++)
+            o[x] = row[x];
+    }
+    rc = mark__imgwm_delta(t->m->ctx, t->ops->key, &t->ops->payload,
+                           v->luma, w, h, t->ops->strength, v->luma);
+    if (rc < 0)
+        return AVERROR_EXTERNAL;
+    for (y = 0; y < h; y++) {
+        uint8_t *row = f->data[0] + (size_t)y * (size_t)f->linesize[0];
+        const float *d = v->luma + (size_t)y * w;
+
+        for (x = 0; x < w; x++) {
+            int q = (int)lrintf((float)row[x] + d[x]);
+
+            row[x] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
+        }
+    }
+    return 0;
+}
+
 static int video_frame(txctx *t, AVFrame *fr)
 {
     vtx *v = &t->v;
@@ -852,7 +896,7 @@ static int video_frame(txctx *t, AVFrame *fr)
                   0, fr->height, v->yuv->data, v->yuv->linesize);
         av_frame_copy_props(v->yuv, fr);
         use = v->yuv;
-    } else if (v->vis != NULL && !av_frame_is_writable(fr)) {
+    } else if ((v->vis != NULL || v->wm) && !av_frame_is_writable(fr)) {
         e = av_frame_make_writable(fr);
         if (e < 0)
             return e;
@@ -863,6 +907,11 @@ static int video_frame(txctx *t, AVFrame *fr)
         v->first = pts;
     use->pts = pts;
     use->pict_type = AV_PICTURE_TYPE_NONE;
+    if (v->wm) {
+        e = wm_frame(t, use);
+        if (e < 0)
+            return e;
+    }
     if (v->vis != NULL && (pts == AV_NOPTS_VALUE || pts - v->first <
                                                        v->until)) {
         e = draw_label(t, use);
@@ -1014,6 +1063,7 @@ static void tx_free(txctx *t)
     sws_freeContext(t->v.from_rgb);
     av_frame_free(&t->v.yuv);
     av_free(t->v.rgb);
+    av_free(t->v.luma);
     avcodec_free_context(&t->a.dec);
     avcodec_free_context(&t->a.enc);
     swr_free(&t->a.in);
@@ -1041,25 +1091,35 @@ static int tx_setup(txctx *t, AVFormatContext *ic, mark__pixel_ops *ops,
     t->fr = av_frame_alloc();
     if (t->fr == NULL)
         return AVERROR(ENOMEM);
-    if (m->visible != NULL) {
+    t->ops = ops;
+    if (m->visible != NULL || ops->watermark) {
         for (i = 0; i < ic->nb_streams; i++)
             if (ic->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
                 !(ic->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC))
                 break;
         if (i < ic->nb_streams) {
+            const AVCodecParameters *cp = ic->streams[i]->codecpar;
+
             t->v.idx = (int)i;
             t->v.vis = m->visible;
+            t->v.wm = ops->watermark && cp->width >= MARK__IMGWM_MIN_SIDE &&
+                      cp->height >= MARK__IMGWM_MIN_SIDE;
             t->v.until = av_rescale_q((int64_t)(LABEL_SECONDS * 1000),
                                       (AVRational){ 1, 1000 },
                                       ic->streams[i]->time_base);
-            e = open_dec(ic->streams[i], &t->v.dec);
-            if (e >= 0)
-                e = open_venc(t, ic->streams[i], webm);
-            if (e < 0)
-                return e;
+            if (t->v.vis == NULL && !t->v.wm) {
+                t->v.idx = -1;           /* nothing to do to the frames */
+            } else {
+                e = open_dec(ic->streams[i], &t->v.dec);
+                if (e >= 0)
+                    e = open_venc(t, ic->streams[i], webm);
+                if (e < 0)
+                    return e;
+            }
         }
     }
-    if (ops->watermark && vp->audio >= 0) {
+    if (ops->watermark && vp->audio >= 0 &&
+        m->info.duration >= MARK__AUDWM_MIN_SECONDS) {
         AVStream *st = ic->streams[vp->audio];
         atx *a = &t->a;
 
@@ -1095,9 +1155,9 @@ static int tx_setup(txctx *t, AVFormatContext *ic, mark__pixel_ops *ops,
                             a->dec->ch_layout.nb_channels, ops->strength,
                             &a->wm) < 0)
             return AVERROR_EXTERNAL;
-    } else if (ops->watermark) {
-        ops->wm_skipped = 1;             /* no soundtrack to carry it */
     }
+    if (ops->watermark && !t->v.wm && t->a.wm == NULL)
+        ops->wm_skipped = 1;             /* frames too small, no sound */
     return 0;
 }
 
@@ -1121,10 +1181,7 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
     if (ops->audible)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "video: no audible "
                          "label (the visible one is drawn)");
-    if (ops->watermark && m->info.duration < MARK__AUDWM_MIN_SECONDS) {
-        ops->watermark = 0;              /* too short to carry it */
-        ops->wm_skipped = 1;
-    }
+
     if (!k->seekable && mp4)
         return mark__err(m->ctx, MARK_EUNSEEKABLE, "MP4 output needs a "
                          "file, not a pipe");
@@ -1412,3 +1469,204 @@ const mark__container mark__container_mkv = {
     .stream = video_stream,
     .pcm = video_pcm,
 };
+
+/* ------------------------------------------------------------------ */
+/* The frame watermark, found by adding frames up: the pattern is the
+ * same in every frame, the picture moves, so the mean of the frames of
+ * a window holds the pattern with the picture partly averaged away.
+ * Windows of WM_WINDOW seconds over the first WM_SECONDS, then the mean
+ * of all of them; the first window that decodes is reported. */
+
+#define WM_WINDOW 2.0
+#define WM_SECONDS 20.0
+
+static int frames_try(mark_media *m, const mark_key *key, const double *sum,
+                      int n, uint32_t w, uint32_t h, float *mean,
+                      mark__wm_result *res)
+{
+    size_t i, np = (size_t)w * h;
+
+    for (i = 0; i < np; i++)
+        mean[i] = (float)(sum[i] / n);
+    return mark__imgwm_detect(m->ctx, key, mean, w, h, res);
+}
+
+int mark__video_frames_detect(mark_media *m, const mark_key *key,
+                              mark__wm_result *res)
+{
+    AVFormatContext *ic = NULL;
+    AVCodecContext *dc = NULL;
+    struct SwsContext *gray = NULL;
+    AVPacket *pkt = NULL;
+    AVFrame *fr = NULL;
+    double *win = NULL, *all = NULL, t0 = -1, tw = 0, tlast = 0;
+    float *mean = NULL;
+    uint8_t *g = NULL;
+    uint32_t w = 0, h = 0;
+    int vi = -1, nw = 0, na = 0, e = 0, rc, eof = 0, windows = 0;
+    unsigned i;
+
+    memset(res, 0, sizeof *res);
+    rc = demux_open(m, &ic);
+    if (rc < 0)
+        return rc;
+    for (i = 0; i < ic->nb_streams; i++)
+        if (ic->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+            !(ic->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+            vi = (int)i;
+            break;
+        }
+    if (vi < 0) {
+        rc = MARK_EUNSUPPORTED;
+        goto out;
+    }
+    w = (uint32_t)ic->streams[vi]->codecpar->width;
+    h = (uint32_t)ic->streams[vi]->codecpar->height;
+    if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE) {
+        rc = MARK_EUNSUPPORTED;
+        goto out;
+    }
+    e = open_dec(ic->streams[vi], &dc);
+    pkt = av_packet_alloc();
+    fr = av_frame_alloc();
+    win = mark__calloc(m->ctx, (size_t)w * h, sizeof *win);
+    all = mark__calloc(m->ctx, (size_t)w * h, sizeof *all);
+    mean = mark__malloc(m->ctx, (size_t)w * h * sizeof *mean);
+    g = mark__malloc(m->ctx, (size_t)w * h);
+    if (pkt == NULL || fr == NULL || !win || !all || !mean || !g) {
+        rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+        goto out;
+    }
+    while (e >= 0 && !res->found) {
+        if (!eof) {
+            e = av_read_frame(ic, pkt);
+            if (e == AVERROR_EOF) {
+                eof = 1;
+                e = avcodec_send_packet(dc, NULL);
+            } else if (e >= 0) {
+                if (pkt->stream_index == vi)
+                    e = avcodec_send_packet(dc, pkt);
+                av_packet_unref(pkt);
+                if (e == AVERROR_INVALIDDATA)
+                    e = 0;
+            }
+        }
+        while (e >= 0) {
+            const uint8_t *y;
+            int ls;
+            double ts;
+            size_t px, r;
+
+            e = avcodec_receive_frame(dc, fr);
+            if (e == AVERROR(EAGAIN)) {
+                e = 0;
+                break;
+            }
+            if (e < 0)
+                break;
+            if ((uint32_t)fr->width != w || (uint32_t)fr->height != h) {
+                av_frame_unref(fr);
+                continue;                /* a size change: not added */
+            }
+            ts = fr->best_effort_timestamp != AV_NOPTS_VALUE
+                 ? fr->best_effort_timestamp *
+                       av_q2d(ic->streams[vi]->time_base)
+                 : tlast;
+            if (t0 < 0)
+                t0 = tw = ts;
+            tlast = ts;
+            if (fr->format == AV_PIX_FMT_YUV420P ||
+                fr->format == AV_PIX_FMT_YUVJ420P ||
+                fr->format == AV_PIX_FMT_YUV422P ||
+                fr->format == AV_PIX_FMT_YUV444P ||
+                fr->format == AV_PIX_FMT_NV12 ||
+                fr->format == AV_PIX_FMT_GRAY8) {
+                y = fr->data[0];
+                ls = fr->linesize[0];
+            } else {
+                int gls = (int)w;
+
+                gray = sws_getCachedContext(gray, (int)w, (int)h, fr->format,
+                                            (int)w, (int)h, AV_PIX_FMT_GRAY8,
+                                            SWS_POINT, NULL, NULL, NULL);
+                if (gray == NULL) {
+                    e = AVERROR(EINVAL);
+                    break;
+                }
+                sws_scale(gray, (const uint8_t *const *)fr->data,
+                          fr->linesize, 0, (int)h, &g, &gls);
+                y = g;
+                ls = gls;
+            }
+            for (r = 0; r < h; r++) {
+                const uint8_t *row = y + r * (size_t)ls;
+                double *o = win + r * w;
+
+                for (px = 0; px < w; px++)
+                    o[px] += row[px];
+            }
+            nw++;
+            av_frame_unref(fr);
+            if (ts - tw >= WM_WINDOW) {
+                /* a window is full: try it, keep it for the total */
+                for (px = 0; px < (size_t)w * h; px++)
+                    all[px] += win[px];
+                na += nw;
+                rc = frames_try(m, key, win, nw, w, h, mean, res);
+                if (rc < 0)
+                    goto out;
+                windows++;
+                if (res->found) {
+                    res->t_start = tw - t0;
+                    res->t_end = ts - t0;
+                    break;
+                }
+                memset(win, 0, (size_t)w * h * sizeof *win);
+                nw = 0;
+                tw = ts;
+                if (ts - t0 >= WM_SECONDS) {
+                    e = AVERROR_EOF;
+                    break;
+                }
+            }
+        }
+        if (eof && e == AVERROR_EOF)
+            break;
+    }
+    if (e < 0 && e != AVERROR_EOF) {
+        rc = averr(m->ctx, MARK_EFORMAT, "video not decodable", e);
+        goto out;
+    }
+    if (!res->found && (nw > 0 || na > 0)) {
+        size_t px;
+        int cand = res->candidates;
+
+        /* the last, short window with the rest: everything read */
+        for (px = 0; px < (size_t)w * h; px++)
+            all[px] += win[px];
+        na += nw;
+        if (windows == 0 || nw > 0 || windows > 1) {
+            rc = frames_try(m, key, all, na, w, h, mean, res);
+            if (rc < 0)
+                goto out;
+            windows++;
+            res->candidates += cand;
+            if (res->found) {
+                res->t_start = 0;
+                res->t_end = tlast - (t0 < 0 ? 0 : t0);
+            }
+        }
+    }
+    rc = MARK_OK;
+out:
+    mark__free(m->ctx, win);
+    mark__free(m->ctx, all);
+    mark__free(m->ctx, mean);
+    mark__free(m->ctx, g);
+    sws_freeContext(gray);
+    av_frame_free(&fr);
+    av_packet_free(&pkt);
+    avcodec_free_context(&dc);
+    demux_close(&ic);
+    return rc;
+}

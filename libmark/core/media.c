@@ -875,15 +875,7 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
             out->matches_metadata = -1;
         return MARK_OK;
     }
-    if (m->info.type == MARK_MEDIA_VIDEO && m->info.sample_rate == 0) {
-        /* the soundtrack carries the audio watermark; the frames' own
-         * is not implemented yet */
-        m->wm.note = "a video without a soundtrack: the frame watermark "
-                     "is not implemented yet";
-        if (out != NULL)
-            mark__watermark_info(m, out);
-        return MARK_OK;
-    }
+
     if (key == NULL) {
         rc = mark_key_default(m->ctx, &dk);
         if (rc < 0)
@@ -891,7 +883,33 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
         key = dk;
     }
     rc = MARK_EUNSUPPORTED;
-    if (m->info.type != MARK_MEDIA_IMAGE) {
+    m->wm.scheme = NULL;
+    if (m->info.type == MARK_MEDIA_VIDEO) {
+        mark__wm_result r;
+
+        /* the frames first; the soundtrack when they have nothing */
+        rc = mark__video_frames_detect(m, key, &r);
+        if (rc == MARK_OK && r.found) {
+            m->wm.detected = 1;
+            m->wm.found = 1;
+            m->wm.found_payload = r.payload;
+            m->wm.score = r.score;
+            m->wm.candidates = r.candidates;
+            m->wm.t_start = r.t_start;
+            m->wm.t_end = r.t_end;
+            m->wm.tempo = 1;
+            m->wm.speed = 0;
+            m->wm.scheme = "vid-v1";
+        } else if (rc == MARK_OK || rc == MARK_EUNSUPPORTED) {
+            rc = m->info.sample_rate > 0 ? detect_audio(m, key, 0)
+                                         : MARK_OK;
+            if (rc == MARK_OK && !m->wm.detected) {
+                m->wm.detected = 1;      /* frames looked at, no sound */
+                m->wm.found = 0;
+                m->wm.scheme = "vid-v1";
+            }
+        }
+    } else if (m->info.type != MARK_MEDIA_IMAGE) {
         rc = detect_audio(m, key, 0);
     } else if (m->c->luma != NULL) {
         float *luma = NULL;

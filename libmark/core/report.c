@@ -179,14 +179,17 @@ void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
 
     memset(out, 0, sizeof *out);
     out->matches_metadata = -1;
-    /* video: the soundtrack's (the frames' own is not implemented) */
-    out->scheme = m->info.type == MARK_MEDIA_IMAGE ? "img-v1" : "aud-v1";
+    /* video: the frames' (vid-v1) or the soundtrack's (aud-v1) */
+    out->scheme = m->wm.scheme != NULL ? m->wm.scheme
+                : m->info.type == MARK_MEDIA_IMAGE ? "img-v1" : "aud-v1";
     out->checked = m->wm.detected;
     out->note = m->wm.detected ? NULL : m->wm.note;
     out->found = m->wm.detected && m->wm.found;
     out->payload = m->wm.found_payload;
     out->score = m->wm.score;
-    out->false_positive = m->info.type != MARK_MEDIA_IMAGE
+    out->false_positive = m->info.type == MARK_MEDIA_VIDEO
+                          ? MARK__VIDWM_FP_BOUND + MARK__AUDWM_FP_BOUND
+                          : m->info.type != MARK_MEDIA_IMAGE
                           ? MARK__AUDWM_FP_BOUND : WM_FALSE_POSITIVE;
     if (!out->found)
         return;

@@ -203,19 +203,18 @@ done
 expect 0 "$AIMARK" verify snd.mkv
 has out "watermark: aud-v1 payload 0123456789abcdef"
 expect 1 "$AIMARK" verify --json noaudio.mp4
-has out '"note":"a video without a soundtrack'
+has out '"scheme":"vid-v1"'
 
 # all marks (the default): the visible label on the opening frames,
 # measured on the decoded output (the bottom-right corner against the
 # input's: the label there at 0.2, 1.0, 1.9 and 2.8 s, gone at 3.5 and
 # 4.5 s), the metadata label, and the watermark in the soundtrack,
 # which also survives the soundtrack's re-encoding
-ok $FF -f lavfi -i testsrc2=size=320x240:rate=25 -i speech.wav -t 8 \
+ok $FF -f lavfi -i testsrc2=size=640x360:rate=25 -i speech.wav -t 8 \
     -c:v libx264 -pix_fmt yuv420p -c:a aac -b:a 128k lab.mp4
 expect 0 "$AIMARK" mark --producer $CODE --produce-id all --json lab.mp4 \
     -o all.mp4
-has out '"embedded":true,"scheme":"aud-v1"'
-has out 'the frame watermark is not implemented yet'
+has out '"embedded":true,"scheme":"vid-v1"'
 corner() {
     ffmpeg -v error -y -ss "$2" -i "$1" -frames:v 1 \
         -vf "crop=iw/4:ih/5:iw*3/4:ih*4/5" "$3"
@@ -237,8 +236,31 @@ if command -v compare > /dev/null; then
 fi
 expect 0 "$AIMARK" verify --json all.mp4
 has out '"verdict":"generated"'
-has out '"scheme":"aud-v1"'
+has out '"scheme":"vid-v1"'
 has out '"matches_metadata":true'
+# the frame watermark after a re-encode at CRF 30, a downscale, and in a
+# 2 s excerpt after the first 1.5 s, all without the soundtrack; the
+# soundtrack's alone without the frames
+P=$(sed 's/.*"payload":"\([0-9a-f]*\)".*/\1/' out)
+ok $FF -i all.mp4 -an -c:v libx264 -crf 30 a-crf30.mp4
+ok $FF -i all.mp4 -an -vf scale=480:270 -c:v libx264 -crf 23 a-small.mp4
+ok $FF -ss 1.5 -i all.mp4 -t 2 -an -c:v libx264 -crf 23 a-2s.mp4
+ok $FF -i all.mp4 -vn -c:a copy a-sound.m4a
+ok $FF -f lavfi -i color=gray:size=160x120:rate=25 -i a-sound.m4a -t 8 \
+    -c:v libx264 -pix_fmt yuv420p -c:a copy a-graysound.mp4
+for f in a-crf30.mp4 a-small.mp4 a-2s.mp4; do
+    expect 0 "$AIMARK" verify --json $f
+    has out '"scheme":"vid-v1"'
+    has out "\"payload\":\"$P\""
+done
+expect 0 "$AIMARK" verify --json a-graysound.mp4
+has out '"scheme":"aud-v1"'
+has out "\"payload\":\"$P\""
+# unmarked videos: nothing
+for f in in.mp4 in.webm lab.mp4; do
+    expect 1 "$AIMARK" verify --json $f
+    has out '"found":false,"payload":null'
+done
 ffprobe -v error -show_entries stream=codec_name -of default=nw=1:nk=1 \
     all.mp4 > t
 has t h264
@@ -255,8 +277,7 @@ expect 0 "$AIMARK" verify --json all.webm
 has out '"matches_metadata":true'
 # no soundtrack: labelled, the watermark said to be skipped
 expect 0 "$AIMARK" mark --producer $CODE --json noaudio.mp4 -o all-na.mp4
-has out '"embedded":false'
-has out 'no soundtrack'
+has out '"embedded":true,"scheme":"vid-v1"'
 
 # pipes: Matroska streams through; MP4 needs a file
 cat in.webm | "$AIMARK" mark --producer $CODE --produce-id pipe --no-visible \
