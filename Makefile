@@ -35,7 +35,8 @@ endif
 
 # Libraries libmark links against (pkg-config names).
 MARK_PKGS := libpng libjpeg zlib jansson libxml-2.0 freetype2 harfbuzz \
-             fontconfig libsodium flac sndfile espeak-ng soxr ogg
+             fontconfig libsodium flac sndfile espeak-ng soxr ogg libzip \
+             libqpdf
 # Deferred (=, not :=): `make deps demo` parses this file before deps has
 # installed the libraries, so pkg-config must run when a recipe needs it.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MARK_PKGS))
@@ -84,15 +85,17 @@ TEST_BIN := $(TEST_UNIT_SRC:tests/%.c=$(O)/tests/%) \
 GENIMG := $(O)/tests/genimg
 GENWAV := $(O)/tests/genwav
 GENAUDIO := $(O)/tests/genaudio
+GENDOC := $(O)/tests/gendoc
 
 # Debian packages: build, test and run.
 DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               zlib1g-dev libjansson-dev libxml2-dev libfreetype-dev \
               libharfbuzz-dev libfontconfig-dev fonts-noto-cjk libsodium-dev \
               libflac-dev libsndfile1-dev libespeak-ng-dev espeak-ng-data \
-              libsoxr-dev libogg-dev
+              libsoxr-dev libogg-dev libzip-dev libqpdf-dev
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
-             libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng
+             libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng qpdf \
+             libarchive-zip-perl
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -168,7 +171,13 @@ $(GENAUDIO): tests/gen/genaudio.c
 	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags sndfile ogg) $< \
 	    -o $@ $(shell $(PKG_CONFIG) --libs sndfile ogg) $(ALL_LDFLAGS)
 
-tests-bin: all $(TEST_BIN) $(GENIMG) $(GENWAV) $(GENAUDIO)
+# Office documents and PDFs: built byte by byte (zlib for deflate).
+$(GENDOC): tests/gen/gendoc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags zlib) $< -o $@ \
+	    $(shell $(PKG_CONFIG) --libs zlib) $(ALL_LDFLAGS)
+
+tests-bin: all $(TEST_BIN) $(GENIMG) $(GENWAV) $(GENAUDIO) $(GENDOC)
 
 check: tests-bin check-deps check-symbols check-header
 	@O=$(O) SANITIZE=$(SANITIZE) sh tests/run.sh
@@ -187,7 +196,7 @@ check-header: $(STATIC)
 
 # Only io-level files may include third-party media headers.
 check-deps:
-	@bad=$$(grep -l -E '#include <(png|jpeglib|sndfile|libav[a-z]+/)' \
+	@bad=$$(grep -l -E '#include <(png|jpeglib|sndfile|zip|qpdf/|libav[a-z]+/)' \
 	    $(LIB_SRC) tools/*.c | grep -v '^libmark/container/' || true); \
 	if [ -n "$$bad" ]; then \
 	    echo "check-deps: codec headers outside libmark/container/: $$bad"; \

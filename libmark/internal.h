@@ -246,6 +246,9 @@ extern const mark__container mark__container_wav;
 extern const mark__container mark__container_flac;
 extern const mark__container mark__container_ogg;
 extern const mark__container mark__container_mp3;
+/* Read only (no write): the media layer refuses marking them. */
+extern const mark__container mark__container_pdf;
+extern const mark__container mark__container_ooxml;
 
 /* The sample pass of the lossy audio formats (container/sfpass.c):
  * libsndfile decodes m->data, the audible labels of ops go in, and

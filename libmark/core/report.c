@@ -345,6 +345,13 @@ int mark_media_report_json(const mark_media *m, const char *file, char **out)
     if (m->info.type == MARK_MEDIA_AUDIO && m->info.codec != NULL)
         json_object_set_new(json_object_get(root, "audio"), "codec",
                             json_string(m->info.codec));
+    if (m->info.type == MARK_MEDIA_TEXT && m->info.codec != NULL)
+        json_object_set_new(root, "document",
+                            json_pack("{s:s}", "kind", m->info.codec));
+    else if (m->info.format == MARK_FORMAT_PDF)
+        json_object_set_new(root, "document",
+                            json_pack("{s:I}", "pages",
+                                      (json_int_t)m->info.frames));
     json_object_set_new(root, "verdict",
                         json_string(mark_verdict_name(mark_media_verdict(m))));
     for (i = 0; i < m->n_found; i++)

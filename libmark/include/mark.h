@@ -368,9 +368,12 @@ typedef struct mark_media_info {
                                 channels */
     int64_t bytes;           /* size of the encoded input */
     uint32_t sample_rate;    /* audio: frames a second */
-    int64_t frames;          /* audio: frames (samples per channel) */
+    int64_t frames;          /* audio: frames (samples per channel);
+                                pdf: pages */
     const char *codec;       /* audio: "vorbis", "opus", "mp3", "mp2";
-                                NULL where the format says it (static) */
+                                zip: "docx", "xlsx", "pptx" (the Office
+                                document inside); NULL where the format
+                                says it (static) */
 } mark_media_info;
 
 MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);
@@ -379,7 +382,8 @@ MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);
 typedef struct mark_found_label {
     const char *carrier;     /* stable name: "xmp", "png-text",
                                 "png-ztxt", "png-itxt",
-                                "exif-usercomment" */
+                                "exif-usercomment", "pdf-info",
+                                "ooxml-custom" */
     const char *location;    /* for people: "PNG iTXt 'XML:com.adobe.xmp'" */
     int form;                /* enum mark_form */
     const mark_label *label; /* NULL when form is MARK_FORM_INVALID */
