@@ -67,6 +67,17 @@ static const struct main_part {
     { "ppt/presentation.xml", "pptx" },
 };
 
+/* libzip's message, lower case first as ours are ("Not a zip archive"
+ * becomes "not a zip archive"). */
+static const char *zmsg(const char *s, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", s != NULL ? s : "unreadable");
+    if (buf[0] >= 'A' && buf[0] <= 'Z' &&
+        !(buf[1] >= 'A' && buf[1] <= 'Z'))
+        buf[0] = (char)(buf[0] - 'A' + 'a');
+    return buf;
+}
+
 static const char *kind_of(const char *content_type)
 {
     size_t i, n;
@@ -91,6 +102,7 @@ static int read_part(mark_media *m, zip_t *za, const char *name,
     zip_stat_t st;
     zip_file_t *zf;
     zip_int64_t n;
+    char why[256];
     int rc = MARK_OK;
 
     *found = idx >= 0;
@@ -99,7 +111,7 @@ static int read_part(mark_media *m, zip_t *za, const char *name,
     zip_stat_init(&st);
     if (zip_stat_index(za, (zip_uint64_t)idx, 0, &st) != 0)
         return mark__err(m->ctx, MARK_EFORMAT, "zip: '%s': %s", name,
-                         zip_strerror(za));
+                         zmsg(zip_strerror(za), why, sizeof why));
     if ((st.valid & ZIP_STAT_SIZE) && st.size > (zip_uint64_t)limit)
         return mark__err(m->ctx, MARK_ELIMIT, "zip: '%s' of %llu bytes "
                          "exceeds the metadata limit of %lld bytes", name,
@@ -107,7 +119,7 @@ static int read_part(mark_media *m, zip_t *za, const char *name,
     zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
     if (zf == NULL)
         return mark__err(m->ctx, MARK_EFORMAT, "zip: '%s': %s", name,
-                         zip_strerror(za));
+                         zmsg(zip_strerror(za), why, sizeof why));
     for (;;) {
         rc = mark__buf_reserve(out, 16384);
         if (rc < 0) {
@@ -117,7 +129,7 @@ static int read_part(mark_media *m, zip_t *za, const char *name,
         n = zip_fread(zf, out->data + out->len, 16384);
         if (n < 0) {
             rc = mark__err(m->ctx, MARK_EFORMAT, "zip: '%s': %s", name,
-                           zip_file_strerror(zf));
+                           zmsg(zip_file_strerror(zf), why, sizeof why));
             break;
         }
         if (n == 0)
@@ -341,6 +353,7 @@ static int ooxml_parse(mark_media *m)
     zip_t *za;
     parts p;
     size_t i;
+    char why[256];
     int rc;
 
     memset(&p, 0, sizeof p);
@@ -354,7 +367,8 @@ static int ooxml_parse(mark_media *m)
     if (za == NULL) {
         rc = mark__err(m->ctx, zip_error_code_zip(&ze) == ZIP_ER_MEMORY
                                    ? MARK_ENOMEM : MARK_EFORMAT,
-                       "zip: %s", zip_error_strerror(&ze));
+                       "zip: %s", zmsg(zip_error_strerror(&ze), why,
+                                       sizeof why));
         zip_source_free(src);
         zip_error_fini(&ze);
         return rc;

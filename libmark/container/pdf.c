@@ -66,6 +66,20 @@ static qpdf_data open_pdf(const unsigned char *data, size_t len, int recover,
     return q;
 }
 
+/* qpdf_cleanup prints an error never fetched: every one is fetched. */
+static void close_pdf(qpdf_data *q)
+{
+    while (qpdf_has_error(*q))
+        qpdf_get_error(*q);
+    while (qpdf_more_warnings(*q))
+        qpdf_next_warning(*q);
+    qpdf_cleanup(q);
+}
+
+/* A problem for an error qpdf met after opening (a damaged object);
+ * MARK_OK when there was none. */
+static int object_error(mark_media *m, qpdf_data q, const char *what);
+
 /* qpdf's message for its last error, or a fallback. */
 static const char *error_text(qpdf_data q, int *code)
 {
@@ -74,6 +88,17 @@ static const char *error_text(qpdf_data q, int *code)
 
     *code = e != NULL ? (int)qpdf_get_error_code(q, e) : qpdf_e_internal;
     return s != NULL && s[0] != '\0' ? s : "unreadable PDF";
+}
+
+static int object_error(mark_media *m, qpdf_data q, const char *what)
+{
+    int code;
+
+    if (!qpdf_has_error(q))
+        return MARK_OK;
+    return mark__problem_add(m->problems, MARK_SEV_WARNING, "pdf-damaged",
+                             -1, "%s cannot be read: %s", what,
+                             error_text(q, &code));
 }
 
 /* Is s well-formed UTF-8 (no overlong leads; enough to tell it from
@@ -270,7 +295,7 @@ static int scan_revisions(mark_media *m, const mark__buf *current,
         mark__buf_init(&v, m->ctx);
         if (!(st & QPDF_ERRORS))
             rc = info_value(q, &v, &type);
-        qpdf_cleanup(&q);
+        close_pdf(&q);
         if (rc == MARK_OK && type != NULL && strcmp(type, "string") == 0) {
             dup = have_current && same(&v, current);
             for (j = 0; j < n_seen && !dup; j++)
@@ -298,16 +323,6 @@ static int pdf_scan(mark_media *m, qpdf_data q)
     int pages, rc, code, warnings = 0;
     char first[200];
 
-    /* what qpdf repaired while opening */
-    first[0] = '\0';
-    while (qpdf_more_warnings(q)) {
-        qpdf_error w = qpdf_next_warning(q);
-        const char *d = w != NULL ? qpdf_get_error_message_detail(q, w)
-                                  : NULL;
-
-        if (warnings++ == 0 && d != NULL)
-            snprintf(first, sizeof first, "%s", d);
-    }
     pages = qpdf_get_num_pages(q);
     if (pages < 0) {
         rc = mark__problem_add(m->problems, MARK_SEV_WARNING, "pdf", -1,
@@ -320,10 +335,24 @@ static int pdf_scan(mark_media *m, qpdf_data q)
     m->info.frames = pages;
     mark__buf_init(&cur, m->ctx);
     rc = info_value(q, &cur, &type);
+    if (rc == MARK_OK)
+        rc = object_error(m, q, "the Info dictionary");
     if (rc == MARK_OK && type != NULL)
         rc = add_info(m, "PDF Info /AIGC", &cur, type);
     if (rc == MARK_OK)
         rc = scan_xmp(m, q);
+    if (rc == MARK_OK)
+        rc = object_error(m, q, "the catalog's /Metadata");
+    /* what qpdf repaired while reading */
+    first[0] = '\0';
+    while (qpdf_more_warnings(q)) {
+        qpdf_error w = qpdf_next_warning(q);
+        const char *d = w != NULL ? qpdf_get_error_message_detail(q, w)
+                                  : NULL;
+
+        if (warnings++ == 0 && d != NULL)
+            snprintf(first, sizeof first, "%s", d);
+    }
     if (rc == MARK_OK)
         rc = scan_revisions(m, &cur, type != NULL);
     mark__buf_free(&cur);
@@ -353,11 +382,11 @@ static int pdf_parse(mark_media *m)
             rc = mark__err(m->ctx, MARK_ENOMEM, "pdf: %s", why);
         else
             rc = mark__err(m->ctx, MARK_EFORMAT, "pdf: %s", why);
-        qpdf_cleanup(&q);
+        close_pdf(&q);
         return rc;
     }
     rc = pdf_scan(m, q);
-    qpdf_cleanup(&q);
+    close_pdf(&q);
     return rc;
 }
 
