@@ -266,7 +266,11 @@ static int media_open(mark_ctx *ctx, mark_media **out, unsigned char *data,
         goto fail;
     }
     /* audio is looked at when needed (mark__explicit_ensure) */
-    if (check && m->c->explicit_check == NULL) {
+    if (m->info.type == MARK_MEDIA_TEXT) {
+        snprintf(m->explicit_res->note, sizeof m->explicit_res->note,
+                 "not looked for in documents yet");
+        m->explicit_res->state = 2;
+    } else if (check && m->c->explicit_check == NULL) {
         rc = mark__visible_check(m, m->explicit_res);
         if (rc < 0)
             goto fail;

@@ -37,6 +37,8 @@ has out "$D/doc.docx: generated"
 has out "  format: zip docx document"
 has out "    [1] ooxml-custom: DOCX docProps/custom.xml property 'AIGC', bare JSON"
 has out "        ProduceID          doc(1)"
+has out "  watermark: not checked (no detector for this format yet)"
+has out "  explicit label: not checked (not looked for in documents yet)"
 
 # no custom properties, or none named AIGC: no label
 verify_json "$D/doc-none.docx" 1
