@@ -100,6 +100,9 @@ has out '"verdict":"none"'
 # the catalog's XMP, alone and beside the Info
 verify_json "$D/xmp.pdf" 0
 has out '"carrier":"xmp","location":"PDF catalog /Metadata, element TC260:AIGC"'
+verify_json "$D/xmp-flate.pdf" 0
+has out '"carrier":"xmp","location":"PDF catalog /Metadata, element TC260:AIGC"'
+has out '"verdict":"generated"'
 verify_json "$D/both.pdf" 0
 has out '"code":"duplicate"'
 
@@ -150,6 +153,14 @@ for n in 0 1 9 100 400 700 $((size / 2)) $((size - 200)) $((size - 40)) \
     *) fail "cut at $n: exit $st" ;;
     esac
 done
+# bytes inserted before the objects: every offset is wrong, qpdf
+# rebuilds the table, and says so
+{ head -c 9 "$D/info.pdf"; printf '%%junk\n'; tail -c +10 "$D/info.pdf"; } \
+    > "$D/shifted.pdf"
+verify_json "$D/shifted.pdf" 0
+has out '"code":"pdf-damaged"'
+has out 'the PDF is damaged and was read as repaired'
+has out '"ProduceID":"doc(1)"'
 head -c 700 "$D/info.pdf" > "$D/cut.pdf"
 expect 3 "$AIMARK" verify "$D/cut.pdf"
 has err "aimark: cannot read '$D/cut.pdf': pdf: "

@@ -452,7 +452,15 @@ static void xref(pdf *p, int from, int info, const char *trailer_more)
 
 /* Catalog (1), pages (2), one page (3) with a content stream (4);
  * metadata: an XMP stream object 5 named by the catalog. */
+static void pdf_base2(pdf *p, const char *xmp, int flate);
+
 static void pdf_base(pdf *p, const char *xmp)
+{
+    pdf_base2(p, xmp, 0);
+}
+
+/* flate: the XMP stream Flate-compressed. */
+static void pdf_base2(pdf *p, const char *xmp, int flate)
 {
     static const char content[] = "BT /F1 12 Tf 72 720 Td (AI) Tj ET";
     char tmp[512];
@@ -469,7 +477,29 @@ static void pdf_base(pdf *p, const char *xmp)
     snprintf(tmp, sizeof tmp, "<< /Length %zu >>\nstream\n%s\nendstream",
              strlen(content) + 1, content);
     obj(p, 4, tmp);
-    if (xmp != NULL) {
+    if (xmp != NULL && flate) {
+        buf s = { 0 };
+        uLongf zlen = compressBound((uLong)strlen(xmp));
+        unsigned char *z = malloc(zlen);
+
+        if (z == NULL || compress2(z, &zlen, (const Bytef *)xmp,
+                                   (uLong)strlen(xmp), 9) != Z_OK)
+            fail("compress");
+        putf(&s, "<< /Type /Metadata /Subtype /XML /Filter /FlateDecode "
+             "/Length %lu >>\nstream\n", (unsigned long)zlen);
+        put(&s, z, zlen);
+        puts_(&s, "\nendstream");
+        put(&s, "", 1);
+        /* binary: written whole, not as a C string */
+        p->off[5] = p->out.n;
+        puts_(&p->out, "5 0 obj\n");
+        put(&p->out, s.p, s.n - 1);
+        puts_(&p->out, "\nendobj\n");
+        if (p->n < 6)
+            p->n = 6;
+        free(s.p);
+        free(z);
+    } else if (xmp != NULL) {
         buf s = { 0 };
 
         putf(&s, "<< /Type /Metadata /Subtype /XML /Length %zu >>\n"
@@ -631,6 +661,10 @@ static void gen_pdf(void)
     info_obj(&p, 6, NULL);
     xref(&p, 0, 6, NULL);
     pdf_write(&p, "xmp.pdf");
+    pdf_base2(&p, xmp, 1);
+    info_obj(&p, 6, NULL);
+    xref(&p, 0, 6, NULL);
+    pdf_write(&p, "xmp-flate.pdf");
     s.n = 0;
     put_literal(&s, LABEL_BARE);
     put(&s, "", 1);
