@@ -266,7 +266,7 @@ static int media_open(mark_ctx *ctx, mark_media **out, unsigned char *data,
         goto fail;
     }
     /* audio is looked at when needed (mark__explicit_ensure) */
-    if (m->info.type == MARK_MEDIA_TEXT) {
+    if (m->info.type == MARK_MEDIA_TEXT && m->c->explicit_check == NULL) {
         snprintf(m->explicit_res->note, sizeof m->explicit_res->note,
                  "not looked for in documents yet");
         m->explicit_res->state = 2;
