@@ -35,8 +35,9 @@ endif
 
 # Libraries libmark links against (pkg-config names).
 MARK_PKGS := libpng libjpeg zlib jansson libxml-2.0 freetype2 harfbuzz \
-             fontconfig libsodium flac sndfile espeak-ng soxr ogg libzip \
-             libqpdf
+             fontconfig libsodium flac sndfile espeak-ng soxr ogg
+# documents: Office Open XML (ZIP) and PDF, read only
+MARK_PKGS += libzip libqpdf
 # Deferred (=, not :=): `make deps demo` parses this file before deps has
 # installed the libraries, so pkg-config must run when a recipe needs it.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MARK_PKGS))
@@ -92,10 +93,14 @@ DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               zlib1g-dev libjansson-dev libxml2-dev libfreetype-dev \
               libharfbuzz-dev libfontconfig-dev fonts-noto-cjk libsodium-dev \
               libflac-dev libsndfile1-dev libespeak-ng-dev espeak-ng-data \
-              libsoxr-dev libogg-dev libzip-dev libqpdf-dev
+              libsoxr-dev libogg-dev
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
-             libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng qpdf \
-             libarchive-zip-perl
+             libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng
+# documents: libzip and qpdf to read them; the qpdf tool makes object-
+# stream and encrypted PDFs for the tests, Archive::Zip lets exiftool
+# read DOCX
+DEPS_BUILD += libzip-dev libqpdf-dev
+DEPS_TEST += qpdf libarchive-zip-perl
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
