@@ -94,15 +94,16 @@ DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               libharfbuzz-dev libfontconfig-dev fonts-noto-cjk libsodium-dev \
               libflac-dev libsndfile1-dev libespeak-ng-dev espeak-ng-data \
               libsoxr-dev libogg-dev
+# documents: libzip and qpdf read them; the qpdf tool makes object-stream
+# and encrypted PDFs for the tests, Archive::Zip lets exiftool read DOCX
+DEPS_BUILD += libzip-dev libqpdf-dev
+DEPS_TEST_DOC := qpdf libarchive-zip-perl
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
              libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng
-# documents: libzip and qpdf to read them; the qpdf tool makes object-
-# stream and encrypted PDFs for the tests, Archive::Zip lets exiftool
-# read DOCX
-DEPS_BUILD += libzip-dev libqpdf-dev
-DEPS_TEST += qpdf libarchive-zip-perl
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEPS_TEST += $(DEPS_TEST_DOC)
+DEPS += $(DEPS_TEST_DOC)
 
 .PHONY: FORCE bench all lib tools check test demo deps install uninstall clean \
         manlint check-deps check-symbols check-header tests-bin
