@@ -240,15 +240,15 @@ typedef struct mark__container {
     struct mark__audwm_in *(*pcm_fed)(const mark_media *m);
 } mark__container;
 
+/* Read only (no write): the media layer refuses marking them. */
+extern const mark__container mark__container_pdf;
+extern const mark__container mark__container_ooxml;
 extern const mark__container mark__container_png;
 extern const mark__container mark__container_jpeg;
 extern const mark__container mark__container_wav;
 extern const mark__container mark__container_flac;
 extern const mark__container mark__container_ogg;
 extern const mark__container mark__container_mp3;
-/* Read only (no write): the media layer refuses marking them. */
-extern const mark__container mark__container_pdf;
-extern const mark__container mark__container_ooxml;
 
 /* The sample pass of the lossy audio formats (container/sfpass.c):
  * libsndfile decodes m->data, the audible labels of ops go in, and

@@ -46,7 +46,15 @@ static void human_report(const char *name, mark_media *m)
 
     mark_media_get_info(m, &info);
     printf("%s: %s\n", name, mark_verdict_name(mark_media_verdict(m)));
-    if (info.type == MARK_MEDIA_AUDIO) {
+    if (info.format == MARK_FORMAT_PDF || info.format == MARK_FORMAT_ZIP) {
+        /* documents: "zip docx document", "pdf document, 3 pages" */
+        printf("  format: %s%s%s document", mark_format_name(info.format),
+               info.codec ? " " : "", info.codec ? info.codec : "");
+        if (info.format == MARK_FORMAT_PDF)
+            printf(", %lld page%s", (long long)info.frames,
+                   info.frames == 1 ? "" : "s");
+        printf("\n");
+    } else if (info.type == MARK_MEDIA_AUDIO) {
         /* the codec where the format does not say it ("ogg opus") */
         const char *fmt = mark_format_name(info.format), *codec =
             info.codec != NULL && strcmp(info.codec, fmt) != 0 ? info.codec
@@ -57,14 +65,6 @@ static void human_report(const char *name, mark_media *m)
                info.channels == 1 ? "" : "s", info.sample_rate,
                info.sample_rate ? (double)info.frames / info.sample_rate
                                 : 0.0);
-    } else if (info.type == MARK_MEDIA_TEXT) {
-        /* "zip docx document", "pdf document, 3 pages" */
-        printf("  format: %s%s%s document", mark_format_name(info.format),
-               info.codec ? " " : "", info.codec ? info.codec : "");
-        if (info.format == MARK_FORMAT_PDF)
-            printf(", %lld page%s", (long long)info.frames,
-                   info.frames == 1 ? "" : "s");
-        printf("\n");
     } else {
         printf("  format: %s %s, %ux%u\n", mark_format_name(info.format),
                mark_media_type_name(info.type), info.width, info.height);

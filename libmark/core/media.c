@@ -117,14 +117,14 @@ int mark_sniff(const void *data, size_t len)
 const mark__container *mark__container_for(int format)
 {
     static const mark__container *const table[] = {
+        &mark__container_pdf,
+        &mark__container_ooxml,
         &mark__container_png,
         &mark__container_jpeg,
         &mark__container_wav,
         &mark__container_flac,
         &mark__container_ogg,
         &mark__container_mp3,
-        &mark__container_pdf,
-        &mark__container_ooxml,
     };
     size_t i;
 
@@ -583,11 +583,11 @@ int mark_media_set_label(mark_media *m, const mark_label *label)
 
     if (m == NULL || label == NULL)
         return MARK_EINVAL;
-    if (read_only(m))
-        return refuse_read_only(m);
     rc = mark_label_check(m->ctx, label, NULL);
     if (rc < 0)
         return rc;
+    if (read_only(m))
+        return refuse_read_only(m);
     rc = mark_label_copy(label, &copy);
     if (rc < 0)
         return rc;

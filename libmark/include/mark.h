@@ -358,6 +358,11 @@ MARK_API MARK_WUR int mark_media_open_raw(mark_ctx *ctx, mark_media **out,
                                           const mark_io *io, void *user,
                                           const mark_raw_format *f);
 
+/* Documents, read only (MARK_MEDIA_TEXT): a PDF (MARK_FORMAT_PDF) gives
+ * its page count in frames; an Office document (MARK_FORMAT_ZIP) its
+ * kind in codec, "docx", "xlsx" or "pptx".  Their labels are found in the
+ * carriers "pdf-info" (the Info key /AIGC), "xmp" (the catalog's XMP)
+ * and "ooxml-custom" (the custom property AIGC). */
 typedef struct mark_media_info {
     int type;                /* enum mark_media_type */
     int format;              /* enum mark_format */
@@ -368,12 +373,9 @@ typedef struct mark_media_info {
                                 channels */
     int64_t bytes;           /* size of the encoded input */
     uint32_t sample_rate;    /* audio: frames a second */
-    int64_t frames;          /* audio: frames (samples per channel);
-                                pdf: pages */
+    int64_t frames;          /* audio: frames (samples per channel) */
     const char *codec;       /* audio: "vorbis", "opus", "mp3", "mp2";
-                                zip: "docx", "xlsx", "pptx" (the Office
-                                document inside); NULL where the format
-                                says it (static) */
+                                NULL where the format says it (static) */
 } mark_media_info;
 
 MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);
@@ -382,8 +384,7 @@ MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);
 typedef struct mark_found_label {
     const char *carrier;     /* stable name: "xmp", "png-text",
                                 "png-ztxt", "png-itxt",
-                                "exif-usercomment", "pdf-info",
-                                "ooxml-custom" */
+                                "exif-usercomment" */
     const char *location;    /* for people: "PNG iTXt 'XML:com.adobe.xmp'" */
     int form;                /* enum mark_form */
     const mark_label *label; /* NULL when form is MARK_FORM_INVALID */
