@@ -22,7 +22,8 @@
  * are listed: the Info in effect, the XMP, then earlier revisions, oldest
  * first.
  *
- * qpdf prints nothing (its logger discards, errors are silenced): what
+ * qpdf prints nothing (its logger discards, errors are silenced, and
+ * each is fetched before cleanup, which would print one left over): what
  * it says becomes the ctx message or a problem.  Writing is not
  * supported: the backend has no write, so the media layer refuses
  * marking.
