@@ -37,6 +37,8 @@ endif
 MARK_PKGS := libpng libjpeg zlib jansson libxml-2.0 freetype2 harfbuzz \
              fontconfig libsodium flac sndfile espeak-ng soxr ogg \
              libavformat libavcodec libavutil libswresample libswscale
+# documents: Office Open XML (ZIP) and PDF, read only
+MARK_PKGS += libzip libqpdf
 # Deferred (=, not :=): `make deps demo` parses this file before deps has
 # installed the libraries, so pkg-config must run when a recipe needs it.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MARK_PKGS))
@@ -85,6 +87,7 @@ TEST_BIN := $(TEST_UNIT_SRC:tests/%.c=$(O)/tests/%) \
 GENIMG := $(O)/tests/genimg
 GENWAV := $(O)/tests/genwav
 GENAUDIO := $(O)/tests/genaudio
+GENDOC := $(O)/tests/gendoc
 
 # Debian packages: build, test and run.
 DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
@@ -93,10 +96,16 @@ DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               libflac-dev libsndfile1-dev libespeak-ng-dev espeak-ng-data \
               libsoxr-dev libogg-dev libavformat-dev libavcodec-dev \
               libavutil-dev libswresample-dev libswscale-dev
+# documents: libzip and qpdf read them; the qpdf tool makes object-stream
+# and encrypted PDFs for the tests, Archive::Zip lets exiftool read DOCX
+DEPS_BUILD += libzip-dev libqpdf-dev
+DEPS_TEST_DOC := qpdf libarchive-zip-perl
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
              libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng cmark
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEPS_TEST += $(DEPS_TEST_DOC)
+DEPS += $(DEPS_TEST_DOC)
 
 .PHONY: FORCE bench all lib tools check test demo deps install uninstall clean \
         manlint check-deps check-symbols check-header tests-bin
@@ -170,7 +179,13 @@ $(GENAUDIO): tests/gen/genaudio.c
 	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags sndfile ogg) $< \
 	    -o $@ $(shell $(PKG_CONFIG) --libs sndfile ogg) $(ALL_LDFLAGS)
 
-tests-bin: all $(TEST_BIN) $(GENIMG) $(GENWAV) $(GENAUDIO)
+# Office documents and PDFs: built byte by byte (zlib for deflate).
+$(GENDOC): tests/gen/gendoc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags zlib) $< -o $@ \
+	    $(shell $(PKG_CONFIG) --libs zlib) $(ALL_LDFLAGS)
+
+tests-bin: all $(TEST_BIN) $(GENIMG) $(GENWAV) $(GENAUDIO) $(GENDOC)
 
 check: tests-bin check-deps check-symbols check-header
 	@O=$(O) SANITIZE=$(SANITIZE) sh tests/run.sh
@@ -189,7 +204,7 @@ check-header: $(STATIC)
 
 # Only io-level files may include third-party media headers.
 check-deps:
-	@bad=$$(grep -l -E '#include <(png|jpeglib|sndfile|libav[a-z]+/)' \
+	@bad=$$(grep -l -E '#include <(png|jpeglib|sndfile|zip|qpdf/|libav[a-z]+/)' \
 	    $(LIB_SRC) tools/*.c | grep -v '^libmark/container/' || true); \
 	if [ -n "$$bad" ]; then \
 	    echo "check-deps: codec headers outside libmark/container/: $$bad"; \

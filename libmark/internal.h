@@ -241,6 +241,9 @@ typedef struct mark__container {
     struct mark__audwm_in *(*pcm_fed)(const mark_media *m);
 } mark__container;
 
+/* Read only (no write): the media layer refuses marking them. */
+extern const mark__container mark__container_pdf;
+extern const mark__container mark__container_ooxml;
 extern const mark__container mark__container_png;
 extern const mark__container mark__container_jpeg;
 extern const mark__container mark__container_wav;

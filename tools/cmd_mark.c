@@ -91,6 +91,7 @@ static void usage_mark(FILE *f)
 "AIGC chunk, a FLAC or Ogg Vorbis comment AIGC=, an MP3 ID3v2 TXXX frame\n"
 "AIGC).\n"
 "INPUT '-' reads stdin; the format is recognised from the content.\n"
+"PDF and Office documents are read by 'aimark verify', not marked.\n"
 "\n"
 "  -o, --output PATH       output file for one input, or a directory;\n"
 "                          '-' writes to stdout\n"

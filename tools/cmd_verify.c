@@ -15,7 +15,8 @@ static void usage_verify(FILE *f)
 "\n"
 "Report the marks a file carries (metadata label, watermark, explicit\n"
 "label) and the verdict: generated, possibly, suspected, none or error.\n"
-"FILE '-' reads stdin.\n"
+"PDF and Office documents (DOCX, XLSX, PPTX) are read for the metadata\n"
+"label.  FILE '-' reads stdin.\n"
 "\n"
 "      --json              one JSON object per file per line\n"
 "      --files-from FILE   read paths from FILE, one a line ('-': stdin)\n"
@@ -45,7 +46,15 @@ static void human_report(const char *name, mark_media *m)
 
     mark_media_get_info(m, &info);
     printf("%s: %s\n", name, mark_verdict_name(mark_media_verdict(m)));
-    if (info.type == MARK_MEDIA_AUDIO) {
+    if (info.format == MARK_FORMAT_PDF || info.format == MARK_FORMAT_ZIP) {
+        /* documents: "zip docx document", "pdf document, 3 pages" */
+        printf("  format: %s%s%s document", mark_format_name(info.format),
+               info.codec ? " " : "", info.codec ? info.codec : "");
+        if (info.format == MARK_FORMAT_PDF)
+            printf(", %lld page%s", (long long)info.frames,
+                   info.frames == 1 ? "" : "s");
+        printf("\n");
+    } else if (info.type == MARK_MEDIA_AUDIO) {
         /* the codec where the format does not say it ("ogg opus") */
         const char *fmt = mark_format_name(info.format), *codec =
             info.codec != NULL && strcmp(info.codec, fmt) != 0 ? info.codec

@@ -30,6 +30,7 @@
 #define _GNU_SOURCE
 #include <math.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -569,6 +570,8 @@ typedef struct vtx {
     mark_visible *vis;
     int wm;                              /* img-v1 in every frame */
     float *luma;
+    mark__imgwm_plan *plan;              /* made every PLAN_FRAMES */
+    int plan_age;
 } vtx;
 
 typedef struct atx {
@@ -825,33 +828,105 @@ static int draw_label(txctx *t, AVFrame *f)
 
 /* The frame watermark: img-v1 in the frame's luma (Y, 8 bits), as for a
  * still image of that size; the pattern is the same in every frame, so a
- * detector can add frames up. */
+ * detector can add frames up.  From 1027 pixels a side the detector
+ * works on 2 x 2 cells or coarser, so the change is made per cell from
+ * the cell means (a quarter of the work, and no float copy of the
+ * frame); the plan (mask, informed chip values) is remade every
+ * PLAN_FRAMES frames, with the picture's motion small between. */
+#define PLAN_FRAMES 4
+
 static int wm_frame(txctx *t, AVFrame *f)
 {
     vtx *v = &t->v;
+    mark_ctx *ctx = t->m->ctx;
     uint32_t w = (uint32_t)f->width, h = (uint32_t)f->height, x, y;
-    int rc;
+    uint32_t w2 = (w + 1) / 2, h2 = (h + 1) / 2;
+    int cells = mark__imgwm_work_step(w, h) >= 2, rc;
+    size_t n = cells ? (size_t)w2 * h2 * 2 : (size_t)w * h;
 
     if (v->luma == NULL) {
-        v->luma = av_malloc((size_t)w * h * sizeof *v->luma);
+        v->luma = av_malloc(n * sizeof *v->luma);
         if (v->luma == NULL)
             return AVERROR(ENOMEM);
     }
     if (!av_frame_is_writable(f) && av_frame_make_writable(f) < 0)
         return AVERROR(ENOMEM);
-    for (y = 0; y < h; y++) {
-        const uint8_t *row = f->data[0] + (size_t)y * (size_t)f->linesize[0];
-        float *o = v->luma + (size_t)y * w;
+    if (cells) {
+        float *v2 = v->luma, *s2 = v->luma + (size_t)w2 * h2;
 
-        for (x = 0; x < w; x++)
-            o[x] = row[x];
+        for (y = 0; y < h2; y++) {
+            const uint8_t *r0 = f->data[0] + (size_t)(2 * y) * f->linesize[0];
+            const uint8_t *r1 = 2 * y + 1 < h ? r0 + f->linesize[0] : r0;
+
+            for (x = 0; x < w2; x++) {
+                uint32_t x1 = 2 * x + 1 < w ? 2 * x + 1 : 2 * x;
+                float a = r0[2 * x], b = r0[x1], c = r1[2 * x], d = r1[x1];
+
+                v2[(size_t)y * w2 + x] = (a + b + c + d) * 0.25f;
+                s2[(size_t)y * w2 + x] = (a * a + b * b + c * c + d * d) *
+                                         0.25f;
+            }
+        }
+    } else {
+        for (y = 0; y < h; y++) {
+            const uint8_t *row = f->data[0] + (size_t)y * f->linesize[0];
+            float *o = v->luma + (size_t)y * w;
+
+            for (x = 0; x < w; x++)
+                o[x] = row[x];
+        }
     }
-    rc = mark__imgwm_delta(t->m->ctx, t->ops->key, &t->ops->payload,
-                           v->luma, w, h, t->ops->strength, v->luma);
+    if (v->plan == NULL || ++v->plan_age >= PLAN_FRAMES) {
+        mark__imgwm_plan_free(ctx, v->plan);
+        v->plan = NULL;
+        v->plan_age = 0;
+        if (cells) {
+            uint32_t d = mark__imgwm_work_step(w, h);
+            float *lw = mark__malloc(ctx, sizeof(float) * (w / d) * (h / d));
+            float *sq = mark__malloc(ctx, sizeof(float) * (w / d) * (h / d));
+
+            rc = lw && sq ? mark__imgwm_work_from_cells(ctx, v->luma,
+                                                        v->luma +
+                                                            (size_t)w2 * h2,
+                                                        w, h, lw, sq)
+                          : MARK_ENOMEM;
+            if (rc == MARK_OK)
+                rc = mark__imgwm_plan_new(ctx, t->ops->key, &t->ops->payload,
+                                          w, h, t->ops->strength, lw, sq,
+                                          &v->plan);
+            mark__free(ctx, lw);
+            mark__free(ctx, sq);
+        } else {
+            rc = mark__imgwm_plan_from_luma(ctx, t->ops->key,
+                                            &t->ops->payload, v->luma, w, h,
+                                            t->ops->strength, &v->plan);
+        }
+        if (rc < 0)
+            return AVERROR_EXTERNAL;
+    }
+    if (cells) {
+        float *d2 = v->luma + (size_t)w2 * h2;   /* over the squares */
+
+        rc = mark__imgwm_plan_delta2(ctx, v->plan, v->luma, d2);
+        if (rc < 0)
+            return AVERROR_EXTERNAL;
+        for (y = 0; y < h; y++) {
+            uint8_t *row = f->data[0] + (size_t)y * f->linesize[0];
+            const float *dr = d2 + (size_t)(y / 2) * w2;
+
+            for (x = 0; x < w; x++) {
+                int q = (int)lrintf((float)row[x] + dr[x / 2]);
+
+                row[x] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
+            }
+        }
+        return 0;
+    }
+    rc = mark__imgwm_plan_delta(ctx, v->plan, v->luma, v->luma);
     if (rc < 0)
         return AVERROR_EXTERNAL;
     for (y = 0; y < h; y++) {
-        uint8_t *row = f->data[0] + (size_t)y * (size_t)f->linesize[0];
+        uint8_t *row = f->data[0] + (size_t)y * f->linesize[0];
         const float *d = v->luma + (size_t)y * w;
 
         for (x = 0; x < w; x++) {
@@ -1064,6 +1139,7 @@ static void tx_free(txctx *t)
     av_frame_free(&t->v.yuv);
     av_free(t->v.rgb);
     av_free(t->v.luma);
+    mark__imgwm_plan_free(t->m->ctx, t->v.plan);
     avcodec_free_context(&t->a.dec);
     avcodec_free_context(&t->a.enc);
     swr_free(&t->a.in);

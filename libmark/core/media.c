@@ -117,6 +117,8 @@ int mark_sniff(const void *data, size_t len)
 const mark__container *mark__container_for(int format)
 {
     static const mark__container *const table[] = {
+        &mark__container_pdf,
+        &mark__container_ooxml,
         &mark__container_png,
         &mark__container_jpeg,
         &mark__container_wav,
@@ -132,6 +134,22 @@ const mark__container *mark__container_for(int format)
         if (table[i]->format == format)
             return table[i];
     return NULL;
+}
+
+/* A backend that reads labels and cannot write them (documents). */
+static int read_only(const mark_media *m)
+{
+    return m->c->write == NULL && m->c->stream == NULL;
+}
+
+static int refuse_read_only(mark_media *m)
+{
+    const char *kind = m->info.codec != NULL ? m->info.codec
+                                             : m->c->name;
+
+    return mark__err(m->ctx, MARK_EUNSUPPORTED, "marking %s %s is not "
+                     "supported (their labels are read, not written)", kind,
+                     m->info.type == MARK_MEDIA_TEXT ? "documents" : "files");
 }
 
 static void media_release(mark_media *m)
@@ -250,7 +268,11 @@ static int media_open(mark_ctx *ctx, mark_media **out, unsigned char *data,
         goto fail;
     }
     /* audio is looked at when needed (mark__explicit_ensure) */
-    if (check && m->c->explicit_check == NULL) {
+    if (m->info.type == MARK_MEDIA_TEXT && m->c->explicit_check == NULL) {
+        snprintf(m->explicit_res->note, sizeof m->explicit_res->note,
+                 "not looked for in documents yet");
+        m->explicit_res->state = 2;
+    } else if (check && m->c->explicit_check == NULL) {
         rc = mark__visible_check(m, m->explicit_res);
         if (rc < 0)
             goto fail;
@@ -566,6 +588,8 @@ int mark_media_set_label(mark_media *m, const mark_label *label)
     rc = mark_label_check(m->ctx, label, NULL);
     if (rc < 0)
         return rc;
+    if (read_only(m))
+        return refuse_read_only(m);
     rc = mark_label_copy(label, &copy);
     if (rc < 0)
         return rc;
@@ -722,6 +746,8 @@ int mark_media_set_carrier(mark_media *m, const char *carrier)
 {
     if (m == NULL)
         return MARK_EINVAL;
+    if (read_only(m))
+        return refuse_read_only(m);
     if (carrier == NULL || carrier[0] == '\0' ||
         (m->info.format == MARK_FORMAT_WAV &&
          (strcmp(carrier, "wav-chunk") == 0 ||
@@ -757,6 +783,8 @@ int mark_media_set_watermark(mark_media *m, const mark_key *key,
 
     if (m == NULL || !(strength >= 0.25 && strength <= 4.0))
         return MARK_EINVAL;
+    if (read_only(m))
+        return refuse_read_only(m);
     if (m->info.type == MARK_MEDIA_IMAGE ? m->c->draw == NULL
                                          : m->c->pcm == NULL)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "watermarks are not "
@@ -940,6 +968,8 @@ int mark_media_set_visible(mark_media *m, mark_visible *v)
 {
     if (m == NULL)
         return MARK_EINVAL;
+    if (v != NULL && read_only(m))
+        return refuse_read_only(m);
     if (v != NULL && m->info.type != MARK_MEDIA_VIDEO &&
         (m->c->draw == NULL || m->info.type != MARK_MEDIA_IMAGE))
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "visible labels are "
@@ -956,6 +986,8 @@ static int media_save(mark_media *m, mark__sink *k)
     mark__buf b;
     int rc;
 
+    if (read_only(m))
+        return refuse_read_only(m);
     if (m->c->stream != NULL) {
         memset(&ops, 0, sizeof ops);
         ops.audible = audible_wanted(m) & MARK_AUDIBLE_BOTH;

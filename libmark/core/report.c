@@ -363,6 +363,14 @@ int mark_media_report_json(const mark_media *m, const char *file, char **out)
     }
     json_object_set_new(root, "verdict",
                         json_string(mark_verdict_name(mark_media_verdict(m))));
+    /* documents: the Office kind, or a PDF's pages */
+    if (m->info.type == MARK_MEDIA_TEXT && m->info.codec != NULL)
+        json_object_set_new(root, "document",
+                            json_pack("{s:s}", "kind", m->info.codec));
+    else if (m->info.format == MARK_FORMAT_PDF)
+        json_object_set_new(root, "document",
+                            json_pack("{s:I}", "pages",
+                                      (json_int_t)m->info.frames));
     for (i = 0; i < m->n_found; i++)
         json_array_append_new(labels, label_json(&m->found[i]));
     for (i = 0; i < mark_problems_count(m->problems); i++) {

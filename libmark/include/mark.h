@@ -358,6 +358,11 @@ MARK_API MARK_WUR int mark_media_open_raw(mark_ctx *ctx, mark_media **out,
                                           const mark_io *io, void *user,
                                           const mark_raw_format *f);
 
+/* Documents, read only (MARK_MEDIA_TEXT): a PDF (MARK_FORMAT_PDF) gives
+ * its page count in frames; an Office document (MARK_FORMAT_ZIP) its
+ * kind in codec, "docx", "xlsx" or "pptx".  Their labels are found in the
+ * carriers "pdf-info" (the Info key /AIGC), "xmp" (the catalog's XMP)
+ * and "ooxml-custom" (the custom property AIGC). */
 typedef struct mark_media_info {
     int type;                /* enum mark_media_type */
     int format;              /* enum mark_format */

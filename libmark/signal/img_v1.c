@@ -916,6 +916,32 @@ int mark__imgwm_work_from_cells(mark_ctx *ctx, const float *v2,
     return MARK_OK;
 }
 
+int mark__imgwm_plan_from_luma(mark_ctx *ctx, const mark_key *key,
+                                const mark_payload *p, const float *luma,
+                                uint32_t w, uint32_t h, double strength,
+                                mark__imgwm_plan **out)
+{
+    uint32_t d = size_step(w, h), ww = w / d, hw = h / d;
+    float *lw, *sq;
+    int rc;
+
+    *out = NULL;
+    if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE)
+        return mark__err(ctx, MARK_EINVAL, "image smaller than %d pixels "
+                         "a side: no watermark", MARK__IMGWM_MIN_SIDE);
+    lw = mark__malloc(ctx, sizeof(float) * ww * hw);
+    sq = mark__malloc(ctx, sizeof(float) * ww * hw);
+    if (lw == NULL || sq == NULL) {
+        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+    } else {
+        downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
+        rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, lw, sq, out);
+    }
+    mark__free(ctx, lw);
+    mark__free(ctx, sq);
+    return rc;
+}
+
 int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
                       const mark_payload *p, const float *luma, uint32_t w,
                       uint32_t h, double strength, float *delta)

@@ -65,6 +65,12 @@ int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
                          double strength, const float *lw, const float *sq,
                          mark__imgwm_plan **out);
 void mark__imgwm_plan_free(mark_ctx *ctx, mark__imgwm_plan *pl);
+/* The plan for a whole luma plane (what mark__imgwm_delta makes first):
+ * video keeps one for a few frames. */
+int mark__imgwm_plan_from_luma(mark_ctx *ctx, const mark_key *key,
+                               const mark_payload *p, const float *luma,
+                               uint32_t w, uint32_t h, double strength,
+                               mark__imgwm_plan **out);
 /* The change for every pixel (levels luma, w x h), or for every 2 x 2
  * cell (cell means l2, (w + 1) / 2 x (h + 1) / 2; the change is the same
  * for the cell's four pixels).  The output may be the input. */
