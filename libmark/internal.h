@@ -30,6 +30,10 @@ struct mark_ctx {
     char errmsg[MARK__ERRMSG_MAX];       /* detail of the last failure */
     int last_format;                     /* recognised by the last open,
                                             for error reports */
+    int format;                          /* forced by mark_ctx_set_format,
+                                            MARK_FORMAT_UNKNOWN: sniff */
+    char encoding[64];                   /* text encoding to convert from
+                                            and back to, "" UTF-8 */
 };
 
 /* Allocation through the ctx allocator; NULL ctx is a programming error. */
@@ -143,6 +147,9 @@ typedef struct mark__wm_state {
     double tempo;                        /* audio: time scale found */
     int speed;                           /* ... with the pitch */
     const char *note;                    /* why it was not looked for */
+    int partial;                         /* text: our code points, but no
+                                            copy passed the check */
+    size_t copies, copies_ok, symbols;   /* text: what the detector saw */
 } mark__wm_state;
 
 struct mark_media {
@@ -173,6 +180,9 @@ struct mark_media {
     mark_raw_format raw;                 /* headerless PCM: its layout */
     char carrier[24];                    /* label carrier to write, ""
                                             the format's default */
+    int text_where;                      /* text label to add on save:
+                                            enum mark_text_where */
+    char *text_label;                    /* its text (owned) */
 };
 
 /* What the verifier found of an explicit label (visible/record.c). */
@@ -246,6 +256,16 @@ extern const mark__container mark__container_wav;
 extern const mark__container mark__container_flac;
 extern const mark__container mark__container_ogg;
 extern const mark__container mark__container_mp3;
+extern const mark__container mark__container_text;
+extern const mark__container mark__container_markdown;
+
+/* Text (container/text.c): read the rest of a piped text so that the
+ * verifier can look at all of it; the body (after BOM and front matter)
+ * as UTF-8; and the watermark detector run on it, into m->wm. */
+int mark__text_detect(mark_media *m, const struct mark_key *key);
+/* Is the watermark of key in m's text (to keep it when re-marking)?
+ * 0 no or not known (a pipe), 1 yes, < 0 an error. */
+int mark__text_has_watermark(mark_media *m, const struct mark_key *key);
 
 /* The sample pass of the lossy audio formats (container/sfpass.c):
  * libsndfile decodes m->data, the audible labels of ops go in, and
