@@ -113,6 +113,23 @@ static int looks_like_text(const unsigned char *p, size_t len)
     return 1;
 }
 
+/* Text that is another format's magic cut short ("RIF", "Ogg") or a
+ * RIFF of another kind is a truncated or unknown binary file. */
+static int cut_magic(const unsigned char *p, size_t len)
+{
+    static const char *const magic[] = { "RIFF", "RF64", "BW64", "OggS",
+                                         "fLaC", "GIF87a", "GIF89a",
+                                         "%PDF-", "ID3" };
+    size_t i, n;
+
+    for (i = 0; i < sizeof magic / sizeof magic[0]; i++) {
+        n = strlen(magic[i]);
+        if (memcmp(p, magic[i], len < n ? len : n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* YAML front matter: a "---" line at the very start (after a BOM). */
 static int opens_front_matter(const unsigned char *p, size_t len)
 {
@@ -172,7 +189,7 @@ int mark_sniff(const void *data, size_t len)
     if (has(p, len, 0, "BM", 2) && len >= 14 &&
         has(p, len, 6, "\0\0\0\0", 4))
         return MARK_FORMAT_BMP;
-    if (looks_like_text(p, len))
+    if (looks_like_text(p, len) && !cut_magic(p, len))
         return opens_front_matter(p, len) ? MARK_FORMAT_MARKDOWN
                                           : MARK_FORMAT_TEXT;
     return MARK_FORMAT_UNKNOWN;
