@@ -592,15 +592,15 @@ static int read_entry(mark_media *m, const unsigned char *s, size_t i,
             size_t p = k;
 
             e = line_end(s, k, close);
+            if (s[k] != ' ' && s[k] != '\t' && s[k] != '\r' &&
+                s[k] != '\n') {
+                e = k;                  /* the next top-level line */
+                break;
+            }
             while (p < e && (s[p] == ' ' || s[p] == '\t'))
                 p++;
-            if (p == e || s[p] == '\r' || s[p] == '\n' || s[p] == '#') {
-                if (p == k && p < e && s[p] == '#')
-                    break;              /* a comment at the top level */
+            if (p == e || s[p] == '\r' || s[p] == '\n' || s[p] == '#')
                 continue;               /* blank or comment line */
-            }
-            if (p == k)
-                break;                  /* the next top-level key */
             if (scalar(c, &p, e, ":\n", &tmp) < 0 || p >= e || s[p] != ':')
                 continue;               /* not "key: value": skipped */
             if (!first)
