@@ -912,6 +912,15 @@ static int text_parse(mark_media *m)
         return mark__err(m->ctx, MARK_EINVAL, "text is read from a source");
     }
     mark__buf_init(&t->in, m->ctx);
+    if (m->src->mem != NULL && m->src->own_mem && m->src->pos == 0 &&
+        m->src->ahead_off >= m->src->ahead_len) {
+        /* a buffer (a copy already): taken over, not copied again */
+        t->in.data = (unsigned char *)(uintptr_t)m->src->mem;
+        t->in.len = t->in.cap = m->src->mem_len;
+        m->src->mem = NULL;
+        m->src->own_mem = 0;
+        t->eof = 1;
+    }
     if (m->src->seekable || m->ctx->encoding[0] != '\0') {
         rc = read_rest(m, t);
         if (rc == MARK_OK && m->ctx->encoding[0] != '\0')
