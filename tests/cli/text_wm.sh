@@ -18,7 +18,7 @@ i=0
     printf -- '---\ntitle: "A long answer"\n---\n'
     while [ $i -lt 40 ]; do
         printf 'Paragraph %d explains how the system works, step by step, with plain words and a link to https://example.com/p%d for details.\n\n' $i $i
-        printf '第%d段：人工智能系统根据输入生成文本，我们需要对生成的内容进行标识，以便读者了解其来源。\n\n' $i
+        printf '第%d段：系统根据输入写出文本，我们需要对这些内容进行标识，以便读者了解其来源。\n\n' $i
         if [ $((i % 10)) -eq 5 ]; then printf '```c\nint main(void) { return %d; }\n```\n\n' $i; fi
         i=$((i + 1))
     done
