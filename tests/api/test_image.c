@@ -810,7 +810,7 @@ static void test_sniff(void)
     CHECK(mark_sniff("%PDF-1.7", 8) == MARK_FORMAT_PDF);
     /* text has no magic: UTF-8 without NUL or stray controls is text */
     CHECK(mark_sniff("hello", 5) == MARK_FORMAT_TEXT);
-    CHECK(mark_sniff("---\nk: v\n---\n", 14) == MARK_FORMAT_MARKDOWN);
+    CHECK(mark_sniff("---\nk: v\n---\n", 13) == MARK_FORMAT_MARKDOWN);
     CHECK(mark_sniff("\0\1hello", 7) == MARK_FORMAT_UNKNOWN);
     CHECK(mark_sniff("caf\xe9 au lait", 14) == MARK_FORMAT_UNKNOWN);
     CHECK(mark_sniff("RIF", 3) == MARK_FORMAT_UNKNOWN);
