@@ -390,6 +390,8 @@ static int open_src(mark_ctx *ctx, mark_media **out, mark__src *src,
         fmt = mark_sniff(head, (size_t)n);
         if (hint == MARK_FORMAT_MARKDOWN && fmt == MARK_FORMAT_TEXT)
             fmt = MARK_FORMAT_MARKDOWN;
+        else if (hint == MARK_FORMAT_TEXT && fmt == MARK_FORMAT_MARKDOWN)
+            fmt = MARK_FORMAT_TEXT;     /* a .txt stays plain */
         else if (hint < 0 && (fmt == MARK_FORMAT_TEXT ||
                               fmt == MARK_FORMAT_MARKDOWN)) {
             /* named as other media: text there is a mistake */

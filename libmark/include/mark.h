@@ -352,8 +352,9 @@ typedef struct mark_io {
  *  the one mark_ctx_set_format() forced, else recognised by content; a
  *  file's name is looked at for text only (its content has no magic): a
  *  name ending .md, .markdown or .mdown makes text Markdown, one ending
- *  .txt, .text or a Markdown ending makes content that is no other format
- *  text (so that bad UTF-8 is reported as such), and one ending in the
+ *  .txt or .text keeps it plain (also when it opens with "---"), and
+ *  these endings make content that is no other format text (so that bad
+ *  UTF-8 is reported as such), and one ending in the
  *  extension of another media format (.png, .wav, ...) keeps content that
  *  is not that format from being taken for text.  Text (plain or
  *  Markdown) from a file or buffer is read whole, bounded by

@@ -169,6 +169,13 @@ printf 'Plain words.\n' > notes.out
 expect 0 M --format markdown notes.out -o notes2.md
 has notes2.md 'AIGC:'
 
+# a .txt that opens with "---" stays plain: no front matter is added
+printf -- '---\nnot front matter\n---\nText.\n' > dashes.txt
+expect 0 M dashes.txt
+hasnt dashes.aigc.txt 'AIGC'
+expect 0 "$AIMARK" verify dashes.aigc.txt
+has out "format: plain text"
+
 # --- BOM and CRLF are kept; the label lines take CRLF too
 printf '\357\273\277Line one\r\nLine two\r\n' > crlf.txt
 expect 0 M crlf.txt
