@@ -486,6 +486,59 @@ static void test_encoding(void)
     CHECK_RC(mark_ctx_set_encoding(ctx, NULL), MARK_OK);
 }
 
+/* Mutated front matter: opening never fails on UTF-8 text, and whatever
+ * the reader made of it, a marked copy carries exactly one label. */
+static void test_mutations(void)
+{
+    static const char *const seeds[] = {
+        "---\nAIGC:\n  Label: \"1\"\n  ProduceID: 'x'\nk: v\n---\nbody\n",
+        "---\nAIGC: {Label: \"1\", ContentProducer: a,\n  ProduceID: b}\n"
+        "---\ntext\n",
+        "---\r\nAIGC: '{\"Label\":\"1\"}'\r\n# c\r\nAIGC:\r\n  x: y\r\n"
+        "...\r\nbody\r\n",
+    };
+    static const char alphabet[] = "-:{}[],'\" \n\r#AIGCLabel.\\x";
+    uint32_t seed = 12345;
+    int iter, fails = 0;
+
+    for (iter = 0; iter < 3000; iter++) {
+        const char *sd = seeds[iter % 3];
+        size_t n = strlen(sd), k;
+        char buf[256];
+        int edits = 1 + iter % 4, e, rc;
+        char *o;
+
+        memcpy(buf, sd, n + 1);
+        for (e = 0; e < edits; e++) {
+            seed = seed * 1103515245u + 12345u;
+            k = (seed >> 8) % n;
+            buf[k] = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
+        }
+        o = mark_text(buf, MARK_FORMAT_MARKDOWN, "m-id", MARK_TEXT_LABEL_BOTH,
+                      &rc);
+        if (rc == MARK_OK && o != NULL) {
+            mark_media *m = NULL;
+
+            mark_ctx_set_format(ctx, MARK_FORMAT_MARKDOWN);
+            rc = mark_media_open_buffer(ctx, &m, o, strlen(o));
+            mark_ctx_set_format(ctx, MARK_FORMAT_UNKNOWN);
+            if (rc != MARK_OK || mark_media_label_count(m) != 1) {
+                if (fails++ < 3)
+                    fprintf(stderr, "mutation %d: %zu labels after marking "
+                            "(rc %d)\n--- in:\n%s\n--- out:\n%s\n", iter,
+                            m != NULL ? mark_media_label_count(m) : 0, rc,
+                            buf, o);
+            }
+            mark_media_free(m);
+        } else if (rc != MARK_ELABEL && rc != MARK_EFORMAT) {
+            if (fails++ < 3)
+                fprintf(stderr, "mutation %d: rc %d\n", iter, rc);
+        }
+        free(o);
+    }
+    CHECK_MSG(fails == 0, "%d mutations failed", fails);
+}
+
 int main(void)
 {
     if (mark_ctx_new(&ctx, NULL) != MARK_OK)
@@ -498,6 +551,7 @@ int main(void)
     test_front_matter_forms();
     test_pipe();
     test_encoding();
+    test_mutations();
     mark_ctx_free(ctx);
     return h_done("test_text");
 }
