@@ -43,6 +43,8 @@
 #define TAIL_KEEP 16384                 /* body bytes kept to look for an
                                            end label in a stream */
 #define EDGE_CHARS 64                   /* the verifier's window */
+#define KEEP_SEARCH ((size_t)1 << 20)   /* bytes searched for a mark to
+                                           keep when re-marking */
 #define CARRIER "front-matter"
 
 typedef struct span {
@@ -1049,11 +1051,16 @@ int mark__text_has_watermark(mark_media *m, const mark_key *key)
     text_priv *t = m->priv;
     mark__txtwm_result r;
     int rc;
+    size_t n;
 
     if (t == NULL || !t->whole)
         return 0;
+    /* copies follow each other every few hundred characters: the start
+     * tells, and marking stays as fast on a long text */
+    n = t->in.len - t->body < KEEP_SEARCH ? t->in.len - t->body
+                                          : KEEP_SEARCH;
     rc = mark__txtwm_detect(m->ctx, key, (const char *)t->in.data + t->body,
-                            t->in.len - t->body, &r);
+                            n, &r);
     return rc < 0 ? rc : r.found;
 }
 
