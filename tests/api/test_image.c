@@ -400,7 +400,8 @@ static void test_bad_input(void)
 {
     static const unsigned char wav[] = "RIFF\x24\0\0\0WAVEfmt ";
     static const unsigned char gif[] = "GIF89a\1\0\1\0\0\0\0";
-    static const unsigned char junk[] = "this is not an image at all";
+    /* binary: text (UTF-8 without NUL or stray controls) is a format */
+    static const unsigned char junk[] = "\x01\x02this is not an image at all";
     mark_media *m = (mark_media *)1;
     size_t len, cut;
     unsigned char *png = fixture("png-meta.png", &len), *copy;
