@@ -259,6 +259,34 @@ extern const mark__container mark__container_mp3;
 extern const mark__container mark__container_text;
 extern const mark__container mark__container_markdown;
 
+/* YAML front matter of Markdown (label/frontmatter.c). */
+typedef struct mark__fm {
+    size_t open;                         /* offset of the "---" line */
+    size_t close;                        /* ... of the closing line */
+    size_t body;                         /* ... past the closing line */
+    int crlf;                            /* its lines end CRLF */
+    size_t *entry;                       /* AIGC entries: start and end
+                                            offsets, in pairs */
+    size_t n_entry;
+} mark__fm;
+
+/* Front matter opening s[from, n): 1 found (open, close, body and crlf
+ * of fm set), 0 none, -1 not known yet (input past n could close it;
+ * eof: the input ends at n). */
+int mark__fm_find(const unsigned char *s, size_t from, size_t n, int eof,
+                  mark__fm *fm);
+/* Record each AIGC entry of fm as a found label of m (carrier
+ * "front-matter"; one it cannot read as an invalid label), keeping
+ * where the entries are in fm. */
+int mark__fm_scan(mark_media *m, const unsigned char *s, mark__fm *fm);
+/* Append the front matter to write to out: fm's (in s) with label
+ * merged, or with fm NULL a new one with line ends eol (nothing when
+ * label is NULL too).  label NULL keeps fm's as it is. */
+int mark__fm_write(const unsigned char *s, const mark__fm *fm,
+                   const mark_label *label, const char *eol,
+                   mark__buf *out);
+void mark__fm_free(mark_ctx *ctx, mark__fm *fm);
+
 /* Text (container/text.c): read the rest of a piped text so that the
  * verifier can look at all of it; the body (after BOM and front matter)
  * as UTF-8; and the watermark detector run on it, into m->wm. */

@@ -15,21 +15,12 @@
  * another encoding (mark_ctx_set_encoding) is converted with iconv when
  * read, and the output back when written; it is always read whole.
  *
- * Front matter: a "---" line at the very start (after a BOM), closed by a
- * "---" or "..." line.  An "AIGC:" key at its top level is the label, as
- * a block mapping of the seven keys (plain, single- or double-quoted
- * scalars), a flow mapping {Label: "1", ...} (JSON is one too), or a
- * quoted scalar holding the label's JSON.  Each AIGC key found is a label
- * (several are reported as duplicates).  Writing replaces the first AIGC
- * entry in place with a block mapping of double-quoted values, drops the
- * others and keeps every other line byte for byte; front matter without
- * one gets it before its closing line; Markdown without front matter
- * gets a new one.  Its line ends follow the front matter's first line.
+ * The front matter of Markdown is read and written by label/frontmatter.c.
  *
  * The label lines take the line end of the text's first line (CRLF or
- * LF).  Hostile input: every offset is bounds-checked, front matter is
- * scanned line by line without recursion, and YAML beyond the forms
- * above is not interpreted.
+ * LF).  Hostile input: every offset is bounds-checked, memory is bounded
+ * by the limits above, and a cut or bad UTF-8 sequence anywhere, also
+ * across the pieces of a pipe, is an error with its offset.
  */
 #include <errno.h>
 #include <iconv.h>
@@ -45,11 +36,6 @@
 #define EDGE_CHARS 64                   /* the verifier's window */
 #define KEEP_SEARCH ((size_t)1 << 20)   /* bytes searched for a mark to
                                            keep when re-marking */
-#define CARRIER "front-matter"
-
-typedef struct span {
-    size_t start, end;                  /* offsets in the input */
-} span;
 
 typedef struct text_priv {
     mark_media *self;                   /* its media (the verifier's
@@ -60,12 +46,9 @@ typedef struct text_priv {
     int eof;                            /* the source has ended */
     int consumed;                       /* a pipe read through by a save */
     size_t bom;                         /* 3 with a UTF-8 BOM, else 0 */
-    int fm;                             /* front matter at [bom, body) */
-    size_t fm_close;                    /* offset of its closing line */
+    int has_fm;                         /* front matter at [bom, body) */
+    mark__fm fm;                        /* ... where it is */
     size_t body;                        /* offset of the body */
-    span *aigc;                         /* AIGC entries in front matter */
-    size_t n_aigc;
-    int fm_crlf;                        /* front matter lines end CRLF */
     unsigned char carry[4];             /* a UTF-8 sequence cut by the end
                                            of what was read */
     size_t ncarry;
@@ -365,410 +348,6 @@ static void text_edges(const unsigned char *s, size_t n, int *start,
 }
 
 /* ------------------------------------------------------------------ */
-/* Front matter */
-
-/* The end of the line at i (past its '\n'), or n when it has none. */
-static size_t line_end(const unsigned char *s, size_t i, size_t n)
-{
-    const unsigned char *e = memchr(s + i, '\n', n - i);
-
-    return e != NULL ? (size_t)(e - s) + 1 : n;
-}
-
-/* Is s[i, e) (a line with its end) exactly mark, spaces after it allowed? */
-static int line_is(const unsigned char *s, size_t i, size_t e,
-                   const char *mark)
-{
-    size_t k = strlen(mark);
-
-    if (e - i < k || memcmp(s + i, mark, k) != 0)
-        return 0;
-    for (i += k; i < e; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-            return 0;
-    return 1;
-}
-
-/* Front matter in s[from, n): 1 found (its closing line at *close, the
- * body at *body), 0 none, -1 not known yet (more input may close it). */
-static int find_front_matter(const unsigned char *s, size_t from, size_t n,
-                             int eof, size_t *close, size_t *body)
-{
-    static const char open[] = "---\r\n";
-    size_t avail = n - from, i, e, k;
-
-    if (avail >= 4 && memcmp(s + from, "---\n", 4) == 0) {
-        i = from + 4;
-    } else if (avail >= 5 && memcmp(s + from, open, 5) == 0) {
-        i = from + 5;
-    } else {
-        /* a prefix of "---\r\n" may still become the opening line */
-        if (eof)
-            return 0;
-        for (k = 0; k < avail; k++)
-            if (s[from + k] != (unsigned char)open[k])
-                return 0;
-        return -1;
-    }
-    while (i < n) {
-        e = line_end(s, i, n);
-        if (s[e - 1] != '\n' && !eof)
-            return -1;                  /* the line may go on */
-        if (line_is(s, i, e, "---") || line_is(s, i, e, "...")) {
-            *close = i;
-            *body = e;
-            return 1;
-        }
-        i = e;
-    }
-    return eof ? 0 : -1;
-}
-
-/* JSON string text of s[0, n) appended to b. */
-static int put_json_str(mark__buf *b, const char *s, size_t n)
-{
-    size_t i;
-    int rc = mark__buf_put(b, "\"", 1);
-
-    for (i = 0; i < n && rc == MARK_OK; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[8];
-
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            rc = mark__buf_put(b, esc, 2);
-        } else if (c < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            rc = mark__buf_put(b, esc, 6);
-        } else {
-            rc = mark__buf_put(b, &s[i], 1);
-        }
-    }
-    if (rc == MARK_OK)
-        rc = mark__buf_put(b, "\"", 1);
-    return rc;
-}
-
-/* A YAML scalar at s[*i, n) ending before any of stops (plain) or at its
- * closing quote, unquoted into b (NUL-terminated); *i moves past it.
- * Returns 0, or -1 for an unclosed quote. */
-static int scalar(const char *s, size_t *i, size_t n, const char *stops,
-                  mark__buf *b)
-{
-    size_t k = *i;
-
-    b->len = 0;
-    if (k < n && (s[k] == '"' || s[k] == '\'')) {
-        char q = s[k++];
-
-        for (; k < n; k++) {
-            if (q == '\'' && s[k] == '\'' && k + 1 < n && s[k + 1] == '\'') {
-                k++;
-            } else if (q == '"' && s[k] == '\\' && k + 1 < n) {
-                k++;
-            } else if (s[k] == q) {
-                break;
-            }
-            if (mark__buf_put(b, &s[k], 1) < 0)
-                return -1;
-        }
-        if (k >= n)
-            return -1;
-        *i = k + 1;
-    } else {
-        size_t st = k, e;
-
-        while (k < n && strchr(stops, s[k]) == NULL &&
-               !(s[k] == '#' && k > st && (s[k - 1] == ' ' ||
-                                           s[k - 1] == '\t')))
-            k++;
-        e = k;
-        while (e > st && (s[e - 1] == ' ' || s[e - 1] == '\t' ||
-                          s[e - 1] == '\r'))
-            e--;
-        if (mark__buf_put(b, s + st, e - st) < 0)
-            return -1;
-        if (k < n && s[k] == '#')       /* a comment runs to the line end */
-            while (k < n && s[k] != '\n')
-                k++;
-        *i = k;
-    }
-    return mark__buf_put(b, "", 1) < 0 ? -1 : (b->len--, 0);
-}
-
-static void skip_ws(const char *s, size_t *i, size_t n)
-{
-    while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\r' ||
-                      s[*i] == '\n'))
-        (*i)++;
-}
-
-/* A flow mapping {k: v, ...} at s[0, n) as a JSON object in json.
- * Returns 0, or -1 when it is not one. */
-static int flow_to_json(const char *s, size_t n, mark__buf *json,
-                        mark__buf *tmp)
-{
-    size_t i = 1;
-    int first = 1;
-
-    if (mark__buf_put(json, "{", 1) < 0)
-        return -1;
-    for (;;) {
-        skip_ws(s, &i, n);
-        if (i < n && s[i] == '}')
-            break;
-        if (!first) {
-            if (i >= n || s[i] != ',')
-                return -1;
-            i++;
-            skip_ws(s, &i, n);
-        }
-        if (scalar(s, &i, n, ":,}\n", tmp) < 0 || tmp->len == 0)
-            return -1;
-        if ((!first && mark__buf_put(json, ",", 1) < 0) ||
-            put_json_str(json, (char *)tmp->data, tmp->len) < 0 ||
-            mark__buf_put(json, ":", 1) < 0)
-            return -1;
-        skip_ws(s, &i, n);
-        if (i >= n || s[i] != ':')
-            return -1;
-        i++;
-        skip_ws(s, &i, n);
-        if (i < n && (s[i] == '{' || s[i] == '['))
-            return -1;                  /* nested: not a label */
-        if (scalar(s, &i, n, ",}\n", tmp) < 0 ||
-            put_json_str(json, (char *)tmp->data, tmp->len) < 0)
-            return -1;
-        first = 0;
-    }
-    return mark__buf_put(json, "}", 1);
-}
-
-/* Record the AIGC entry whose key line starts at s[i] (the value begins
- * at v); *end receives the end of the entry. */
-static int read_entry(mark_media *m, const unsigned char *s, size_t i,
-                      size_t v, size_t close, size_t *end)
-{
-    const char *c = (const char *)s;
-    mark__buf json, tmp;
-    size_t e = line_end(s, i, close), k;
-    int rc = MARK_OK, depth = 0;
-
-    mark__buf_init(&json, m->ctx);
-    mark__buf_init(&tmp, m->ctx);
-    while (v < e && (s[v] == ' ' || s[v] == '\t'))
-        v++;
-    if (v < e && s[v] == '{') {
-        /* a flow mapping, which may run over lines until it closes */
-        for (k = v; k < close; k++) {
-            if (s[k] == '{')
-                depth++;
-            else if (s[k] == '}' && --depth == 0)
-                break;
-        }
-        e = line_end(s, k < close ? k : close - 1, close);
-        if (flow_to_json(c + v, (k < close ? k + 1 : close) - v, &json,
-                         &tmp) < 0) {
-            json.len = 0;               /* as found, reported as bad */
-            rc = mark__buf_put(&json, s + v, (k < close ? k + 1 : close) -
-                               v);
-        }
-    } else if (v < e && (s[v] == '"' || s[v] == '\'')) {
-        /* a quoted scalar holding the JSON */
-        k = v;
-        if (scalar(c, &k, e, "\n", &tmp) < 0)
-            rc = mark__buf_put(&json, s + v, e - v);
-        else
-            rc = mark__buf_put(&json, tmp.data, tmp.len);
-    } else if (v < e && s[v] != '\r' && s[v] != '\n' && s[v] != '#') {
-        k = v;                          /* a plain scalar: as found */
-        if (scalar(c, &k, e, "\n", &tmp) == 0)
-            rc = mark__buf_put(&json, tmp.data, tmp.len);
-    } else {
-        /* a block mapping: the indented lines that follow */
-        int first = 1;
-
-        rc = mark__buf_put(&json, "{", 1);
-        for (k = e; k < close && rc == MARK_OK; k = e) {
-            size_t p = k;
-
-            e = line_end(s, k, close);
-            if (s[k] != ' ' && s[k] != '\t' && s[k] != '\r' &&
-                s[k] != '\n') {
-                e = k;                  /* the next top-level line */
-                break;
-            }
-            while (p < e && (s[p] == ' ' || s[p] == '\t'))
-                p++;
-            if (p == e || s[p] == '\r' || s[p] == '\n' || s[p] == '#')
-                continue;               /* blank or comment line */
-            if (scalar(c, &p, e, ":\n", &tmp) < 0 || p >= e || s[p] != ':')
-                continue;               /* not "key: value": skipped */
-            if (!first)
-                rc = mark__buf_put(&json, ",", 1);
-            if (rc == MARK_OK)
-                rc = put_json_str(&json, (char *)tmp.data, tmp.len);
-            if (rc == MARK_OK)
-                rc = mark__buf_put(&json, ":", 1);
-            p++;
-            while (p < e && (s[p] == ' ' || s[p] == '\t'))
-                p++;
-            if (rc == MARK_OK && scalar(c, &p, e, "\n", &tmp) < 0)
-                tmp.len = 0;
-            if (rc == MARK_OK)
-                rc = put_json_str(&json, (char *)tmp.data, tmp.len);
-            first = 0;
-        }
-        /* trailing blank lines belong to what follows */
-        if (rc == MARK_OK)
-            rc = mark__buf_put(&json, "}", 1);
-    }
-    if (rc == MARK_OK)
-        rc = mark__media_add_label(m, CARRIER, "YAML front matter 'AIGC'",
-                                   json.len ? (char *)json.data : "",
-                                   json.len);
-    mark__buf_free(&json);
-    mark__buf_free(&tmp);
-    *end = e;
-    return rc < 0 ? rc : MARK_OK;
-}
-
-/* Block-mapping entries end at their last non-blank line. */
-static size_t trim_entry(const unsigned char *s, size_t start, size_t end)
-{
-    size_t last = start, i = start, e;
-
-    while (i < end) {
-        size_t p = i;
-
-        e = line_end(s, i, end);
-        while (p < e && (s[p] == ' ' || s[p] == '\t' || s[p] == '\r' ||
-                         s[p] == '\n'))
-            p++;
-        if (p < e)
-            last = e;
-        i = e;
-    }
-    return last > start ? last : end;
-}
-
-static int scan_front_matter(mark_media *m, text_priv *t)
-{
-    const unsigned char *s = t->in.data;
-    size_t i = line_end(s, t->bom, t->fm_close), e, v;
-    int rc;
-
-    t->fm_crlf = s[i - 2] == '\r';
-    while (i < t->fm_close) {
-        e = line_end(s, i, t->fm_close);
-        v = 0;
-        if (e - i >= 5 && memcmp(s + i, "AIGC:", 5) == 0)
-            v = i + 5;
-        else if (e - i >= 7 && (memcmp(s + i, "\"AIGC\":", 7) == 0 ||
-                                memcmp(s + i, "'AIGC':", 7) == 0))
-            v = i + 7;
-        if (v == 0) {
-            i = e;
-            continue;
-        }
-        rc = read_entry(m, s, i, v, t->fm_close, &e);
-        if (rc < 0)
-            return rc;
-        {
-            span *ns = mark__realloc(m->ctx, t->aigc,
-                                     (t->n_aigc + 1) * sizeof *ns);
-
-            if (ns == NULL)
-                return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
-            t->aigc = ns;
-            ns[t->n_aigc].start = i;
-            ns[t->n_aigc].end = trim_entry(s, i, e);
-            e = ns[t->n_aigc].end;
-            t->n_aigc++;
-        }
-        i = e;
-    }
-    return MARK_OK;
-}
-
-/* Our AIGC block: the staged label's fields as double-quoted scalars. */
-static int put_block(mark__buf *b, const mark_label *l, const char *eol)
-{
-    int f, rc = mark__buf_put(b, "AIGC:", 5);
-
-    if (rc == MARK_OK)
-        rc = mark__buf_put(b, eol, strlen(eol));
-    for (f = 0; f < MARK_FIELD_COUNT_ && rc == MARK_OK; f++) {
-        const char *v = mark_label_get(l, f);
-
-        if (v == NULL)
-            continue;
-        rc = mark__buf_put(b, "  ", 2);
-        if (rc == MARK_OK)
-            rc = mark__buf_put(b, mark_field_name(f),
-                               strlen(mark_field_name(f)));
-        if (rc == MARK_OK)
-            rc = mark__buf_put(b, ": ", 2);
-        if (rc == MARK_OK)
-            rc = put_json_str(b, v, strlen(v));
-        if (rc == MARK_OK)
-            rc = mark__buf_put(b, eol, strlen(eol));
-    }
-    return rc;
-}
-
-/* The front matter to write: the input's with the label merged, or a new
- * one. */
-static int put_front_matter(const mark_media *m, const text_priv *t,
-                            mark__buf *b)
-{
-    const unsigned char *s = t->in.data;
-    const char *eol = t->fm_crlf ? "\r\n" : "\n";
-    size_t i, at;
-    int rc = MARK_OK;
-
-    if (!t->fm) {
-        if (m->staged == NULL)
-            return MARK_OK;
-        eol = "\n";
-        if (t->body > t->bom) {
-            const unsigned char *nl = memchr(s + t->bom, '\n',
-                                             t->in.len - t->bom);
-
-            if (nl != NULL && nl > s + t->bom && nl[-1] == '\r')
-                eol = "\r\n";
-        }
-        rc = mark__buf_put(b, "---", 3);
-        if (rc == MARK_OK)
-            rc = mark__buf_put(b, eol, strlen(eol));
-        if (rc == MARK_OK)
-            rc = put_block(b, m->staged, eol);
-        if (rc == MARK_OK)
-            rc = mark__buf_put(b, "---", 3);
-        if (rc == MARK_OK)
-            rc = mark__buf_put(b, eol, strlen(eol));
-        return rc;
-    }
-    if (m->staged == NULL)
-        return mark__buf_put(b, s + t->bom, t->body - t->bom);
-    at = t->bom;
-    for (i = 0; i < t->n_aigc && rc == MARK_OK; i++) {
-        rc = mark__buf_put(b, s + at, t->aigc[i].start - at);
-        if (rc == MARK_OK && i == 0)
-            rc = put_block(b, m->staged, eol);
-        at = t->aigc[i].end;
-    }
-    if (rc == MARK_OK)
-        rc = mark__buf_put(b, s + at, t->fm_close - at);
-    if (rc == MARK_OK && t->n_aigc == 0)
-        rc = put_block(b, m->staged, eol);
-    if (rc == MARK_OK)
-        rc = mark__buf_put(b, s + t->fm_close, t->body - t->fm_close);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ */
 /* Reading */
 
 static int take(mark_media *m, text_priv *t, size_t want)
@@ -861,7 +440,7 @@ static void count_lines(mark_media *m, const text_priv *t)
 static int head_decided(const mark_media *m, text_priv *t)
 {
     const unsigned char *s = t->in.data;
-    size_t n = t->in.len, close, body;
+    size_t n = t->in.len;
     int r;
 
     if (n == 0)
@@ -872,13 +451,12 @@ static int head_decided(const mark_media *m, text_priv *t)
     t->body = t->bom;
     if (m->info.format != MARK_FORMAT_MARKDOWN)
         return 1;
-    r = find_front_matter(s, t->bom, n, t->eof, &close, &body);
+    r = mark__fm_find(s, t->bom, n, t->eof, &t->fm);
     if (r < 0)
         return 0;
     if (r == 1) {
-        t->fm = 1;
-        t->fm_close = close;
-        t->body = body;
+        t->has_fm = 1;
+        t->body = t->fm.body;
     }
     return 1;
 }
@@ -951,8 +529,8 @@ static int text_parse(mark_media *m)
     rc = check_piece(m->ctx, t, t->in.data, t->in.len, t->eof);
     if (rc < 0)
         return rc;
-    if (t->fm) {
-        rc = scan_front_matter(m, t);
+    if (t->has_fm) {
+        rc = mark__fm_scan(m, t->in.data, &t->fm);
         if (rc < 0)
             return rc;
     }
@@ -1119,7 +697,7 @@ static void pick_eol(out_state *s, const unsigned char *p, size_t n)
     if (nl != NULL)
         s->eol = nl > p && nl[-1] == '\r' ? "\r\n" : "\n";
     else
-        s->eol = s->t->fm && s->t->fm_crlf ? "\r\n" : "\n";
+        s->eol = s->t->has_fm && s->t->fm.crlf ? "\r\n" : "\n";
 }
 
 static int body_piece(out_state *s, const unsigned char *p, size_t n)
@@ -1203,6 +781,22 @@ static int write_converted(out_state *s)
     return rc;
 }
 
+/* The front matter to write: the input's with the staged label merged,
+ * or a new one in the line ends of the text's first line. */
+static int front_matter(const mark_media *m, const text_priv *t,
+                        mark__buf *out)
+{
+    const unsigned char *nl;
+
+    if (t->has_fm)
+        return mark__fm_write(t->in.data, &t->fm, m->staged, NULL, out);
+    nl = t->in.len > t->bom ? memchr(t->in.data + t->bom, '\n',
+                                     t->in.len - t->bom) : NULL;
+    return mark__fm_write(t->in.data, NULL, m->staged,
+                          nl != NULL && nl > t->in.data + t->bom &&
+                          nl[-1] == '\r' ? "\r\n" : "\n", out);
+}
+
 static int text_stream(mark_media *m, mark__pixel_ops *ops,
                        mark__sink *sink)
 {
@@ -1242,7 +836,7 @@ static int text_stream(mark_media *m, mark__pixel_ops *ops,
     if (rc == MARK_OK && t->bom)
         rc = mark__buf_put(&s.o, t->in.data, t->bom);
     if (rc == MARK_OK && s.md)
-        rc = put_front_matter(m, t, &s.o);
+        rc = front_matter(m, t, &s.o);
     if (rc == MARK_OK)
         rc = flush(&s);
     /* the body read so far (all of it when whole), in pieces */
@@ -1324,7 +918,7 @@ static void text_uninit(mark_media *m)
     if (t == NULL)
         return;
     mark__buf_free(&t->in);
-    mark__free(m->ctx, t->aigc);
+    mark__fm_free(m->ctx, &t->fm);
     mark__free(m->ctx, t);
     m->priv = NULL;
 }
