@@ -660,7 +660,69 @@ typedef struct out_state {
     int ends_nl;                        /* ... the last one a '\n' */
     unsigned char *tail;                /* the last body bytes (streams) */
     size_t ntail;
+    int fences;                         /* Markdown with an end label:
+                                           track code fences */
+    unsigned char line[16];             /* the start of the current line */
+    size_t nline;
+    char fence_ch;                      /* an open fence's '`' or '~' */
+    size_t fence_len;                   /* ... and its length */
 } out_state;
+
+/* A Markdown code fence (CommonMark: up to 3 spaces, then 3 or more
+ * backticks or tildes) at the start of a line opens or closes a code
+ * block.  One left open at the end would swallow the end label, so it
+ * is closed first, which CommonMark renders the same (an open block
+ * ends with the document).  Only the first 16 bytes of a line are
+ * looked at. */
+static void fence_line(out_state *s)
+{
+    const unsigned char *l = s->line;
+    size_t n = s->nline, i = 0, run = 0, k;
+    unsigned char c;
+
+    while (i < n && i < 3 && l[i] == ' ')
+        i++;
+    if (i >= n || (l[i] != '`' && l[i] != '~'))
+        return;
+    c = l[i];
+    while (i + run < n && l[i + run] == c)
+        run++;
+    if (run < 3)
+        return;
+    if (s->fence_ch == 0) {
+        /* an info string after backticks holds no backtick */
+        if (c == '`' && memchr(l + i + run, '`', n - i - run) != NULL)
+            return;
+        s->fence_ch = (char)c;
+        s->fence_len = run;
+        return;
+    }
+    if (c != (unsigned char)s->fence_ch || run < s->fence_len)
+        return;
+    for (k = i + run; k < n; k++)
+        if (l[k] != ' ' && l[k] != '\t' && l[k] != '\r' && l[k] != '\n')
+            return;
+    s->fence_ch = 0;
+}
+
+static void track_fences(out_state *s, const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        const unsigned char *nl = memchr(p + i, '\n', n - i);
+        size_t take = nl != NULL ? (size_t)(nl - p) + 1 - i : n - i;
+        size_t room = sizeof s->line - s->nline;
+
+        memcpy(s->line + s->nline, p + i, take < room ? take : room);
+        s->nline += take < room ? take : room;
+        if (nl != NULL) {
+            fence_line(s);
+            s->nline = 0;
+        }
+        i += take;
+    }
+}
 
 static int flush(out_state *s)
 {
@@ -719,6 +781,8 @@ static int body_piece(out_state *s, const unsigned char *p, size_t n)
                            : mark__buf_put(&s->o, p, n);
     s->any = 1;
     s->ends_nl = p[n - 1] == '\n';
+    if (s->fences)
+        track_fences(s, p, n);
     if (s->tail != NULL) {
         if (n >= TAIL_KEEP) {
             memcpy(s->tail, p + n - TAIL_KEEP, TAIL_KEEP);
@@ -825,6 +889,7 @@ static int text_stream(mark_media *m, mark__pixel_ops *ops,
     if (had_end)
         where &= ~MARK_TEXT_LABEL_END;
     s.start_due = !!(where & MARK_TEXT_LABEL_START);
+    s.fences = s.md && (where & MARK_TEXT_LABEL_END);
     if ((where & MARK_TEXT_LABEL_END) && !t->whole) {
         s.tail = mark__malloc(m->ctx, TAIL_KEEP);
         if (s.tail == NULL)
@@ -897,6 +962,19 @@ static int text_stream(mark_media *m, mark__pixel_ops *ops,
     if (rc == MARK_OK && (where & MARK_TEXT_LABEL_END)) {
         if (s.any && !s.ends_nl)
             rc = mark__buf_put(&s.o, s.eol, strlen(s.eol));
+        if (s.fences && s.nline > 0)
+            fence_line(&s);             /* a last line without an end */
+        if (rc == MARK_OK && s.fences && s.fence_ch != 0) {
+            char f[64];
+            size_t k;
+
+            memset(f, s.fence_ch, sizeof f);
+            for (k = s.fence_len; k > 0 && rc == MARK_OK;
+                 k -= k < sizeof f ? k : sizeof f)
+                rc = mark__buf_put(&s.o, f, k < sizeof f ? k : sizeof f);
+            if (rc == MARK_OK)
+                rc = mark__buf_put(&s.o, s.eol, strlen(s.eol));
+        }
         if (rc == MARK_OK && s.any)
             rc = mark__buf_put(&s.o, s.eol, strlen(s.eol));
         if (rc == MARK_OK)

@@ -164,6 +164,17 @@ static void test_text_label(void)
                   MARK_TEXT_LABEL_BOTH, &rc);
     CHECK_STR(o, "> " LABEL "\r\n\r\na\r\nb\r\n\r\n> " LABEL "\r\n");
     free(o);
+    /* Markdown cut inside a code block: the block is closed before the
+     * end label, which would render as code otherwise */
+    o = mark_text("Text.\n\n  ````c\nint x;\n```\nstill code", MARK_FORMAT_MARKDOWN,
+                  NULL, MARK_TEXT_LABEL_END, &rc);
+    CHECK_STR(o, "Text.\n\n  ````c\nint x;\n```\nstill code\n````\n\n> "
+                 LABEL "\n");
+    free(o);
+    o = mark_text("```\ncode\n```\nafter\n", MARK_FORMAT_MARKDOWN, NULL,
+                  MARK_TEXT_LABEL_END, &rc);
+    CHECK_STR(o, "```\ncode\n```\nafter\n\n> " LABEL "\n");
+    free(o);
     /* the label text: both elements, one line */
     CHECK_RC(mark_media_open_buffer(ctx, &m, in, sizeof in - 1), MARK_OK);
     CHECK_RC(mark_media_set_text_label(m, MARK_TEXT_LABEL_START,
