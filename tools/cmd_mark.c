@@ -635,7 +635,9 @@ static void *worker(void *arg)
 
     if (mark_ctx_new(&ctx, NULL) != MARK_OK ||
         setup_ctx(ctx, b->o->format, b->o->encoding) != 0 ||
-        (b->o->visible && make_visible(ctx, b->o, &v) != MARK_OK)) {
+        (b->o->visible && b->o->format != MARK_FORMAT_TEXT &&
+         b->o->format != MARK_FORMAT_MARKDOWN &&
+         make_visible(ctx, b->o, &v) != MARK_OK)) {
         msg("cannot set up: %s", ctx != NULL ? mark_ctx_errmsg(ctx)
                                               : "out of memory");
         mark_ctx_free(ctx);
@@ -749,6 +751,10 @@ static int check_visible(const mark_opts *o)
         }
         msg("warning: %s", why);
     }
+    /* text only: no renderer, no font (a long text label need not fit
+     * an image) */
+    if (o->format == MARK_FORMAT_TEXT || o->format == MARK_FORMAT_MARKDOWN)
+        return 0;
     if (mark_ctx_new(&ctx, NULL) != MARK_OK)
         return -1;
     rc = make_visible(ctx, o, &v);
