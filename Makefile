@@ -225,9 +225,10 @@ $(O)/bench/%: bench/%.c $(STATIC)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $< -o $@ $(STATIC) $(PKG_LIBS) \
 	    $(ALL_LDFLAGS)
 
-bench: $(O)/bench/bench_image $(O)/bench/bench_audio
+bench: $(O)/bench/bench_image $(O)/bench/bench_audio $(O)/bench/bench_text
 	$(O)/bench/bench_image $(BENCH_REPS)
 	$(O)/bench/bench_audio $(BENCH_REPS)
+	$(O)/bench/bench_text $(BENCH_REPS)
 
 $(O)/bench/bench_audio: bench/bench_audio.c $(STATIC)
 	@mkdir -p $(dir $@)

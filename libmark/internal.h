@@ -30,6 +30,10 @@ struct mark_ctx {
     char errmsg[MARK__ERRMSG_MAX];       /* detail of the last failure */
     int last_format;                     /* recognised by the last open,
                                             for error reports */
+    int format;                          /* forced by mark_ctx_set_format,
+                                            MARK_FORMAT_UNKNOWN: sniff */
+    char encoding[64];                   /* text encoding to convert from
+                                            and back to, "" UTF-8 */
 };
 
 /* Allocation through the ctx allocator; NULL ctx is a programming error. */
@@ -144,6 +148,9 @@ typedef struct mark__wm_state {
     int speed;                           /* ... with the pitch */
     const char *note;                    /* why it was not looked for */
     const char *scheme;                  /* found by: NULL the medium's */
+    int partial;                         /* text: our code points, but no
+                                            copy passed the check */
+    size_t copies, copies_ok, symbols;   /* text: what the detector saw */
 } mark__wm_state;
 
 struct mark_media {
@@ -174,6 +181,9 @@ struct mark_media {
     mark_raw_format raw;                 /* headerless PCM: its layout */
     char carrier[24];                    /* label carrier to write, ""
                                             the format's default */
+    int text_where;                      /* text label to add on save:
+                                            enum mark_text_where */
+    char *text_label;                    /* its text (owned) */
 };
 
 /* What the verifier found of an explicit label (visible/record.c). */
@@ -262,6 +272,44 @@ int mark__video_frames_detect(mark_media *m, const struct mark_key *key,
  * the mean of all) of up to 32 decodes, each passing the 48-bit check by
  * chance with probability 2^-48. */
 #define MARK__VIDWM_FP_BOUND (352.0 / 281474976710656.0)
+extern const mark__container mark__container_text;
+extern const mark__container mark__container_markdown;
+
+/* YAML front matter of Markdown (label/frontmatter.c). */
+typedef struct mark__fm {
+    size_t open;                         /* offset of the "---" line */
+    size_t close;                        /* ... of the closing line */
+    size_t body;                         /* ... past the closing line */
+    int crlf;                            /* its lines end CRLF */
+    size_t *entry;                       /* AIGC entries: start and end
+                                            offsets, in pairs */
+    size_t n_entry;
+} mark__fm;
+
+/* Front matter opening s[from, n): 1 found (open, close, body and crlf
+ * of fm set), 0 none, -1 not known yet (input past n could close it;
+ * eof: the input ends at n). */
+int mark__fm_find(const unsigned char *s, size_t from, size_t n, int eof,
+                  mark__fm *fm);
+/* Record each AIGC entry of fm as a found label of m (carrier
+ * "front-matter"; one it cannot read as an invalid label), keeping
+ * where the entries are in fm. */
+int mark__fm_scan(mark_media *m, const unsigned char *s, mark__fm *fm);
+/* Append the front matter to write to out: fm's (in s) with label
+ * merged, or with fm NULL a new one with line ends eol (nothing when
+ * label is NULL too).  label NULL keeps fm's as it is. */
+int mark__fm_write(const unsigned char *s, const mark__fm *fm,
+                   const mark_label *label, const char *eol,
+                   mark__buf *out);
+void mark__fm_free(mark_ctx *ctx, mark__fm *fm);
+
+/* Text (container/text.c): read the rest of a piped text so that the
+ * verifier can look at all of it; the body (after BOM and front matter)
+ * as UTF-8; and the watermark detector run on it, into m->wm. */
+int mark__text_detect(mark_media *m, const struct mark_key *key);
+/* Is the watermark of key in m's text (to keep it when re-marking)?
+ * 0 no or not known (a pipe), 1 yes, < 0 an error. */
+int mark__text_has_watermark(mark_media *m, const struct mark_key *key);
 
 /* The sample pass of the lossy audio formats (container/sfpass.c):
  * libsndfile decodes m->data, the audible labels of ops go in, and

@@ -51,6 +51,9 @@ typedef struct mark_opts {
     mark_raw_format raw;         /* stdin is headerless PCM (encoding 0:
                                     it is not) */
     const char *carrier;         /* --carrier, or NULL */
+    int format;                  /* --format: enum mark_format, 0 auto */
+    int text_where;              /* --text-label: MARK_TEXT_LABEL_* */
+    const char *encoding;        /* --encoding, or NULL (UTF-8) */
 } mark_opts;
 
 typedef struct job {
@@ -76,7 +79,7 @@ static void json_report(const job *j, const char *format,
                         const mark_label *l, const char *error,
                         const mark_box *ink, const mark_media_info *info,
                         const char *wm, const mark_payload *wmp,
-                        const mark_opts *audible);
+                        const mark_opts *audible, const mark_opts *text);
 
 static void usage_mark(FILE *f)
 {
@@ -89,7 +92,9 @@ static void usage_mark(FILE *f)
 "Vorbis, Ogg Opus, MP3): the rhythm label (short long short short), an\n"
 "invisible watermark (from 2 s of audio) and the metadata label (a WAV\n"
 "AIGC chunk, a FLAC or Ogg Vorbis comment AIGC=, an MP3 ID3v2 TXXX frame\n"
-"AIGC).\n"
+"AIGC).  Text (UTF-8 plain text, Markdown): a label line at the start\n"
+"and/or end, an invisible watermark, and in Markdown the metadata label\n"
+"in the YAML front matter; a pipe streams through as it is written.\n"
 "INPUT '-' reads stdin; the format is recognised from the content.\n"
 "PDF and Office documents are read by 'aimark verify', not marked.\n"
 "\n"
@@ -149,6 +154,15 @@ static void usage_mark(FILE *f)
 "                          has a choice: WAV wav-chunk (default, an AIGC\n"
 "                          chunk) or wav-info (LIST/INFO, shown by ffprobe\n"
 "                          and mediainfo)\n"
+"      --format F          read the input as text or markdown (text has\n"
+"                          no magic bytes; auto: from the content)\n"
+"      --text-label WHERE  text: the label line at the start (default),\n"
+"                          end, both, or none (--no-visible: none); the\n"
+"                          text is --label (default \"\xe6\x9c\xac\xe5\x86\x85\xe5\xae\xb9"
+"\xe7\x94\xb1\xe4\xba\xba\xe5\xb7\xa5\xe6\x99\xba\xe8\x83\xbd\xe7\x94\x9f\xe6\x88\x90\";\n"
+"                          for English text e.g. 'AI\xe7\x94\x9f\xe6\x88\x90 / AI-generated')\n"
+"      --encoding NAME     text in another encoding (e.g. GB18030),\n"
+"                          converted with iconv and written back in it\n"
 "      --raw-format F      stdin is headerless PCM: u8, s16le, s24le, s32le,\n"
 "                          f32le or f64le (with --rate and --channels);\n"
 "                          the output is WAV\n"
@@ -367,7 +381,7 @@ static void json_report(const job *j, const char *format,
                         const mark_label *l, const char *error,
                         const mark_box *ink, const mark_media_info *info,
                         const char *wm, const mark_payload *wmp,
-                        const mark_opts *audible)
+                        const mark_opts *audible, const mark_opts *text)
 {
     int f;
 
@@ -414,6 +428,22 @@ static void json_report(const job *j, const char *format,
                 audible->audio_mix == MARK_AUDIBLE_EXTEND ? "extend"
                                                           : "overlay");
     }
+    if (text != NULL) {
+        static const char *const where[4] = { "none", "start", "end",
+                                              "both" };
+
+        fprintf(stdout, ",\"text_label\":{\"where\":\"%s\",\"text\":",
+                where[text->text_where & 3]);
+        json_put_string(stdout, text->label_text != NULL
+                                    ? text->label_text
+                                    : MARK_TEXT_LABEL_DEFAULT);
+        fputc('}', stdout);
+        if (info->format == MARK_FORMAT_TEXT && l != NULL)
+            fputs(",\"metadata\":{\"written\":false,\"note\":\"plain "
+                  "text has no metadata carrier: the label above gives the "
+                  "watermark payload only (Markdown carries it in its front "
+                  "matter)\"}", stdout);
+    }
     if (wm != NULL && wm[0] == 'a') {
         fputs(",\"watermark\":{\"embedded\":false,\"note\":\"no "
               "watermark for this audio format yet\"}", stdout);
@@ -425,6 +455,10 @@ static void json_report(const job *j, const char *format,
               ? ",\"watermark\":{\"embedded\":false,\"note\":\"frames "
                 "under 128 pixels a side and no soundtrack of 2 seconds or "
                 "more\"}"
+              : info->type == MARK_MEDIA_TEXT
+              ? ",\"watermark\":{\"embedded\":false,\"note\":\"no "
+                "place in the text took a copy of the watermark (too short, "
+                "or code only)\"}"
               : ",\"watermark\":{\"embedded\":false,\"note\":\"image "
                 "under 128 pixels a side\"}", stdout);
     } else if (wm != NULL && wm[0] == 'k') {
@@ -438,7 +472,8 @@ static void json_report(const job *j, const char *format,
         fprintf(stdout, ",\"watermark\":{\"embedded\":true,\"scheme\":"
                 "\"%s\",\"payload\":\"%s\"%s}",
                 info->type == MARK_MEDIA_IMAGE ? "img-v1"
-                : info->type == MARK_MEDIA_VIDEO ? "vid-v1" : "aud-v1", hex,
+                : info->type == MARK_MEDIA_VIDEO ? "vid-v1"
+                : info->type == MARK_MEDIA_TEXT ? "txt-v1" : "aud-v1", hex,
                 info->type == MARK_MEDIA_VIDEO
                     ? ",\"note\":\"in the frames, and aud-v1 in a "
                       "soundtrack of 2 s or more\"" : "");
@@ -482,7 +517,7 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
     if (rc < 0) {
         snprintf(err, sizeof err, "%s", mark_ctx_errmsg(ctx)[0]
                  ? mark_ctx_errmsg(ctx) : mark_strerror(rc));
-        msg("cannot read '%s': %s", shown_in, err);
+        msg("cannot read '%s': %s%s", shown_in, err, utf8_hint(err));
         st = exit_for_input(rc);
         goto done;
     }
@@ -494,13 +529,20 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
             snprintf(err, sizeof err, "no label could be built");
             goto done;
         }
-        rc = mark_media_set_label(m, l);
+        /* plain text has no carrier: the label only gives the payload */
+        rc = info.format == MARK_FORMAT_TEXT ? MARK_OK
+                                             : mark_media_set_label(m, l);
         if (rc == MARK_OK && o->carrier != NULL)
             rc = mark_media_set_carrier(m, o->carrier);
     } else {
         rc = MARK_OK;
     }
-    if (rc == MARK_OK && info.type == MARK_MEDIA_AUDIO) {
+    if (rc == MARK_OK && info.type == MARK_MEDIA_TEXT) {
+        if (o->visible && o->text_where != MARK_TEXT_LABEL_NONE)
+            rc = mark_media_set_text_label(m, o->text_where, o->label_text,
+                                           o->label_force ? MARK_TEXT_FORCE
+                                                          : 0);
+    } else if (rc == MARK_OK && info.type == MARK_MEDIA_AUDIO) {
         /* audio: the rhythm label stands for the visible one */
         if (o->visible)
             rc = mark_media_set_audible(m, o->audio_where |
@@ -555,8 +597,9 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
                      ? mark_ctx_errmsg(ctx) : mark_strerror(rc));
         if (rc == MARK_EFORMAT || rc == MARK_ELIMIT ||
             rc == MARK_EUNSUPPORTED) {
-            /* the input's own metadata cannot take the label */
-            msg("cannot mark '%s': %s", shown_in, err);
+            /* the input's own metadata cannot take the label (or a
+             * piped text turned out not to be UTF-8) */
+            msg("cannot mark '%s': %s%s", shown_in, err, utf8_hint(err));
             st = EXIT_INPUT;
         } else {
             msg("cannot write '%s': %s", j->out ? j->out : "<stdout>", err);
@@ -570,7 +613,8 @@ done:
     if (o->json) {
         mark_box ink;
         int audio = m != NULL && info.type == MARK_MEDIA_AUDIO;
-        int drew = st == 0 && v != NULL && !audio &&
+        int text = m != NULL && info.type == MARK_MEDIA_TEXT;
+        int drew = st == 0 && v != NULL && !audio && !text &&
                    mark_visible_layout(v, info.width, info.height, NULL,
                                        &ink) == MARK_OK;
 
@@ -582,7 +626,8 @@ done:
                            : mark_media_watermark_skipped(m) == 2 ? "k"
                                                                   : "x")
                         : NULL, &wmp,
-                    st == 0 && audio && o->visible ? o : NULL);
+                    st == 0 && audio && o->visible ? o : NULL,
+                    st == 0 && text ? o : NULL);
     }
     mark_label_free(l);
     mark_media_free(m);
@@ -598,7 +643,10 @@ static void *worker(void *arg)
     int st;
 
     if (mark_ctx_new(&ctx, NULL) != MARK_OK ||
-        (b->o->visible && make_visible(ctx, b->o, &v) != MARK_OK)) {
+        setup_ctx(ctx, b->o->format, b->o->encoding) != 0 ||
+        (b->o->visible && b->o->format != MARK_FORMAT_TEXT &&
+         b->o->format != MARK_FORMAT_MARKDOWN &&
+         make_visible(ctx, b->o, &v) != MARK_OK)) {
         msg("cannot set up: %s", ctx != NULL ? mark_ctx_errmsg(ctx)
                                               : "out of memory");
         mark_ctx_free(ctx);
@@ -667,7 +715,8 @@ enum {
     OPT_AUDIO_LABEL, OPT_AUDIO_MIX, OPT_RAW_FORMAT, OPT_RATE, OPT_CHANNELS,
     OPT_CARRIER, OPT_AUDIO_KIND, OPT_PAYLOAD, OPT_KEY, OPT_LABEL, OPT_LABEL_FORCE, OPT_POSITION,
     OPT_LABEL_HEIGHT, OPT_FONT, OPT_LABEL_COLOR, OPT_PLATE_COLOR,
-    OPT_PLATE_OPACITY, OPT_STRENGTH
+    OPT_PLATE_OPACITY, OPT_STRENGTH, OPT_FORMAT, OPT_TEXT_LABEL,
+    OPT_ENCODING
 };
 
 /* A renderer from the options; errors are reported with msg(). */
@@ -711,6 +760,10 @@ static int check_visible(const mark_opts *o)
         }
         msg("warning: %s", why);
     }
+    /* text only: no renderer, no font (a long text label need not fit
+     * an image) */
+    if (o->format == MARK_FORMAT_TEXT || o->format == MARK_FORMAT_MARKDOWN)
+        return 0;
     if (mark_ctx_new(&ctx, NULL) != MARK_OK)
         return -1;
     rc = make_visible(ctx, o, &v);
@@ -763,6 +816,9 @@ int cmd_mark(int argc, char **argv)
         { "channels", required_argument, NULL, OPT_CHANNELS },
         { "carrier", required_argument, NULL, OPT_CARRIER },
         { "audio-label-kind", required_argument, NULL, OPT_AUDIO_KIND },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "text-label", required_argument, NULL, OPT_TEXT_LABEL },
+        { "encoding", required_argument, NULL, OPT_ENCODING },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -789,6 +845,7 @@ int cmd_mark(int argc, char **argv)
     o.plate_opacity = -1;
     o.audio_where = MARK_AUDIBLE_START;
     o.audio_mix = MARK_AUDIBLE_OVERLAY;
+    o.text_where = MARK_TEXT_LABEL_START;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:fj:qvh", longopts, NULL)) != -1) {
         switch (c) {
@@ -907,6 +964,30 @@ int cmd_mark(int argc, char **argv)
             break;
         }
         case OPT_CARRIER: o.carrier = optarg; break;
+        case OPT_FORMAT:
+            o.format = parse_format(optarg);
+            if (o.format < 0) {
+                msg("--format wants text, markdown or auto, not '%s'",
+                    optarg);
+                goto out;
+            }
+            break;
+        case OPT_ENCODING: o.encoding = optarg; break;
+        case OPT_TEXT_LABEL:
+            if (strcmp(optarg, "start") == 0)
+                o.text_where = MARK_TEXT_LABEL_START;
+            else if (strcmp(optarg, "end") == 0)
+                o.text_where = MARK_TEXT_LABEL_END;
+            else if (strcmp(optarg, "both") == 0)
+                o.text_where = MARK_TEXT_LABEL_BOTH;
+            else if (strcmp(optarg, "none") == 0)
+                o.text_where = MARK_TEXT_LABEL_NONE;
+            else {
+                msg("--text-label wants start, end, both or none, not '%s'",
+                    optarg);
+                goto out;
+            }
+            break;
         case OPT_AUDIO_KIND:
             if (strcmp(optarg, "rhythm") == 0 || strcmp(optarg, "voice") == 0)
                 o.audio_voice = optarg[0] == 'v';
@@ -1040,7 +1121,17 @@ int cmd_mark(int argc, char **argv)
     b.n = in.n;
     if (plan(&o, &in, b.jobs) != 0)
         goto out;
-    for (i = 0; i < (int)b.n; i++)
+    if (o.encoding != NULL) {
+        mark_ctx *ectx = NULL;
+        int bad = mark_ctx_new(&ectx, NULL) != MARK_OK ||
+                  setup_ctx(ectx, o.format, o.encoding) != 0;
+
+        mark_ctx_free(ectx);
+        if (bad)
+            goto out;
+    }
+    /* text may go to a terminal: the reader sees it as it is written */
+    for (i = 0; i < (int)b.n && o.format == MARK_FORMAT_UNKNOWN; i++)
         if (b.jobs[i].out == NULL && isatty(1)) {
             msg("refusing to write image data to a terminal (use -o)");
             goto out;

@@ -21,6 +21,9 @@ static void usage_verify(FILE *f)
 "      --json              one JSON object per file per line\n"
 "      --files-from FILE   read paths from FILE, one a line ('-': stdin)\n"
 "      --key FILE          private watermark key (default: the public one)\n"
+"      --format F          read the input as text or markdown (text has\n"
+"                          no magic bytes; auto: from the content)\n"
+"      --encoding NAME     text in another encoding (e.g. GB18030)\n"
 "  -q, --quiet             no report (not even --json); the exit status\n"
 "                          tells\n"
 "  -h, --help              this help\n"
@@ -74,6 +77,16 @@ static void human_report(const char *name, mark_media *m)
             printf(", soundtrack %d channel%s at %u Hz", info.channels,
                    info.channels == 1 ? "" : "s", info.sample_rate);
         printf("\n");
+    } else if (info.type == MARK_MEDIA_TEXT && info.encoding != NULL) {
+        printf("  format: %s text, ", info.format == MARK_FORMAT_MARKDOWN
+                                      ? "markdown" : "plain");
+        if (info.bytes >= 0)
+            printf("%lld bytes, ", (long long)info.bytes);
+        if (info.lines >= 0)
+            printf("%lld line%s, ", (long long)info.lines,
+                   info.lines == 1 ? "" : "s");
+        printf("%s, line ends %s\n", info.encoding,
+               info.line_ends != NULL ? info.line_ends : "unknown");
     } else {
         printf("  format: %s %s, %ux%u\n", mark_format_name(info.format),
                mark_media_type_name(info.type), info.width, info.height);
@@ -116,6 +129,10 @@ static void human_report(const char *name, mark_media *m)
     if (!wi.checked) {
         printf("  watermark: not checked (%s)\n",
                wi.note != NULL ? wi.note : "no detector for this format yet");
+    } else if (!wi.found && wi.partial) {
+        printf("  watermark: PARTIAL or damaged %s mark: its code points "
+               "are there, but no whole copy passes its check (the text was "
+               "cut too short or changed)\n", wi.scheme);
     } else if (!wi.found) {
         printf("  watermark: none found (%s%s)\n", wi.scheme,
                info.type == MARK_MEDIA_VIDEO ? " in the soundtrack" : "");
@@ -139,6 +156,11 @@ static void human_report(const char *name, mark_media *m)
     else if (info.type == MARK_MEDIA_AUDIO)
         printf("  audible label: %s at the %s: %s\n", ex.text, ex.position,
                ex.note);
+    else if (info.type == MARK_MEDIA_TEXT)
+        printf("  explicit label: \"%s\" at the %s (%s)\n", ex.text,
+               strcmp(ex.position, "start+end") == 0 ? "start and the end"
+                                                     : ex.position,
+               ex.note);
     else
         printf("  explicit label: \"%s\" at %s, text %u px = %.1f%% of "
                "the shortest side (%s 5%%), score %.2f\n", ex.text,
@@ -146,7 +168,7 @@ static void human_report(const char *name, mark_media *m)
                ex.height_ratio >= 0.05 ? "meets" : "BELOW", ex.score);
 }
 
-enum { OPT_JSON = 256, OPT_FILES_FROM, OPT_KEY };
+enum { OPT_JSON = 256, OPT_FILES_FROM, OPT_KEY, OPT_FORMAT, OPT_ENCODING };
 
 int cmd_verify(int argc, char **argv)
 {
@@ -154,16 +176,19 @@ int cmd_verify(int argc, char **argv)
         { "json", no_argument, NULL, OPT_JSON },
         { "files-from", required_argument, NULL, OPT_FILES_FROM },
         { "key", required_argument, NULL, OPT_KEY },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "encoding", required_argument, NULL, OPT_ENCODING },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     static const mark_io in_io = { fd_read_cb, NULL, NULL, NULL };
     pathlist in = { NULL, 0, 0 };
-    const char *files_from = NULL, *key_file = NULL;
+    const char *files_from = NULL, *key_file = NULL, *encoding = NULL;
     mark_ctx *ctx = NULL, *kctx = NULL;
     mark_key *key = NULL;
     int c, json = 0, quiet = 0, st = EXIT_USAGE, any_none = 0, any_err = 0;
+    int format = MARK_FORMAT_UNKNOWN;
     size_t i;
 
     optind = 1;
@@ -172,6 +197,16 @@ int cmd_verify(int argc, char **argv)
         case OPT_JSON: json = 1; break;
         case OPT_FILES_FROM: files_from = optarg; break;
         case OPT_KEY: key_file = optarg; break;
+        case OPT_FORMAT:
+            format = parse_format(optarg);
+            if (format < 0) {
+                msg("--format wants text, markdown or auto, not '%s'",
+                    optarg);
+                usage_verify(stderr);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_ENCODING: encoding = optarg; break;
         case 'q': quiet = 1; break;
         case 'h':
             usage_verify(stdout);
@@ -196,6 +231,8 @@ int cmd_verify(int argc, char **argv)
     }
     if (mark_ctx_new(&ctx, NULL) != MARK_OK)
         goto oom;
+    if (setup_ctx(ctx, format, encoding) != 0)
+        goto out;
     for (i = 0; i < in.n; i++) {
         const char *p = in.v[i];
         const char *shown = strcmp(p, "-") == 0 ? "<stdin>" : p;
@@ -211,7 +248,7 @@ int cmd_verify(int argc, char **argv)
             const char *why = mark_ctx_errmsg(ctx)[0] ? mark_ctx_errmsg(ctx)
                                                       : mark_strerror(rc);
 
-            msg("cannot read '%s': %s", shown, why);
+            msg("cannot read '%s': %s%s", shown, why, utf8_hint(why));
             if (json && !quiet && mark_error_report_json(ctx, shown, MARK_FORMAT_UNKNOWN,
                                                why, &rep) == MARK_OK)
                 printf("%s\n", rep);

@@ -349,3 +349,32 @@ long parse_count(const char *s, long max)
         return -1;
     return v;
 }
+
+int parse_format(const char *s)
+{
+    if (strcmp(s, "text") == 0 || strcmp(s, "txt") == 0)
+        return MARK_FORMAT_TEXT;
+    if (strcmp(s, "markdown") == 0 || strcmp(s, "md") == 0)
+        return MARK_FORMAT_MARKDOWN;
+    if (strcmp(s, "auto") == 0)
+        return MARK_FORMAT_UNKNOWN;
+    return -1;
+}
+
+int setup_ctx(mark_ctx *ctx, int format, const char *encoding)
+{
+    if (mark_ctx_set_format(ctx, format) != MARK_OK)
+        return -1;
+    if (encoding != NULL && mark_ctx_set_encoding(ctx, encoding) != MARK_OK) {
+        msg("%s", mark_ctx_errmsg(ctx));
+        return -1;
+    }
+    return 0;
+}
+
+const char *utf8_hint(const char *message)
+{
+    return strncmp(message, "invalid UTF-8", 13) == 0 ||
+                   strncmp(message, "NUL byte", 8) == 0
+               ? " (use --encoding for other encodings)" : "";
+}

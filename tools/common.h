@@ -88,6 +88,15 @@ void free_key(mark_ctx *kctx, mark_key *key);
 /* Number of online CPUs, at least 1. */
 int cpu_count(void);
 
+/* --format: "text", "markdown" (or "md") or "auto" (recognise from the
+ * content); -1 for anything else. */
+int parse_format(const char *s);
+/* Apply --format and --encoding to a ctx; returns 0, or -1 after a
+ * message. */
+int setup_ctx(mark_ctx *ctx, int format, const char *encoding);
+/* The hint that goes after a library message about bad UTF-8. */
+const char *utf8_hint(const char *message);
+
 /* Parse a positive integer option; returns -1 when not one. */
 long parse_count(const char *s, long max);
 

@@ -3,6 +3,7 @@
  * helpers every part of the library leans on (buffers, messages).
  */
 #include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,36 @@ int mark_ctx_set_limit(mark_ctx *ctx, int limit, int64_t value)
     if (ctx == NULL || limit < 0 || limit >= MARK_LIMIT_COUNT_ || value <= 0)
         return MARK_EINVAL;
     ctx->limits[limit] = value;
+    return MARK_OK;
+}
+
+int mark_ctx_set_format(mark_ctx *ctx, int format)
+{
+    if (ctx == NULL || format < MARK_FORMAT_UNKNOWN ||
+        format >= MARK_FORMAT_COUNT_)
+        return MARK_EINVAL;
+    ctx->format = format;
+    return MARK_OK;
+}
+
+int mark_ctx_set_encoding(mark_ctx *ctx, const char *name)
+{
+    iconv_t cd;
+
+    if (ctx == NULL)
+        return MARK_EINVAL;
+    if (name == NULL || name[0] == '\0') {
+        ctx->encoding[0] = '\0';
+        return MARK_OK;
+    }
+    if (strlen(name) >= sizeof ctx->encoding)
+        return mark__err(ctx, MARK_EINVAL, "encoding name too long");
+    cd = iconv_open("UTF-8", name);
+    if (cd == (iconv_t)-1)
+        return mark__err(ctx, MARK_EUNSUPPORTED, "unknown encoding '%s' "
+                         "(iconv -l lists the known ones)", name);
+    iconv_close(cd);
+    snprintf(ctx->encoding, sizeof ctx->encoding, "%s", name);
     return MARK_OK;
 }
 

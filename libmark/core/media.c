@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +41,8 @@ static const format_desc formats[MARK_FORMAT_COUNT_] = {
     [MARK_FORMAT_MKV] = { "mkv", MARK_MEDIA_VIDEO },
     [MARK_FORMAT_PDF] = { "pdf", MARK_MEDIA_TEXT },
     [MARK_FORMAT_ZIP] = { "zip", MARK_MEDIA_TEXT },
+    [MARK_FORMAT_TEXT] = { "text", MARK_MEDIA_TEXT },
+    [MARK_FORMAT_MARKDOWN] = { "markdown", MARK_MEDIA_TEXT },
 };
 
 const char *mark_format_name(int format)
@@ -63,6 +66,78 @@ static int has(const unsigned char *p, size_t len, size_t off,
                const char *magic, size_t n)
 {
     return len >= off + n && memcmp(p + off, magic, n) == 0;
+}
+
+/* Text has no magic: UTF-8 (a sequence cut by the end of what is given
+ * allowed) without NUL and the C0 controls text does not use. */
+static int looks_like_text(const unsigned char *p, size_t len)
+{
+    size_t i = 0, k, need;
+
+    if (len > 1024)
+        len = 1024;
+    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        i = 3;
+    if (i == len)
+        return len > 0;
+    while (i < len) {
+        unsigned c = p[i];
+
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\v' &&
+                 c != '\f' && c != '\r' && c != 0x1b) || c == 0x7f)
+                return 0;
+            i++;
+            continue;
+        }
+        need = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2
+             : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+        if (need == 0)
+            return 0;
+        for (k = 1; k <= need; k++) {
+            unsigned d;
+
+            if (i + k >= len)
+                return 1;               /* cut by the end of the sample */
+            d = p[i + k];
+            if ((d & 0xc0) != 0x80)
+                return 0;
+            if (k == 1 && ((c == 0xe0 && d < 0xa0) ||
+                           (c == 0xed && d > 0x9f) ||
+                           (c == 0xf0 && d < 0x90) ||
+                           (c == 0xf4 && d > 0x8f)))
+                return 0;               /* overlong, surrogate, > U+10FFFF */
+        }
+        i += need + 1;
+    }
+    return 1;
+}
+
+/* Text that is another format's magic cut short ("RIF", "Ogg") or a
+ * RIFF of another kind is a truncated or unknown binary file. */
+static int cut_magic(const unsigned char *p, size_t len)
+{
+    static const char *const magic[] = { "RIFF", "RF64", "BW64", "OggS",
+                                         "fLaC", "GIF87a", "GIF89a",
+                                         "%PDF-", "ID3" };
+    size_t i, n;
+
+    for (i = 0; i < sizeof magic / sizeof magic[0]; i++) {
+        n = strlen(magic[i]);
+        if (memcmp(p, magic[i], len < n ? len : n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* YAML front matter: a "---" line at the very start (after a BOM). */
+static int opens_front_matter(const unsigned char *p, size_t len)
+{
+    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+        p += 3;
+        len -= 3;
+    }
+    return has(p, len, 0, "---\n", 4) || has(p, len, 0, "---\r\n", 5);
 }
 
 int mark_sniff(const void *data, size_t len)
@@ -109,8 +184,14 @@ int mark_sniff(const void *data, size_t len)
     if (len >= 3 && p[0] == 0xff && (p[1] & 0xe0) == 0xe0 &&
         ((p[1] >> 1) & 3) != 0 && (p[2] >> 4) != 15 && (p[2] >> 4) != 0)
         return MARK_FORMAT_MP3;
-    if (has(p, len, 0, "BM", 2) && len >= 14)
+    /* BMP: its two reserved 16-bit fields are zero (so "BMW ..." text
+     * is not a bitmap) */
+    if (has(p, len, 0, "BM", 2) && len >= 14 &&
+        has(p, len, 6, "\0\0\0\0", 4))
         return MARK_FORMAT_BMP;
+    if (looks_like_text(p, len) && !cut_magic(p, len))
+        return opens_front_matter(p, len) ? MARK_FORMAT_MARKDOWN
+                                          : MARK_FORMAT_TEXT;
     return MARK_FORMAT_UNKNOWN;
 }
 
@@ -127,6 +208,8 @@ const mark__container *mark__container_for(int format)
         &mark__container_mp3,
         &mark__container_mp4,
         &mark__container_mkv,
+        &mark__container_text,
+        &mark__container_markdown,
     };
     size_t i;
 
@@ -173,6 +256,7 @@ static void media_release(mark_media *m)
     mark__free(m->ctx, m->visible_json);
     mark__free(m->ctx, m->visible_record);
     mark__free(m->ctx, m->explicit_res);
+    mark__free(m->ctx, m->text_label);
     mark__free(m->ctx, m->data);
     if (m->src != NULL) {
         mark__src_close(m->src);
@@ -189,34 +273,36 @@ void mark_media_free(mark_media *m)
 }
 
 static int media_open(mark_ctx *ctx, mark_media **out, unsigned char *data,
-                      size_t len, mark__src *src, const mark_raw_format *raw,
-                      int check);
+                      size_t len, int fmt, mark__src *src,
+                      const mark_raw_format *raw, int check);
 
 /* Take ownership of data (allocated by ctx) and parse it; check: look
  * for an explicit label too. */
 static int media_parse(mark_ctx *ctx, mark_media **out, unsigned char *data,
                        size_t len, int check)
 {
-    return media_open(ctx, out, data, len, NULL, NULL, check);
+    return media_open(ctx, out, data, len, MARK_FORMAT_UNKNOWN, NULL, NULL,
+                      check);
 }
 
-/* The common open: data (owned) to parse in memory, or src (owned) to
- * stream, with fmt already sniffed from its first bytes (raw: headerless
- * PCM, no sniffing). */
+/* The common open: data (owned) to parse in memory, in format fmt or
+ * (MARK_FORMAT_UNKNOWN) the one sniffed, or src (owned) to stream, with
+ * fmt already sniffed from its first bytes (raw: headerless PCM, no
+ * sniffing). */
 static int media_open(mark_ctx *ctx, mark_media **out, unsigned char *data,
-                      size_t len, mark__src *src, const mark_raw_format *raw,
-                      int check)
+                      size_t len, int fmt, mark__src *src,
+                      const mark_raw_format *raw, int check)
 {
     mark_media *m;
-    int fmt, rc;
+    int rc;
 
     if (src != NULL) {
         fmt = raw != NULL ? MARK_FORMAT_WAV : src->fmt;
     } else if (len == 0) {
         mark__free(ctx, data);
         return mark__err(ctx, MARK_EEMPTY, "input is empty");
-    } else {
-        fmt = mark_sniff(data, len);
+    } else if (fmt == MARK_FORMAT_UNKNOWN) {
+        fmt = mark_sniff(data, len < 16 ? len : 16);
     }
     ctx->last_format = fmt;
     if (fmt == MARK_FORMAT_UNKNOWN) {
@@ -293,9 +379,9 @@ early:
 }
 
 static int media_from_data(mark_ctx *ctx, mark_media **out,
-                           unsigned char *data, size_t len)
+                           unsigned char *data, size_t len, int fmt)
 {
-    return media_parse(ctx, out, data, len, 1);
+    return media_open(ctx, out, data, len, fmt, NULL, NULL, 1);
 }
 
 static int too_big(mark_ctx *ctx, uint64_t n)
@@ -306,19 +392,40 @@ static int too_big(mark_ctx *ctx, uint64_t n)
 /* src (allocated by ctx, owned from here) has just been opened: sniff
  * its first bytes; a streamed format keeps src, any other is read whole
  * (bounded by the input limit). */
-static int open_src(mark_ctx *ctx, mark_media **out, mark__src *src)
+static int open_src(mark_ctx *ctx, mark_media **out, mark__src *src,
+                    int hint)
 {
     unsigned char head[16];
     const mark__container *c;
     mark__buf b;
-    int64_t n = mark__src_read_full(src, head, sizeof head);
-    int rc, fmt;
+    int64_t n = 0;
+    int rc, fmt = ctx->format;
 
-    if (n < 0) {
-        rc = (int)n;
-        goto fail;
+    /* text in another encoding cannot be recognised by its bytes */
+    if (fmt == MARK_FORMAT_UNKNOWN && ctx->encoding[0] != '\0')
+        fmt = hint == MARK_FORMAT_MARKDOWN ? MARK_FORMAT_MARKDOWN
+                                           : MARK_FORMAT_TEXT;
+    if (fmt == MARK_FORMAT_UNKNOWN) {
+        n = mark__src_read_full(src, head, sizeof head);
+        if (n < 0) {
+            rc = (int)n;
+            goto fail;
+        }
+        fmt = mark_sniff(head, (size_t)n);
+        if (hint == MARK_FORMAT_MARKDOWN && fmt == MARK_FORMAT_TEXT)
+            fmt = MARK_FORMAT_MARKDOWN;
+        else if (hint == MARK_FORMAT_TEXT && fmt == MARK_FORMAT_MARKDOWN)
+            fmt = MARK_FORMAT_TEXT;     /* a .txt stays plain */
+        else if (hint < 0 && (fmt == MARK_FORMAT_TEXT ||
+                              fmt == MARK_FORMAT_MARKDOWN)) {
+            /* named as other media: text there is a mistake */
+            rc = mark__err(ctx, MARK_EUNKNOWN, "not a recognised media "
+                           "format (looked at the content, not the name)");
+            goto fail;
+        } else if (hint > 0 && fmt == MARK_FORMAT_UNKNOWN)
+            fmt = hint;                 /* the text reader says what is
+                                           wrong with it */
     }
-    fmt = mark_sniff(head, (size_t)n);
     c = mark__container_for(fmt);
     if (c != NULL && c->stream != NULL) {
         src->fmt = fmt;
@@ -340,7 +447,7 @@ static int open_src(mark_ctx *ctx, mark_media **out, mark__src *src)
         }
         if (rc < 0)
             goto fail;
-        return media_open(ctx, out, NULL, 0, src, NULL, 1);
+        return media_open(ctx, out, NULL, 0, fmt, src, NULL, 1);
     }
     if (src->size >= 0 && too_big(ctx, (uint64_t)src->size)) {
         rc = mark__err(ctx, MARK_ELIMIT, "file of %lld bytes exceeds the "
@@ -376,7 +483,7 @@ static int open_src(mark_ctx *ctx, mark_media **out, mark__src *src)
         mark__buf_free(&b);
         return rc;
     }
-    return media_from_data(ctx, out, b.data, b.len);
+    return media_from_data(ctx, out, b.data, b.len, fmt);
 fail:
     mark__src_close(src);
     mark__free(ctx, src);
@@ -416,9 +523,11 @@ int mark_media_open_buffer(mark_ctx *ctx, mark_media **out, const void *buf,
         return mark__err(ctx, MARK_ENOMEM, "out of memory");
     if (len)
         memcpy(copy, buf, len);
-    c = mark__container_for(mark_sniff(copy, len));
-    if (c == NULL || c->stream == NULL)
-        return media_from_data(ctx, out, copy, len);
+    c = mark__container_for(ctx->format != MARK_FORMAT_UNKNOWN
+                            ? ctx->format
+                            : mark_sniff(copy, len < 16 ? len : 16));
+    if ((c == NULL || c->stream == NULL) && ctx->encoding[0] == '\0')
+        return media_from_data(ctx, out, copy, len, ctx->format);
     s = new_src(ctx);
     if (s == NULL) {
         mark__free(ctx, copy);
@@ -429,7 +538,7 @@ int mark_media_open_buffer(mark_ctx *ctx, mark_media **out, const void *buf,
     s->own_mem = 1;
     s->seekable = 1;
     s->size = (int64_t)len;
-    return open_src(ctx, out, s);
+    return open_src(ctx, out, s, MARK_FORMAT_UNKNOWN);
 }
 
 int mark_media_open_io(mark_ctx *ctx, mark_media **out, const mark_io *io,
@@ -450,7 +559,7 @@ int mark_media_open_io(mark_ctx *ctx, mark_media **out, const mark_io *io,
     s->user = user;
     s->size = io->size != NULL ? io->size(user) : -1;
     s->seekable = io->seek != NULL && s->size >= 0;
-    return open_src(ctx, out, s);
+    return open_src(ctx, out, s, MARK_FORMAT_UNKNOWN);
 }
 
 int mark_media_open_raw(mark_ctx *ctx, mark_media **out, const mark_io *io,
@@ -470,7 +579,36 @@ int mark_media_open_raw(mark_ctx *ctx, mark_media **out, const mark_io *io,
     s->io = io;
     s->user = user;
     s->size = -1;
-    return media_open(ctx, out, NULL, 0, s, f, 1);
+    return media_open(ctx, out, NULL, 0, MARK_FORMAT_WAV, s, f, 1);
+}
+
+/* What a file's name says about text: MARK_FORMAT_MARKDOWN or
+ * MARK_FORMAT_TEXT for text endings, -1 for the ending of other media,
+ * else MARK_FORMAT_UNKNOWN. */
+static int name_hint(const char *path)
+{
+    static const char *const other[] = {
+        "png", "jpg", "jpeg", "jpe", "gif", "webp", "tif", "tiff", "bmp",
+        "heic", "heif", "avif", "wav", "flac", "ogg", "oga", "opus", "mp3",
+        "mp4", "m4a", "mov", "mkv", "webm", "pdf", "zip", "docx", "xlsx",
+        "pptx"
+    };
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash != NULL ? slash : path, '.');
+    size_t i;
+
+    if (dot == NULL)
+        return MARK_FORMAT_UNKNOWN;
+    dot++;
+    if (strcasecmp(dot, "md") == 0 || strcasecmp(dot, "markdown") == 0 ||
+        strcasecmp(dot, "mdown") == 0)
+        return MARK_FORMAT_MARKDOWN;
+    if (strcasecmp(dot, "txt") == 0 || strcasecmp(dot, "text") == 0)
+        return MARK_FORMAT_TEXT;
+    for (i = 0; i < sizeof other / sizeof other[0]; i++)
+        if (strcasecmp(dot, other[i]) == 0)
+            return -1;
+    return MARK_FORMAT_UNKNOWN;
 }
 
 int mark_media_open_file(mark_ctx *ctx, mark_media **out, const char *path)
@@ -506,7 +644,7 @@ int mark_media_open_file(mark_ctx *ctx, mark_media **out, const char *path)
     s->own_fd = 1;
     s->seekable = S_ISREG(st.st_mode);
     s->size = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
-    return open_src(ctx, out, s);
+    return open_src(ctx, out, s, name_hint(path));
 }
 
 int mark_media_get_info(const mark_media *m, mark_media_info *out)
@@ -585,6 +723,10 @@ int mark_media_set_label(mark_media *m, const mark_label *label)
 
     if (m == NULL || label == NULL)
         return MARK_EINVAL;
+    if (m->info.format == MARK_FORMAT_TEXT)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "plain text has no "
+                         "metadata carrier (Markdown has its front "
+                         "matter)");
     rc = mark_label_check(m->ctx, label, NULL);
     if (rc < 0)
         return rc;
@@ -775,6 +917,38 @@ int mark_media_set_audible(mark_media *m, int where, int mix)
     return MARK_OK;
 }
 
+int mark_media_set_text_label(mark_media *m, int where, const char *text,
+                              unsigned flags)
+{
+    char why[512], *copy = NULL;
+    int rc;
+
+    if (m == NULL || where < MARK_TEXT_LABEL_NONE ||
+        where > MARK_TEXT_LABEL_BOTH)
+        return MARK_EINVAL;
+    if (m->info.type != MARK_MEDIA_TEXT || m->c->stream == NULL)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "text labels are for "
+                         "text, not %s", m->c->name);
+    if (text == NULL)
+        text = MARK_TEXT_LABEL_DEFAULT;
+    if (text[0] == '\0' || strpbrk(text, "\r\n") != NULL)
+        return mark__err(m->ctx, MARK_EINVAL, "a text label is one "
+                         "non-empty line");
+    if (strlen(text) > 200)
+        return mark__err(m->ctx, MARK_EINVAL, "a text label is at most "
+                         "200 bytes");
+    rc = mark_explicit_text_check(text, why, sizeof why);
+    if (rc < 0 && !(flags & MARK_TEXT_FORCE))
+        return mark__err(m->ctx, rc, "%s", why);
+    copy = mark__strdup(m->ctx, text);
+    if (copy == NULL)
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    mark__free(m->ctx, m->text_label);
+    m->text_label = copy;
+    m->text_where = where;
+    return MARK_OK;
+}
+
 int mark_media_set_watermark(mark_media *m, const mark_key *key,
                              const mark_payload *payload, double strength)
 {
@@ -786,7 +960,8 @@ int mark_media_set_watermark(mark_media *m, const mark_key *key,
     if (read_only(m))
         return refuse_read_only(m);
     if (m->info.type == MARK_MEDIA_IMAGE ? m->c->draw == NULL
-                                         : m->c->pcm == NULL)
+        : m->info.type == MARK_MEDIA_TEXT ? m->c->stream == NULL
+                                          : m->c->pcm == NULL)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "watermarks are not "
                          "supported for %s yet", m->c->name);
     if (key == NULL)
@@ -814,6 +989,13 @@ int mark_media_set_watermark(mark_media *m, const mark_key *key,
             return rc;
         m->wm_recorded = m->wm.found;
         m->wm.detected = 0;             /* verify still looks in full */
+    }
+    /* text read whole is searched the same way (fast); a pipe is not */
+    if (m->info.type == MARK_MEDIA_TEXT) {
+        rc = mark__text_has_watermark(m, k);
+        if (rc < 0)
+            return rc;
+        m->wm_recorded = rc;
     }
     return MARK_OK;
 }
@@ -898,7 +1080,8 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
     if (out != NULL)
         memset(out, 0, sizeof *out);
     if (m->info.type == MARK_MEDIA_IMAGE ? m->c->pixels == NULL
-                                         : m->c->pcm == NULL) {
+        : m->info.type == MARK_MEDIA_TEXT ? m->c->stream == NULL
+                                          : m->c->pcm == NULL) {
         if (out != NULL)
             out->matches_metadata = -1;
         return MARK_OK;
@@ -912,6 +1095,15 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
     }
     rc = MARK_EUNSUPPORTED;
     m->wm.scheme = NULL;
+    if (m->info.type == MARK_MEDIA_TEXT) {
+        rc = mark__text_detect(m, key);
+        mark_key_free(dk);
+        if (rc < 0)
+            return rc;
+        if (out != NULL)
+            mark__watermark_info(m, out);
+        return MARK_OK;
+    }
     if (m->info.type == MARK_MEDIA_VIDEO) {
         mark__wm_result r;
 

@@ -181,7 +181,9 @@ void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
     out->matches_metadata = -1;
     /* video: the frames' (vid-v1) or the soundtrack's (aud-v1) */
     out->scheme = m->wm.scheme != NULL ? m->wm.scheme
-                : m->info.type == MARK_MEDIA_IMAGE ? "img-v1" : "aud-v1";
+                : m->info.type == MARK_MEDIA_IMAGE ? "img-v1"
+                : m->info.type == MARK_MEDIA_TEXT ? MARK__TXTWM_SCHEME
+                                                  : "aud-v1";
     out->checked = m->wm.detected;
     out->note = m->wm.detected ? NULL : m->wm.note;
     out->found = m->wm.detected && m->wm.found;
@@ -189,8 +191,11 @@ void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
     out->score = m->wm.score;
     out->false_positive = m->info.type == MARK_MEDIA_VIDEO
                           ? MARK__VIDWM_FP_BOUND + MARK__AUDWM_FP_BOUND
-                          : m->info.type != MARK_MEDIA_IMAGE
-                          ? MARK__AUDWM_FP_BOUND : WM_FALSE_POSITIVE;
+                          : m->info.type == MARK_MEDIA_AUDIO
+                          ? MARK__AUDWM_FP_BOUND
+                          : m->info.type == MARK_MEDIA_TEXT
+                          ? MARK__TXTWM_FP_BOUND : WM_FALSE_POSITIVE;
+    out->partial = m->wm.detected && !out->found && m->wm.partial;
     if (!out->found)
         return;
     for (i = 0; i < m->n_found; i++) {
@@ -253,6 +258,21 @@ static json_t *watermark_json(const mark_media *m)
                             json_real(round(m->wm.tempo * 10000) / 10000));
         json_object_set_new(o, "pitch_moved", json_boolean(m->wm.speed));
     }
+    if (m->info.type == MARK_MEDIA_TEXT) {
+        /* how much of the mark the text still holds */
+        json_object_set_new(o, "partial", json_boolean(wi.partial));
+        json_object_set_new(o, "copies", json_integer(
+                                (json_int_t)m->wm.copies));
+        json_object_set_new(o, "copies_ok", json_integer(
+                                (json_int_t)m->wm.copies_ok));
+        json_object_set_new(o, "symbols", json_integer(
+                                (json_int_t)m->wm.symbols));
+        if (wi.partial)
+            json_object_set_new(o, "note", json_string(
+                "code points of the text watermark are there, but no "
+                "whole copy passes its check: the text was cut too short "
+                "or damaged"));
+    }
     json_object_set_new(o, "matches_metadata",
                         wi.matches_metadata < 0 ? json_null()
                                                 : json_boolean(
@@ -298,6 +318,12 @@ static json_t *explicit_json(const mark_media *m, const mark__explicit *e)
         json_object_set_new(o, "score",
                             json_real((double)(long)(e->score * 1000 + 0.5)
                                       / 1000));
+    } else if (e != NULL && e->checked && m->info.type == MARK_MEDIA_TEXT) {
+        /* both elements within the first / last 64 non-space characters */
+        json_object_set_new(o, "kind", jstr("text"));
+        json_object_set_new(o, "text", jstr(e->text));
+        json_object_set_new(o, "position", jstr(e->position));
+        json_object_set_new(o, "meets_rule", json_boolean(e->found));
     } else if (e != NULL && e->checked) {
         json_object_set_new(o, "text", jstr(e->text));
         json_object_set_new(o, "position", jstr(e->position));
@@ -360,6 +386,21 @@ int mark_media_report_json(const mark_media *m, const char *file, char **out)
                 "{s:I,s:i}", "sample_rate", (json_int_t)m->info.sample_rate,
                 "channels", m->info.channels));
         json_object_set_new(root, "video", vo);
+    }
+    if (m->info.type == MARK_MEDIA_TEXT && m->info.encoding != NULL) {
+        json_t *t = json_object();
+
+        json_object_set_new(t, "bytes", m->info.bytes >= 0
+                            ? json_integer((json_int_t)m->info.bytes)
+                            : json_null());
+        json_object_set_new(t, "lines", m->info.lines >= 0
+                            ? json_integer((json_int_t)m->info.lines)
+                            : json_null());
+        json_object_set_new(t, "encoding", json_string(m->info.encoding));
+        json_object_set_new(t, "line_ends",
+                            json_string(m->info.line_ends != NULL
+                                        ? m->info.line_ends : "none"));
+        json_object_set_new(root, "text", t);
     }
     json_object_set_new(root, "verdict",
                         json_string(mark_verdict_name(mark_media_verdict(m))));

@@ -135,6 +135,26 @@ MARK_API int mark_ctx_set_log(mark_ctx *ctx, mark_log_fn *fn, void *user,
 MARK_API int mark_ctx_set_limit(mark_ctx *ctx, int limit, int64_t value);
 MARK_API int64_t mark_ctx_get_limit(const mark_ctx *ctx, int limit);
 
+/* mark_ctx_set_format() :
+ *  What the following opens on ctx read: an enum mark_format with a
+ *  backend (e.g. MARK_FORMAT_TEXT or MARK_FORMAT_MARKDOWN, which have no
+ *  magic bytes), or MARK_FORMAT_UNKNOWN (the default) to recognise the
+ *  format from the content.  A forced text format read from a pipe starts
+ *  producing output with the first bytes that arrive (no look-ahead).
+ *  @return : MARK_OK, MARK_EINVAL for a value out of range. */
+MARK_API int mark_ctx_set_format(mark_ctx *ctx, int format);
+
+/* mark_ctx_set_encoding() :
+ *  Text read by the following opens on ctx is in this character encoding
+ *  (an iconv name such as "GB18030"), converted to UTF-8 when read and
+ *  back to it when saved; NULL or "" is UTF-8, the default.  Text in
+ *  another encoding is read whole (not streamed).  Without a forced
+ *  format (mark_ctx_set_format) such input is taken for text (Markdown
+ *  when its file name ends .md, .markdown or .mdown).
+ *  @return : MARK_OK, MARK_EUNSUPPORTED when iconv does not know name,
+ *  MARK_EINVAL for a name over 63 bytes. */
+MARK_API int mark_ctx_set_encoding(mark_ctx *ctx, const char *name);
+
 /* mark_ctx_errmsg() :
  *  The detailed message of the most recent failure on this ctx, e.g.
  *  "PNG chunk 'IDAT' at offset 1234: CRC mismatch".  Owned by ctx; "" when
@@ -293,6 +313,9 @@ enum mark_format {
     MARK_FORMAT_WAV, MARK_FORMAT_FLAC, MARK_FORMAT_OGG, MARK_FORMAT_MP3,
     MARK_FORMAT_MP4, MARK_FORMAT_MKV,
     MARK_FORMAT_PDF, MARK_FORMAT_ZIP,
+    MARK_FORMAT_TEXT,        /* plain UTF-8 text */
+    MARK_FORMAT_MARKDOWN,    /* Markdown: text that may open with YAML
+                                front matter */
     MARK_FORMAT_COUNT_
 };
 
@@ -302,8 +325,14 @@ MARK_API const char *mark_media_type_name(int type);
 
 /* mark_sniff() :
  *  Recognise a format from the first bytes of content (16 are enough for
- *  every format; fewer may give MARK_FORMAT_UNKNOWN).  File names are
- *  never looked at.  @return : an enum mark_format. */
+ *  every format; fewer may give MARK_FORMAT_UNKNOWN).  Text has no magic:
+ *  when no other format matches, valid UTF-8 (a BOM allowed, a sequence
+ *  cut at the end of what is given too) without NUL and without C0
+ *  controls other than tab, line feed, vertical tab, form feed, carriage
+ *  return and escape is MARK_FORMAT_TEXT, or MARK_FORMAT_MARKDOWN when it
+ *  opens with a "---" line (YAML front matter); at most the first 1024
+ *  bytes are looked at.  File names are never looked at here (but see
+ *  mark_media_open_file).  @return : an enum mark_format. */
 MARK_API int mark_sniff(const void *data, size_t len);
 
 typedef struct mark_media mark_media;
@@ -320,7 +349,20 @@ typedef struct mark_io {
 
 /* mark_media_open_file() / _buffer() / _io() :
  *  Open media and read its structure and metadata labels.  The format is
- *  recognised by content.  WAV is streamed: only its chunks are read now
+ *  the one mark_ctx_set_format() forced, else recognised by content; a
+ *  file's name is looked at for text only (its content has no magic): a
+ *  name ending .md, .markdown or .mdown makes text Markdown, one ending
+ *  .txt or .text keeps it plain (also when it opens with "---"), and
+ *  these endings make content that is no other format text (so that bad
+ *  UTF-8 is reported as such), and one ending in the
+ *  extension of another media format (.png, .wav, ...) keeps content that
+ *  is not that format from being taken for text.  Text (plain or
+ *  Markdown) from a file or buffer is read whole, bounded by
+ *  MARK_LIMIT_INPUT_BYTES, and checked to be UTF-8 (MARK_EFORMAT with the
+ *  byte offset when not); from a pipe only its first bytes are read now
+ *  (the YAML front matter of Markdown), and the rest passes through when
+ *  saving, in constant memory, as it arrives (or is read whole when the
+ *  verifier needs it).  WAV is streamed: only its chunks are read now
  *  (and, from a file, its samples once, for the audible label), and the
  *  samples pass through in blocks when saving, so any length costs the
  *  same memory; from a pipe (an io without seek) it can be saved once.  The buffer is copied, so it may be freed after
@@ -378,6 +420,11 @@ typedef struct mark_media_info {
                                 NULL where the format says it; video:
                                 the video codec ("h264", "vp9") (static) */
     double duration;         /* audio, video: seconds (0 unknown) */
+    int64_t lines;           /* text: line count (a last line without a
+                                line end counts), -1 not known (a pipe) */
+    const char *encoding;    /* text: "UTF-8", "UTF-8 with BOM" or the
+                                mark_ctx_set_encoding() name */
+    const char *line_ends;   /* text: "LF", "CRLF", "mixed" or "none" */
 } mark_media_info;
 
 MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);
@@ -386,7 +433,7 @@ MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);
 typedef struct mark_found_label {
     const char *carrier;     /* stable name: "xmp", "png-text",
                                 "png-ztxt", "png-itxt",
-                                "exif-usercomment" */
+                                "exif-usercomment", "front-matter" */
     const char *location;    /* for people: "PNG iTXt 'XML:com.adobe.xmp'" */
     int form;                /* enum mark_form */
     const mark_label *label; /* NULL when form is MARK_FORM_INVALID */
@@ -410,8 +457,12 @@ MARK_API const mark_problems *mark_media_problems(const mark_media *m);
  *  the file, in any carrier the reader knows, is removed or replaced, so
  *  that the output holds exactly one.  For PNG and JPEG only metadata
  *  changes: pixel data and every other chunk or segment stay
- *  byte-identical.
- *  @return : MARK_OK, MARK_ELABEL (see mark_ctx_errmsg), MARK_ENOMEM. */
+ *  byte-identical.  Markdown gets an "AIGC:" mapping of the seven fields
+ *  in its YAML front matter (created when there is none; in one that
+ *  exists an AIGC entry is replaced in place, other lines kept byte for
+ *  byte).
+ *  @return : MARK_OK, MARK_ELABEL (see mark_ctx_errmsg), MARK_ENOMEM,
+ *  MARK_EUNSUPPORTED for plain text, which has no metadata carrier. */
 MARK_API int mark_media_set_label(mark_media *m, const mark_label *label);
 
 enum mark_save_flags {
@@ -627,6 +678,38 @@ enum mark_audible_mix {
  *  @return : MARK_OK, MARK_EUNSUPPORTED for media that are not audio. */
 MARK_API int mark_media_set_audible(mark_media *m, int where, int mix);
 
+/* Explicit label of text (GB 45438 section 5.1): a line of its own at
+ * the start (followed by a blank line) and/or at the end (after a blank
+ * line); in Markdown a blockquote "> LABEL" after any front matter. */
+enum mark_text_where {
+    MARK_TEXT_LABEL_NONE = 0,
+    MARK_TEXT_LABEL_START = 1,
+    MARK_TEXT_LABEL_END = 2,
+    MARK_TEXT_LABEL_BOTH = 3
+};
+
+/* The default text label, 「本内容由人工智能生成」 ("this content was
+ * generated by AI").  For English text a bilingual label such as
+ * "AI生成 / AI-generated" keeps both elements: an English-only one
+ * ("AI-generated") lacks the generation element 生成 / 合成. */
+#define MARK_TEXT_LABEL_DEFAULT \
+    "\xe6\x9c\xac\xe5\x86\x85\xe5\xae\xb9\xe7\x94\xb1\xe4\xba\xba" \
+    "\xe5\xb7\xa5\xe6\x99\xba\xe8\x83\xbd\xe7\x94\x9f\xe6\x88\x90"
+
+/* mark_media_set_text_label() :
+ *  Add the explicit label to text on the next save, where says where
+ *  (enum mark_text_where).  text (copied; NULL: MARK_TEXT_LABEL_DEFAULT)
+ *  must be one line holding both elements (mark_explicit_text_check),
+ *  unless flags has MARK_TEXT_FORCE.  Text that already carries a label
+ *  at that end (both elements within its first / last 64 non-space
+ *  characters) is not labelled there again; from a pipe the start label
+ *  goes out before the text arrives, so only the end is checked.
+ *  @return : MARK_OK, MARK_ELABEL (text lacks an element), MARK_EINVAL
+ *  (bad where, or a line break in text), MARK_EUNSUPPORTED for media
+ *  that are not text. */
+MARK_API int mark_media_set_text_label(mark_media *m, int where,
+                                       const char *text, unsigned flags);
+
 /* What the verifier found of an explicit label in the media. */
 typedef struct mark_explicit_info {
     int checked;             /* a check could be made */
@@ -638,7 +721,8 @@ typedef struct mark_explicit_info {
     const char *text;        /* the label text recorded ("" if none) */
     const char *position;    /* where it was drawn ("" if unknown);
                                 audio: "start", "end", "middle", or
-                                several of them joined by "+" */
+                                several of them joined by "+"; text:
+                                "start", "end" or "start+end" */
     const char *note;        /* one line for people */
 } mark_explicit_info;
 
@@ -671,7 +755,9 @@ MARK_API int mark_media_set_carrier(mark_media *m, const char *carrier);
 
 /* mark_media_set_watermark() :
  *  Embed an invisible watermark on the next save (images: scheme
- *  "img-v1" in the luminance, before any visible label is drawn).  key
+ *  "img-v1" in the luminance, before any visible label is drawn; audio:
+ *  "aud-v1"; text: "txt-v1", invisible code points repeated through the
+ *  body, never in front matter or the label lines).  key
  *  NULL means the public default key; payload NULL means the payload
  *  derived from the staged metadata label (mark_payload_derive), which
  *  must then be set first; strength 1.0 is the default (0.25 to 4).
@@ -699,6 +785,9 @@ typedef struct mark_watermark_info {
                                 0 contradicts it, -1 no label to compare */
     const char *note;        /* when not checked: why (static string), or
                                 NULL */
+    int partial;             /* text: code points of the watermark seen,
+                                but no copy passed its check (the text
+                                was cut too short or damaged) */
 } mark_watermark_info;
 
 /* mark_media_detect_watermark() :

@@ -400,7 +400,8 @@ static void test_bad_input(void)
 {
     static const unsigned char wav[] = "RIFF\x24\0\0\0WAVEfmt ";
     static const unsigned char gif[] = "GIF89a\1\0\1\0\0\0\0";
-    static const unsigned char junk[] = "this is not an image at all";
+    /* binary: text (UTF-8 without NUL or stray controls) is a format */
+    static const unsigned char junk[] = "\x01\x02this is not an image at all";
     mark_media *m = (mark_media *)1;
     size_t len, cut;
     unsigned char *png = fixture("png-meta.png", &len), *copy;
@@ -808,7 +809,12 @@ static void test_sniff(void)
     CHECK(mark_sniff("\x1a\x45\xdf\xa3", 4) == MARK_FORMAT_MKV);
     CHECK(mark_sniff("GIF89a", 6) == MARK_FORMAT_GIF);
     CHECK(mark_sniff("%PDF-1.7", 8) == MARK_FORMAT_PDF);
-    CHECK(mark_sniff("hello", 5) == MARK_FORMAT_UNKNOWN);
+    /* text has no magic: UTF-8 without NUL or stray controls is text */
+    CHECK(mark_sniff("hello", 5) == MARK_FORMAT_TEXT);
+    CHECK(mark_sniff("---\nk: v\n---\n", 13) == MARK_FORMAT_MARKDOWN);
+    CHECK(mark_sniff("\0\1hello", 7) == MARK_FORMAT_UNKNOWN);
+    CHECK(mark_sniff("caf\xe9 au lait", 14) == MARK_FORMAT_UNKNOWN);
+    CHECK(mark_sniff("RIF", 3) == MARK_FORMAT_UNKNOWN);
     CHECK(mark_sniff("\x89PN", 3) == MARK_FORMAT_UNKNOWN);
     CHECK_STR(mark_format_name(MARK_FORMAT_JPEG), "jpeg");
 }

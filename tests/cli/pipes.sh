@@ -15,12 +15,12 @@ expect 0 "$AIMARK" verify - < p2.png
 has out "<stdin>: generated"
 # verify of a pipe carrying garbage: exit 3
 checks=$((checks + 1))
-printf 'garbage' | "$AIMARK" verify - > out 2> err
+printf '\001\002garbage' | "$AIMARK" verify - > out 2> err
 [ $? -eq 3 ] || fail "verify - of garbage"
 has err "cannot read '<stdin>'"
 # bad data on stdin writes nothing to stdout
 checks=$((checks + 1))
-printf 'garbage' | "$AIMARK" mark --producer $CODE - > o.bin 2> err
+printf '\001\002garbage' | "$AIMARK" mark --producer $CODE - > o.bin 2> err
 [ $? -eq 3 ] || fail "mark - of garbage"
 ok test ! -s o.bin
 # -o - takes one input only, and --json cannot share stdout with it

@@ -21,7 +21,7 @@ has one '"format":"png","type":"image","verdict":"generated","metadata":{"found"
 has one '"form":"bare","fields":{"Label":"1"'
 # none + marked: 1; error + none: 3
 expect 1 "$AIMARK" verify "$F/var-png-xmp-attr.png" "$F/png-rgb8.png"
-printf 'xx' > junk.bin
+printf '\001\002xx' > junk.bin
 expect 3 "$AIMARK" verify --json junk.bin "$F/png-rgb8.png"
 has out '"verdict":"error"'
 has out '"error":"not a recognised media format'
