@@ -134,7 +134,9 @@ expect 0 "$AIMARK" mark --propagator 001191110108EXAMPLE00820001 fm.aigc.md -o f
 ok test "$(grep -c '^AIGC:' fm2.md)" -eq 1
 has fm2.md '  ProduceID: "first-id"'
 has fm2.md '  ContentPropagator: "001191110108EXAMPLE00820001"'
-ok test "$(grep -c "^> $LABEL" fm2.md)" -eq 1
+# (the old label line is body now, and may take the new watermark's
+# invisible code points: the label reads the same)
+ok test "$(strip fm2.md | grep -c "^> $LABEL")" -eq 1
 sed -n '2,7p' fm2.md > fm2.got
 same fm2.got fm.keep
 expect 0 "$AIMARK" verify fm2.md
@@ -261,7 +263,7 @@ cat doc.aigc.md | "$AIMARK" verify --format markdown - > out || fail "verify of 
 has out "<stdin>: generated"
 # a piped text that ends with a label is not labelled twice at the end
 printf 'Answer.\n\n%s\n' "$LABEL" | M --format text --text-label end - > e2.txt
-ok test "$(grep -c "$LABEL" e2.txt)" -eq 1
+ok test "$(strip e2.txt | grep -c "$LABEL")" -eq 1
 # the text format found in a pipe without --format (16 bytes looked at)
 printf 'Some piped words, more than sixteen bytes.\n' | M - > auto.txt
 ok sh -c "head -n 1 auto.txt | grep -q '$LABEL'"
