@@ -101,7 +101,7 @@ DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
 DEPS_BUILD += libzip-dev libqpdf-dev
 DEPS_TEST_DOC := qpdf libarchive-zip-perl
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
-             libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng cmark
+             libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng cmark time
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS_TEST += $(DEPS_TEST_DOC)
@@ -225,10 +225,12 @@ $(O)/bench/%: bench/%.c $(STATIC)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $< -o $@ $(STATIC) $(PKG_LIBS) \
 	    $(ALL_LDFLAGS)
 
-bench: $(O)/bench/bench_image $(O)/bench/bench_audio $(O)/bench/bench_text
+bench: $(O)/bench/bench_image $(O)/bench/bench_audio $(O)/bench/bench_text \
+       $(AIMARK) $(GENWAV)
 	$(O)/bench/bench_image $(BENCH_REPS)
 	$(O)/bench/bench_audio $(BENCH_REPS)
 	$(O)/bench/bench_text $(BENCH_REPS)
+	sh bench/video.sh $(AIMARK) $(O)/bench-video $(BENCH_VIDEO_REPS)
 
 $(O)/bench/bench_audio: bench/bench_audio.c $(STATIC)
 	@mkdir -p $(dir $@)

@@ -69,4 +69,8 @@ cmp -s piped.got piped.want || fail "stripped piped text differs"
 sed '1,/^---$/d' long.md > long.txt
 expect 0 M --json --produce-id wm-test long.txt
 has out "\"payload\":\"$payload\""
+# word counts of the visible text unchanged (wc -w, a UTF-8 locale)
+checks=$((checks + 1))
+[ "$(strip long.aigc.md | LC_ALL=C.UTF-8 wc -w)" = \
+  "$(LC_ALL=C.UTF-8 wc -w < long.aigc.md)" ] || fail "word count changed"
 done_
