@@ -246,7 +246,11 @@ robustness: $(O)/bench/robustness $(O)/bench/robustness-audio \
             $(O)/bench/robustness-text
 	sh bench/robustness/make-corpus.sh $(O)/robustness/corpus
 	$(O)/bench/robustness $(ROBUSTNESS_ARGS) $(O)/robustness
-	@$(MAKE) --no-print-directory robustness-audio robustness-text
+	@$(MAKE) --no-print-directory robustness-audio robustness-text \
+	    robustness-video
+
+robustness-video: $(AIMARK)
+	sh bench/robustness/video.sh $(AIMARK) $(O)/robustness
 
 robustness-text: $(O)/bench/robustness-text
 	$(O)/bench/robustness-text $(O)/robustness
@@ -266,7 +270,7 @@ $(O)/bench/robustness: bench/robustness/robustness.c $(STATIC)
 # (also in $(O)/robustness/audio-report.md).
 # ROBUSTNESS_AUDIO_ARGS: e.g. "-j 1", or "-k speech" for the clips so
 # named.
-.PHONY: robustness-audio robustness-text
+.PHONY: robustness-audio robustness-text robustness-video
 robustness-audio: $(O)/bench/robustness-audio
 	sh bench/robustness/make-audio-corpus.sh $(O)/robustness/audio-corpus
 	$(O)/bench/robustness-audio $(ROBUSTNESS_AUDIO_ARGS) $(O)/robustness

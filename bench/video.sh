@@ -10,12 +10,12 @@
 #
 # The clip is made here: ffmpeg's testsrc2 pattern with film-like noise
 # (so that the encoder has texture to work on) and a speech-like
-# soundtrack from genwav, SECONDS long (default 10).
+# soundtrack from genwav, SECONDS long (default 6).
 set -eu
-AIMARK=$1
+AIMARK=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 DIR=$2
 REPS=${3:-3}
-SECS=${4:-10}
+SECS=${4:-6}
 GENWAV=$(dirname "$AIMARK")/tests/genwav
 TIME=/usr/bin/time
 mkdir -p "$DIR"
@@ -26,7 +26,7 @@ if [ ! -s hd.mp4 ] || [ "$(cat hd.secs 2> /dev/null)" != "$SECS" ]; then
     "$GENWAV" hd.wav --content voice --seconds "$SECS" --rate 48000 \
         --channels 2
     ffmpeg -v error -y -f lavfi -i "testsrc2=size=1920x1080:rate=30" \
-        -i hd.wav -t "$SECS" -vf "noise=alls=12:allf=t" -c:v libx264 \
+        -i hd.wav -t "$SECS" -vf "noise=alls=3:allf=t" -c:v libx264 \
         -preset fast -crf 20 -pix_fmt yuv420p -c:a aac -b:a 128k hd.mp4
     echo "$SECS" > hd.secs
 fi

@@ -1009,6 +1009,20 @@ int mark_media_watermark_skipped(const mark_media *m)
     return m->wm.skipped ? 1 : 0;
 }
 
+/* A detector's finding into the media's watermark state. */
+static void wm_found(mark__wm_state *st, const mark__wm_result *r)
+{
+    st->detected = 1;
+    st->found = r->found;
+    st->found_payload = r->payload;
+    st->score = r->score;
+    st->candidates = r->candidates;
+    st->t_start = r->t_start;
+    st->t_end = r->t_end;
+    st->tempo = r->tempo;
+    st->speed = r->speed;
+}
+
 static int take_samples(void *u, const float *x, size_t frames)
 {
     return mark__audwm_in_feed(u, x, frames);
@@ -1055,15 +1069,7 @@ static int detect_audio(mark_media *m, const mark_key *key, int quick)
     }
     if (rc < 0)
         return rc;
-    m->wm.detected = 1;
-    m->wm.found = r.found;
-    m->wm.found_payload = r.payload;
-    m->wm.score = r.score;
-    m->wm.candidates = r.candidates;
-    m->wm.t_start = r.t_start;
-    m->wm.t_end = r.t_end;
-    m->wm.tempo = r.tempo;
-    m->wm.speed = r.speed;
+    wm_found(&m->wm, &r);
     return MARK_OK;
 }
 
@@ -1110,15 +1116,9 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
         /* the frames first; the soundtrack when they have nothing */
         rc = mark__video_frames_detect(m, key, &r);
         if (rc == MARK_OK && r.found) {
-            m->wm.detected = 1;
-            m->wm.found = 1;
-            m->wm.found_payload = r.payload;
-            m->wm.score = r.score;
-            m->wm.candidates = r.candidates;
-            m->wm.t_start = r.t_start;
-            m->wm.t_end = r.t_end;
-            m->wm.tempo = 1;
-            m->wm.speed = 0;
+            r.tempo = 1;
+            r.speed = 0;
+            wm_found(&m->wm, &r);
             m->wm.scheme = "vid-v1";
         } else if (rc == MARK_OK || rc == MARK_EUNSUPPORTED) {
             rc = m->info.sample_rate > 0 ? detect_audio(m, key, 0)

@@ -947,29 +947,14 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
                       uint32_t h, double strength, float *delta)
 {
     mark__imgwm_plan *pl = NULL;
-    uint32_t d = size_step(w, h), ww = w / d, hw = h / d;
-    float *lw, *sq;
-    int rc;
-
-    if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE)
-        return mark__err(ctx, MARK_EINVAL, "image smaller than %d pixels "
-                         "a side: no watermark", MARK__IMGWM_MIN_SIDE);
-    lw = mark__malloc(ctx, sizeof(float) * ww * hw);
-    sq = mark__malloc(ctx, sizeof(float) * ww * hw);
-    if (lw == NULL || sq == NULL) {
-        rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
-        goto done;
-    }
     /* at the work scale the detector will take for an image of this size
      * (the informed step models it) */
-    downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
-    rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, lw, sq, &pl);
+    int rc = mark__imgwm_plan_from_luma(ctx, key, p, luma, w, h, strength,
+                                        &pl);
+
     if (rc == MARK_OK)
         rc = mark__imgwm_plan_delta(ctx, pl, luma, delta);
-done:
     mark__imgwm_plan_free(ctx, pl);
-    mark__free(ctx, lw);
-    mark__free(ctx, sq);
     return rc;
 }
 
