@@ -181,6 +181,7 @@ struct mark_media {
     mark_raw_format raw;                 /* headerless PCM: its layout */
     char carrier[24];                    /* label carrier to write, ""
                                             the format's default */
+    mark_video_options video;            /* re-encoding (strings owned) */
     int text_where;                      /* text label to add on save:
                                             enum mark_text_where */
     char *text_label;                    /* its text (owned) */

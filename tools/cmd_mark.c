@@ -51,6 +51,9 @@ typedef struct mark_opts {
     mark_raw_format raw;         /* stdin is headerless PCM (encoding 0:
                                     it is not) */
     const char *carrier;         /* --carrier, or NULL */
+    mark_video_options video;    /* --crf, --preset, --video-codec,
+                                    --label-duration */
+    int video_set;
     int format;                  /* --format: enum mark_format, 0 auto */
     int text_where;              /* --text-label: MARK_TEXT_LABEL_* */
     const char *encoding;        /* --encoding, or NULL (UTF-8) */
@@ -150,6 +153,13 @@ static void usage_mark(FILE *f)
 "      --audio-label-mix M overlay (default: over the content, ducked;\n"
 "                          the length is kept) or extend (added before or\n"
 "                          after the content)\n"
+"      --crf N             video: the re-encode's quality, 0-63 (default 18,\n"
+"                          VP9 31); a label alone is a remux, no re-encode\n"
+"      --preset NAME       video: the encoder's preset (default medium)\n"
+"      --video-codec NAME  video: an FFmpeg encoder (default libx264,\n"
+"                          libvpx-vp9 for WebM)\n"
+"      --label-duration S  video: the label on the first S seconds, at\n"
+"                          least 2 (default 3), or all\n"
 "      --carrier NAME      where the metadata label goes, if the format\n"
 "                          has a choice: WAV wav-chunk (default, an AIGC\n"
 "                          chunk) or wav-info (LIST/INFO, shown by ffprobe\n"
@@ -537,6 +547,8 @@ static int mark_one(mark_ctx *ctx, const mark_opts *o, mark_visible *v,
     } else {
         rc = MARK_OK;
     }
+    if (rc == MARK_OK && o->video_set && info.type == MARK_MEDIA_VIDEO)
+        rc = mark_media_set_video_options(m, &o->video);
     if (rc == MARK_OK && info.type == MARK_MEDIA_TEXT) {
         if (o->visible && o->text_where != MARK_TEXT_LABEL_NONE)
             rc = mark_media_set_text_label(m, o->text_where, o->label_text,
@@ -716,6 +728,7 @@ enum {
     OPT_CARRIER, OPT_AUDIO_KIND, OPT_PAYLOAD, OPT_KEY, OPT_LABEL, OPT_LABEL_FORCE, OPT_POSITION,
     OPT_LABEL_HEIGHT, OPT_FONT, OPT_LABEL_COLOR, OPT_PLATE_COLOR,
     OPT_PLATE_OPACITY, OPT_STRENGTH, OPT_FORMAT, OPT_TEXT_LABEL,
+    OPT_CRF, OPT_PRESET, OPT_VIDEO_CODEC, OPT_LABEL_DURATION,
     OPT_ENCODING
 };
 
@@ -815,6 +828,10 @@ int cmd_mark(int argc, char **argv)
         { "rate", required_argument, NULL, OPT_RATE },
         { "channels", required_argument, NULL, OPT_CHANNELS },
         { "carrier", required_argument, NULL, OPT_CARRIER },
+        { "crf", required_argument, NULL, OPT_CRF },
+        { "preset", required_argument, NULL, OPT_PRESET },
+        { "video-codec", required_argument, NULL, OPT_VIDEO_CODEC },
+        { "label-duration", required_argument, NULL, OPT_LABEL_DURATION },
         { "audio-label-kind", required_argument, NULL, OPT_AUDIO_KIND },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "text-label", required_argument, NULL, OPT_TEXT_LABEL },
@@ -839,6 +856,7 @@ int cmd_mark(int argc, char **argv)
     o.visible = 1;
     o.watermark = 1;
     o.strength = 1.0;
+    o.video.crf = -1;
     o.position = MARK_POS_BOTTOM_RIGHT;
     o.text_rgb = 0xffffff;
     o.plate_rgb = MARK_COLOR_AUTO;
@@ -964,6 +982,40 @@ int cmd_mark(int argc, char **argv)
             break;
         }
         case OPT_CARRIER: o.carrier = optarg; break;
+        case OPT_CRF: {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+
+            if (*optarg == '\0' || *end != '\0' || n < 0 || n > 63) {
+                msg("--crf wants 0 to 63, not '%s'", optarg);
+                goto out;
+            }
+            o.video.crf = (int)n;
+            o.video_set = 1;
+            break;
+        }
+        case OPT_PRESET: o.video.preset = optarg; o.video_set = 1; break;
+        case OPT_VIDEO_CODEC:
+            o.video.encoder = optarg;
+            o.video_set = 1;
+            break;
+        case OPT_LABEL_DURATION:
+            if (strcmp(optarg, "all") == 0) {
+                o.video.label_seconds = -1;
+            } else {
+                char *end;
+                double s = strtod(optarg, &end);
+
+                if (*optarg == '\0' || *end != '\0' ||
+                    !(s >= 2 && s <= 86400)) {
+                    msg("--label-duration wants seconds, at least 2, or "
+                        "all, not '%s'", optarg);
+                    goto out;
+                }
+                o.video.label_seconds = s;
+            }
+            o.video_set = 1;
+            break;
         case OPT_FORMAT:
             o.format = parse_format(optarg);
             if (o.format < 0) {

@@ -635,21 +635,33 @@ static int open_dec(const AVStream *st, AVCodecContext **out)
  * quality that keeps the look. */
 static int open_venc(txctx *t, const AVStream *st, int webm)
 {
-    const AVCodec *c = avcodec_find_encoder_by_name(webm ? "libvpx-vp9"
-                                                         : "libx264");
+    const mark_video_options *vo = &t->m->video;
+    const AVCodec *c = avcodec_find_encoder_by_name(
+        vo->encoder != NULL ? vo->encoder : webm ? "libvpx-vp9" : "libx264");
+    char crf[16];
     AVCodecContext *d = t->v.dec, *e;
     AVStream *os = t->oc->streams[t->v.idx];
     int r;
 
-    if (c == NULL)
+    if (c == NULL || c->type != AVMEDIA_TYPE_VIDEO) {
+        mark__err(t->m->ctx, MARK_EUNSUPPORTED, "no video encoder '%s' in "
+                  "this FFmpeg", vo->encoder != NULL ? vo->encoder : "");
         return AVERROR_ENCODER_NOT_FOUND;
+    }
+    if (avformat_query_codec(t->oc->oformat, c->id, FF_COMPLIANCE_NORMAL)
+        != 1) {
+        mark__err(t->m->ctx, MARK_EUNSUPPORTED, "%s cannot go into this "
+                  "container", c->name);
+        return AVERROR_ENCODER_NOT_FOUND;
+    }
     e = t->v.enc = avcodec_alloc_context3(c);
     if (e == NULL)
         return AVERROR(ENOMEM);
     e->width = d->width;
     e->height = d->height;
-    e->pix_fmt = d->pix_fmt == AV_PIX_FMT_YUVJ420P && !webm
-                 ? AV_PIX_FMT_YUVJ420P : AV_PIX_FMT_YUV420P;
+    e->pix_fmt = d->pix_fmt == AV_PIX_FMT_YUVJ420P &&
+                 c->id == AV_CODEC_ID_H264 ? AV_PIX_FMT_YUVJ420P
+                                           : AV_PIX_FMT_YUV420P;
     e->sample_aspect_ratio = d->sample_aspect_ratio;
     e->color_range = d->color_range;
     e->color_primaries = d->color_primaries;
@@ -662,15 +674,18 @@ static int open_venc(txctx *t, const AVStream *st, int webm)
     e->thread_count = 0;
     if (t->oc->oformat->flags & AVFMT_GLOBALHEADER)
         e->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    if (webm) {
-        av_opt_set(e->priv_data, "crf", "31", 0);
+    snprintf(crf, sizeof crf, "%d", vo->crf >= 0 ? vo->crf
+                                     : c->id == AV_CODEC_ID_VP9 ? 31 : 18);
+    if (c->id == AV_CODEC_ID_VP9 || c->id == AV_CODEC_ID_AV1) {
+        av_opt_set(e->priv_data, "crf", crf, 0);
         av_opt_set(e->priv_data, "deadline", "good", 0);
         av_opt_set(e->priv_data, "cpu-used", "4", 0);
         av_opt_set(e->priv_data, "row-mt", "1", 0);
         e->bit_rate = 0;
     } else {
-        av_opt_set(e->priv_data, "crf", "18", 0);
-        av_opt_set(e->priv_data, "preset", "medium", 0);
+        av_opt_set(e->priv_data, "crf", crf, 0);
+        av_opt_set(e->priv_data, "preset", vo->preset != NULL ? vo->preset
+                                                          : "medium", 0);
     }
     r = avcodec_open2(e, c, NULL);
     if (r < 0)
@@ -1180,7 +1195,10 @@ static int tx_setup(txctx *t, AVFormatContext *ic, mark__pixel_ops *ops,
             t->v.vis = m->visible;
             t->v.wm = ops->watermark && cp->width >= MARK__IMGWM_MIN_SIDE &&
                       cp->height >= MARK__IMGWM_MIN_SIDE;
-            t->v.until = av_rescale_q((int64_t)(LABEL_SECONDS * 1000),
+            t->v.until = m->video.label_seconds < 0 ? INT64_MAX
+                       : av_rescale_q((int64_t)((m->video.label_seconds > 0
+                                                 ? m->video.label_seconds
+                                                 : LABEL_SECONDS) * 1000),
                                       (AVRational){ 1, 1000 },
                                       ic->streams[i]->time_base);
             if (t->v.vis == NULL && !t->v.wm) {
@@ -1380,9 +1398,14 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
         avio_flush(pb);
 done:
     if (e < 0 && rc == MARK_OK)
-        rc = m->ctx->errmsg[0] && (e == AVERROR(EIO))
+        rc = e == AVERROR_ENCODER_NOT_FOUND && m->ctx->errmsg[0]
+                 ? MARK_EUNSUPPORTED     /* said which */
+             : m->ctx->errmsg[0] && e == AVERROR(EIO)
                  ? MARK_EIO
-                 : averr(m->ctx, MARK_EFORMAT, "cannot remux the video", e);
+                 : averr(m->ctx, MARK_EFORMAT, t.v.enc != NULL || t.a.enc
+                                                   ? "cannot mark the video"
+                                                   : "cannot remux the video",
+                         e);
     av_dict_free(&opts);
     av_packet_free(&pkt);
     av_packet_free(&t.pkt);

@@ -255,6 +255,8 @@ static void media_release(mark_media *m)
     mark_key_free(m->wm.key);
     mark__free(m->ctx, m->visible_json);
     mark__free(m->ctx, m->visible_record);
+    mark__free(m->ctx, (char *)(uintptr_t)m->video.preset);
+    mark__free(m->ctx, (char *)(uintptr_t)m->video.encoder);
     mark__free(m->ctx, m->explicit_res);
     mark__free(m->ctx, m->text_label);
     mark__free(m->ctx, m->data);
@@ -330,6 +332,7 @@ static int media_open(mark_ctx *ctx, mark_media **out, unsigned char *data,
         m->raw = *raw;
     m->info.format = fmt;
     m->info.type = formats[fmt].type;
+    m->video.crf = -1;
     m->info.bytes = src != NULL ? src->size : (int64_t)len;
     m->problems = mark__problems_new(ctx);
     if (m->problems == NULL) {
@@ -882,6 +885,39 @@ void mark__explicit_ensure(const mark_media *m, int whole)
                  mark_ctx_errmsg(m->ctx));
     }
     e->state = whole ? 2 : 1;
+}
+
+int mark_media_set_video_options(mark_media *m, const mark_video_options *o)
+{
+    char *preset = NULL, *encoder = NULL;
+
+    if (m == NULL)
+        return MARK_EINVAL;
+    if (m->info.type != MARK_MEDIA_VIDEO)
+        return mark__err(m->ctx, MARK_EUNSUPPORTED, "video options for %s, "
+                         "which is not a video", m->c->name);
+    if (o != NULL && (o->crf < -1 || o->crf > 63 ||
+                      (o->label_seconds > 0 && o->label_seconds < 2)))
+        return mark__err(m->ctx, MARK_EINVAL, "crf wants 0 to 63, the "
+                         "label at least 2 s");
+    if (o != NULL && ((o->preset != NULL &&
+                       (preset = mark__strdup(m->ctx, o->preset)) == NULL) ||
+                      (o->encoder != NULL &&
+                       (encoder = mark__strdup(m->ctx, o->encoder)) ==
+                           NULL))) {
+        mark__free(m->ctx, preset);
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    }
+    mark__free(m->ctx, (char *)(uintptr_t)m->video.preset);
+    mark__free(m->ctx, (char *)(uintptr_t)m->video.encoder);
+    memset(&m->video, 0, sizeof m->video);
+    m->video.crf = -1;
+    if (o != NULL) {
+        m->video = *o;
+        m->video.preset = preset;
+        m->video.encoder = encoder;
+    }
+    return MARK_OK;
 }
 
 int mark_media_set_carrier(mark_media *m, const char *carrier)

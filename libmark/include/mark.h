@@ -741,6 +741,29 @@ MARK_API int mark_media_check_explicit(mark_media *m);
 MARK_API int mark_media_explicit(const mark_media *m,
                                  mark_explicit_info *out);
 
+/* How a video is re-encoded when it must be (a visible label or a
+ * watermark is staged; a label alone is a remux). */
+typedef struct mark_video_options {
+    int crf;                 /* quality, 0 to 63 (lower is better); -1:
+                                the default, 18 (libx264) or 31 (VP9) */
+    const char *preset;      /* the encoder's speed preset (libx264:
+                                "ultrafast" ... "veryslow"); NULL:
+                                "medium" */
+    const char *encoder;     /* an FFmpeg video encoder ("libx265");
+                                NULL: libx264, libvpx-vp9 for WebM */
+    double label_seconds;    /* the visible label on the frames of the
+                                first this many seconds, at least 2 (the
+                                rule); 0: 3; < 0: every frame */
+} mark_video_options;
+
+/* mark_media_set_video_options() :
+ *  Set how a video is re-encoded (copied; strings too).  NULL restores
+ *  the defaults.
+ *  @return : MARK_OK, MARK_EUNSUPPORTED for media that are not video,
+ *  MARK_EINVAL for a crf out of range or a label under 2 s. */
+MARK_API int mark_media_set_video_options(mark_media *m,
+                                          const mark_video_options *o);
+
 /* mark_media_set_carrier() :
  *  Where the next save writes the metadata label, by the carrier names
  *  mark_found_label uses; NULL or "" is the format's default.  WAV:

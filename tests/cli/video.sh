@@ -265,6 +265,36 @@ ffprobe -v error -show_entries stream=codec_name -of default=nw=1:nk=1 \
     all.mp4 > t
 has t h264
 has t aac
+# the re-encode's options: a longer label, another encoder, quality
+expect 0 "$AIMARK" mark --producer $CODE --label-duration 5 --crf 30 \
+    --preset veryfast --no-watermark lab.mp4 -o long.mp4
+if command -v compare > /dev/null; then
+    corner lab.mp4 4.5 c-in.png
+    corner long.mp4 4.5 c-out.png
+    d=$(rmse c-in.png c-out.png)
+    checks=$((checks + 1))
+    awk "BEGIN { exit !($d > 0.08) }" || fail "--label-duration 5: none at 4.5 s"
+    corner long.mp4 5.5 c-out.png
+    corner lab.mp4 5.5 c-in.png
+    d=$(rmse c-in.png c-out.png)
+    checks=$((checks + 1))
+    awk "BEGIN { exit !($d < 0.06) }" || fail "--label-duration 5: still at 5.5 s"
+fi
+checks=$((checks + 1))
+[ "$(wc -c < long.mp4)" -lt "$(wc -c < all.mp4)" ] ||
+    fail "--crf 30 made no smaller file"
+expect 0 "$AIMARK" mark --producer $CODE --video-codec libx265 --no-watermark \
+    in.mp4 -o hevc.mp4
+ffprobe -v error -select_streams v -show_entries stream=codec_name \
+    -of default=nw=1:nk=1 hevc.mp4 > t
+has t hevc
+expect 3 "$AIMARK" mark --producer $CODE --video-codec nosuch in.mp4 -o x.mp4
+has err "no video encoder 'nosuch'"
+ok test ! -e x.mp4
+expect 2 "$AIMARK" mark --producer $CODE --crf 70 in.mp4 -o x.mp4
+has err "--crf wants 0 to 63"
+expect 2 "$AIMARK" mark --producer $CODE --label-duration 1 in.mp4 -o x.mp4
+has err "--label-duration wants seconds, at least 2"
 # WebM: VP9 and Opus again
 ok $FF -f lavfi -i testsrc2=size=320x240:rate=25 -i speech.wav -t 8 \
     -c:v libvpx-vp9 -b:v 200k -c:a libopus lab.webm
