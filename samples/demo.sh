@@ -11,7 +11,8 @@
 # 4. where ImageMagick is installed, the pixels are compared with the
 #    originals: marking touches metadata only;
 # 5. samples/pipe-generator.sh labels an image on its way out of a
-#    generator.
+#    generator; a speech generator's raw PCM, a language model's answer
+#    and a Markdown file, and a generated video clip are labelled too.
 # Exits non-zero when any step fails.
 set -u
 
@@ -139,6 +140,52 @@ if [ -x "$genwav" ]; then
     rm -f out/tts.wav
 fi
 
+# text: a language model's answer streamed through aimark as it is
+# written, and a Markdown answer marked as a file (its front matter keeps
+# its keys and gains the AIGC entry)
+text=0
+step "a language model's answer piped into aimark, and a Markdown file"
+echo "\$ llm | aimark mark --format text - > out/answer.txt"
+if sed -n '/^Rivers/,/^$/p' answer.md | "$aimark" mark --producer "$producer" \
+        --format text - > out/answer.txt &&
+    run verify out/answer.txt &&
+    run mark -f --producer "$producer" answer.md -o out/answer.md &&
+    run verify out/answer.md; then
+    if "$aimark" verify --json out/answer.md | grep -q '"watermark":{"found":true'; then
+        text=2
+    else
+        echo "demo.sh: no text watermark found in out/answer.md" >&2
+        failed=1
+    fi
+else
+    echo "demo.sh: labelling text failed" >&2
+    failed=1
+fi
+
+# video: a short generated clip (ffmpeg's test pattern and a tone) with
+# all three marks, then verified
+video=0
+if command -v ffmpeg > /dev/null; then
+    step "a generated video clip"
+    ffmpeg -v error -y -f lavfi -i testsrc2=size=640x360:rate=25 \
+        -f lavfi -i sine=frequency=440:sample_rate=48000 -t 4 \
+        -c:v libx264 -pix_fmt yuv420p -c:a aac out/clip-in.mp4 || failed=1
+    if run mark -f --producer "$producer" out/clip-in.mp4 -o out/clip.mp4 &&
+        run verify out/clip.mp4; then
+        if "$aimark" verify --json out/clip.mp4 | grep -q '"scheme":"vid-v1"' &&
+           "$aimark" verify --json out/clip.mp4 | grep -q '"verdict":"generated"'; then
+            video=1
+        else
+            echo "demo.sh: out/clip.mp4 lacks its marks" >&2
+            failed=1
+        fi
+    else
+        echo "demo.sh: labelling the video failed" >&2
+        failed=1
+    fi
+    rm -f out/clip-in.mp4
+fi
+
 echo
 if [ "$failed" -eq 0 ]; then
     if [ "$same" -gt 0 ]; then
@@ -151,6 +198,8 @@ if [ "$failed" -eq 0 ]; then
     else
         aud=""
     fi
+    [ "$text" -gt 0 ] && aud="$aud, $text texts"
+    [ "$video" -eq 1 ] && aud="$aud, 1 video clip"
     echo "demo: OK - $n samples, 1 generated image$aud labelled in samples/out/, all verified$pix"
     exit 0
 fi
