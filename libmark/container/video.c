@@ -686,6 +686,9 @@ static int open_venc(txctx *t, const AVStream *st, int webm)
         av_opt_set(e->priv_data, "crf", crf, 0);
         av_opt_set(e->priv_data, "preset", vo->preset != NULL ? vo->preset
                                                           : "medium", 0);
+        /* x265 logs to stderr by itself, past FFmpeg's log level */
+        if (c->id == AV_CODEC_ID_HEVC)
+            av_opt_set(e->priv_data, "x265-params", "log-level=none", 0);
     }
     r = avcodec_open2(e, c, NULL);
     if (r < 0)

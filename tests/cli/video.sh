@@ -285,6 +285,7 @@ checks=$((checks + 1))
     fail "--crf 30 made no smaller file"
 expect 0 "$AIMARK" mark --producer $CODE --video-codec libx265 --no-watermark \
     in.mp4 -o hevc.mp4
+ok test ! -s err                         # x265 prints nothing either
 ffprobe -v error -select_streams v -show_entries stream=codec_name \
     -of default=nw=1:nk=1 hevc.mp4 > t
 has t hevc
