@@ -69,10 +69,13 @@ static void human_report(const char *name, mark_media *m)
                info.sample_rate ? (double)info.frames / info.sample_rate
                                 : 0.0);
     } else if (info.type == MARK_MEDIA_VIDEO) {
-        printf("  format: %s video (%s), %ux%u, %.2f s",
-               mark_format_name(info.format),
-               info.codec != NULL ? info.codec : "no video stream",
-               info.width, info.height, info.duration);
+        if (info.codec != NULL)
+            printf("  format: %s video (%s), %ux%u, %.2f s",
+                   mark_format_name(info.format), info.codec, info.width,
+                   info.height, info.duration);
+        else
+            printf("  format: %s, no video stream, %.2f s",
+                   mark_format_name(info.format), info.duration);
         if (info.sample_rate > 0)
             printf(", soundtrack %d channel%s at %u Hz", info.channels,
                    info.channels == 1 ? "" : "s", info.sample_rate);

@@ -306,6 +306,13 @@ has t vp9
 has t opus
 expect 0 "$AIMARK" verify --json all.webm
 has out '"matches_metadata":true'
+# audio only in an MP4: the soundtrack carries the watermark
+ok $FF -i speech.wav -c:a aac -b:a 128k -f mp4 ao.mp4
+expect 0 "$AIMARK" mark --producer $CODE ao.mp4 -o ao-m.mp4
+expect 0 "$AIMARK" verify ao-m.mp4
+has out "format: mp4, no video stream, 8.00 s, soundtrack 1 channel"
+has out "watermark: aud-v1 payload"
+has out "matches the metadata label"
 # no soundtrack: labelled, the watermark said to be skipped
 expect 0 "$AIMARK" mark --producer $CODE --json noaudio.mp4 -o all-na.mp4
 has out '"embedded":true,"scheme":"vid-v1"'
