@@ -24,6 +24,8 @@
 struct mark_ctx {
     mark_alloc al;                       /* copied from the caller */
     mark_log_fn *log;                    /* NULL: messages dropped */
+    mark_progress_fn *progress;          /* NULL: none */
+    void *progress_user;
     void *log_user;
     int log_max;                         /* highest level passed on */
     int64_t limits[MARK_LIMIT_COUNT_];

@@ -646,11 +646,17 @@ done:
     return st;
 }
 
+static void one_progress(void *user, double done)
+{
+    progress_fraction(user, done);
+}
+
 static void *worker(void *arg)
 {
     batch *b = arg;
     mark_ctx *ctx = NULL;
     mark_visible *v = NULL;
+    progress one;
     size_t i;
     int st;
 
@@ -667,6 +673,11 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&b->lock);
         return NULL;
     }
+    /* one long file (a video) on a terminal: its own progress bar */
+    progress_init(&one, 1, b->n == 1 && !b->o->quiet && !b->o->json &&
+                               isatty(2));
+    if (one.enabled)
+        mark_ctx_set_progress(ctx, one_progress, &one);
     for (;;) {
         pthread_mutex_lock(&b->lock);
         i = b->next < b->n ? b->next++ : b->n;
@@ -683,6 +694,7 @@ static void *worker(void *arg)
         progress_update(&b->prog, b->done, b->failed);
         pthread_mutex_unlock(&b->lock);
     }
+    progress_end(&one);
     mark_visible_free(v);
     mark_ctx_free(ctx);
     return NULL;

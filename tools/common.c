@@ -285,6 +285,26 @@ void progress_update(progress *p, size_t done, size_t failed)
     out_unlock();
 }
 
+void progress_fraction(progress *p, double done)
+{
+    char bar[31];
+    double t = now(), eta;
+    size_t i, fill;
+
+    if (!p->enabled)
+        return;
+    fill = (size_t)(done * 30);
+    for (i = 0; i < 30; i++)
+        bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+    bar[30] = '\0';
+    eta = done > 0.01 ? (t - p->start) * (1 - done) / done : 0;
+    out_lock();
+    fprintf(stderr, "\r[%s] %3d%% ETA %d:%02d  ", bar, (int)(done * 100),
+            (int)eta / 60, (int)eta % 60);
+    fflush(stderr);
+    out_unlock();
+}
+
 void progress_end(progress *p)
 {
     if (!p->enabled)

@@ -79,6 +79,8 @@ typedef struct progress {
 void progress_init(progress *p, size_t total, int enabled);
 void progress_update(progress *p, size_t done, size_t failed);
 void progress_end(progress *p);
+/* A fraction done (0..1) of one long job, with its ETA. */
+void progress_fraction(progress *p, double done);
 
 /* Read a key file (aimark keygen) into a key owned by its own ctx;
  * returns 0, or -1 after a message.  Free with free_key(). */

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -1258,6 +1259,27 @@ static int tx_setup(txctx *t, AVFormatContext *ic, mark__pixel_ops *ops,
     return 0;
 }
 
+/* Tell the ctx's progress function how far pkt is into the input, at
+ * most ten times a second. */
+static void progress(mark_media *m, const AVFormatContext *ic,
+                     const AVPacket *pkt, double *last)
+{
+    struct timespec ts;
+    double now, t;
+
+    if (m->ctx->progress == NULL || m->info.duration <= 0 ||
+        pkt->pts == AV_NOPTS_VALUE)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (now - *last < 0.1)
+        return;
+    *last = now;
+    t = (double)pkt->pts * av_q2d(ic->streams[pkt->stream_index]->time_base) /
+        m->info.duration;
+    m->ctx->progress(m->ctx->progress_user, t < 0 ? 0 : t > 1 ? 1 : t);
+}
+
 static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
 {
     video_priv *v = m->priv;
@@ -1271,6 +1293,7 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
     unsigned char *b = NULL;
     unsigned i;
     int rc, e = 0, mp4 = m->info.format == MARK_FORMAT_MP4;
+    double last = 0;
     txctx t;
 
     memset(&t, 0, sizeof t);
@@ -1368,6 +1391,7 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
             av_packet_unref(pkt);
             continue;                    /* a stream found late */
         }
+        progress(m, ic, pkt, &last);
         if (pkt->stream_index == t.v.idx) {
             e = tx_packet(&t, t.v.dec, 1, pkt);
             av_packet_unref(pkt);
@@ -1399,6 +1423,8 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
         e = av_write_trailer(oc);
     if (e >= 0)
         avio_flush(pb);
+    if (e >= 0 && m->ctx->progress != NULL)
+        m->ctx->progress(m->ctx->progress_user, 1.0);
 done:
     if (e < 0 && rc == MARK_OK)
         rc = e == AVERROR_ENCODER_NOT_FOUND && m->ctx->errmsg[0]

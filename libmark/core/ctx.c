@@ -93,6 +93,15 @@ int mark_ctx_set_log(mark_ctx *ctx, mark_log_fn *fn, void *user,
     return MARK_OK;
 }
 
+int mark_ctx_set_progress(mark_ctx *ctx, mark_progress_fn *fn, void *user)
+{
+    if (ctx == NULL)
+        return MARK_EINVAL;
+    ctx->progress = fn;
+    ctx->progress_user = user;
+    return MARK_OK;
+}
+
 int mark_ctx_set_limit(mark_ctx *ctx, int limit, int64_t value)
 {
     if (ctx == NULL || limit < 0 || limit >= MARK_LIMIT_COUNT_ || value <= 0)

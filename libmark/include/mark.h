@@ -130,6 +130,13 @@ MARK_API void mark_ctx_free(mark_ctx *ctx);
 MARK_API int mark_ctx_set_log(mark_ctx *ctx, mark_log_fn *fn, void *user,
                               int max_level);
 
+/* Progress of long saves (videos re-encoded or remuxed): fn gets the
+ * fraction done, 0 to 1, at most about ten times a second and once with 1
+ * at the end, on the thread that saves.  fn may be NULL to remove it. */
+typedef void mark_progress_fn(void *user, double done);
+MARK_API int mark_ctx_set_progress(mark_ctx *ctx, mark_progress_fn *fn,
+                                   void *user);
+
 /* Set or read a limit; value must be > 0.  @return MARK_EINVAL for an
  * unknown limit or a bad value. */
 MARK_API int mark_ctx_set_limit(mark_ctx *ctx, int limit, int64_t value);

@@ -296,6 +296,14 @@ expect 2 "$AIMARK" mark --producer $CODE --crf 70 in.mp4 -o x.mp4
 has err "--crf wants 0 to 63"
 expect 2 "$AIMARK" mark --producer $CODE --label-duration 1 in.mp4 -o x.mp4
 has err "--label-duration wants seconds, at least 2"
+# a single video on a terminal: a progress bar with the time left (a
+# pseudo-terminal from script(1))
+if command -v script > /dev/null; then
+    script -qec "'$AIMARK' mark --producer $CODE -f lab.mp4 -o prog.mp4" \
+        /dev/null > tty.txt 2>&1
+    has tty.txt "100% ETA"
+    ok test -s prog.mp4
+fi
 # WebM: VP9 and Opus again
 ok $FF -f lavfi -i testsrc2=size=320x240:rate=25 -i speech.wav -t 8 \
     -c:v libvpx-vp9 -b:v 200k -c:a libopus lab.webm
