@@ -61,6 +61,8 @@ typedef struct video_priv {
     int moov_first;                      /* moov before mdat */
     uint64_t moov_size;
     int audio;                           /* index of the soundtrack, -1 */
+    int video;                           /* ... of the first video stream
+                                            (not cover art), -1 */
     int n_boxes;
     AVFormatContext *ic;                 /* a pipe's demuxer, kept open
                                             from parse for one reading */
@@ -408,6 +410,7 @@ static int video_parse(mark_media *m)
         return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
     m->priv = v;
     v->audio = -1;
+    v->video = -1;
     v->moov_first = -1;
     if (m->info.format == MARK_FORMAT_MP4 && m->src->seekable) {
         rc = walk(m, 0, m->src->size, 0);
@@ -443,8 +446,9 @@ static int video_parse(mark_media *m)
     for (i = 0; i < ic->nb_streams && rc >= 0; i++) {
         const AVCodecParameters *cp = ic->streams[i]->codecpar;
 
-        if (cp->codec_type == AVMEDIA_TYPE_VIDEO && m->info.width == 0 &&
+        if (cp->codec_type == AVMEDIA_TYPE_VIDEO && v->video < 0 &&
             !(ic->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+            v->video = (int)i;
             m->info.width = (uint32_t)cp->width;
             m->info.height = (uint32_t)cp->height;
             m->info.codec = avcodec_get_name(cp->codec_id);
@@ -1178,7 +1182,6 @@ static int tx_setup(txctx *t, AVFormatContext *ic, mark__pixel_ops *ops,
 {
     mark_media *m = t->m;
     video_priv *vp = m->priv;
-    unsigned i;
     int e = 0;
 
     t->v.idx = t->a.idx = -1;
@@ -1187,33 +1190,26 @@ static int tx_setup(txctx *t, AVFormatContext *ic, mark__pixel_ops *ops,
     if (t->fr == NULL)
         return AVERROR(ENOMEM);
     t->ops = ops;
-    if (m->visible != NULL || ops->watermark) {
-        for (i = 0; i < ic->nb_streams; i++)
-            if (ic->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
-                !(ic->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC))
-                break;
-        if (i < ic->nb_streams) {
-            const AVCodecParameters *cp = ic->streams[i]->codecpar;
+    if ((m->visible != NULL || ops->watermark) && vp->video >= 0) {
+        const AVStream *st = ic->streams[vp->video];
+        const AVCodecParameters *cp = st->codecpar;
 
-            t->v.idx = (int)i;
-            t->v.vis = m->visible;
-            t->v.wm = ops->watermark && cp->width >= MARK__IMGWM_MIN_SIDE &&
-                      cp->height >= MARK__IMGWM_MIN_SIDE;
-            t->v.until = m->video.label_seconds < 0 ? INT64_MAX
-                       : av_rescale_q((int64_t)((m->video.label_seconds > 0
-                                                 ? m->video.label_seconds
-                                                 : LABEL_SECONDS) * 1000),
-                                      (AVRational){ 1, 1000 },
-                                      ic->streams[i]->time_base);
-            if (t->v.vis == NULL && !t->v.wm) {
-                t->v.idx = -1;           /* nothing to do to the frames */
-            } else {
-                e = open_dec(ic->streams[i], &t->v.dec);
-                if (e >= 0)
-                    e = open_venc(t, ic->streams[i], webm);
-                if (e < 0)
-                    return e;
-            }
+        t->v.vis = m->visible;
+        t->v.wm = ops->watermark && cp->width >= MARK__IMGWM_MIN_SIDE &&
+                  cp->height >= MARK__IMGWM_MIN_SIDE;
+        t->v.until = m->video.label_seconds < 0 ? INT64_MAX
+                   : av_rescale_q((int64_t)((m->video.label_seconds > 0
+                                             ? m->video.label_seconds
+                                             : LABEL_SECONDS) * 1000),
+                                  (AVRational){ 1, 1000 }, st->time_base);
+        /* nothing to do to the frames: the stream is copied */
+        if (t->v.vis != NULL || t->v.wm) {
+            t->v.idx = vp->video;
+            e = open_dec(st, &t->v.dec);
+            if (e >= 0)
+                e = open_venc(t, st, webm);
+            if (e < 0)
+                return e;
         }
     }
     if (ops->watermark && vp->audio >= 0 &&
@@ -1465,7 +1461,6 @@ static int video_pcm(const mark_media *cm,
     SwrContext *swr = NULL;
     AVPacket *pkt = NULL;
     AVFrame *fr = NULL;
-    const AVCodec *codec;
     AVStream *st;
     float *buf = NULL;
     int cap = 0, rc = MARK_OK, e = 0, done = 0;
@@ -1476,22 +1471,18 @@ static int video_pcm(const mark_media *cm,
     if (rc < 0)
         return rc;
     st = ic->streams[v->audio];
-    codec = avcodec_find_decoder(st->codecpar->codec_id);
-    if (codec == NULL) {
+    e = open_dec(st, &dc);
+    if (e == AVERROR_DECODER_NOT_FOUND) {
         rc = mark__err(m->ctx, MARK_EUNSUPPORTED, "no decoder for %s",
                        avcodec_get_name(st->codecpar->codec_id));
         goto out;
     }
-    dc = avcodec_alloc_context3(codec);
     pkt = av_packet_alloc();
     fr = av_frame_alloc();
-    if (dc == NULL || pkt == NULL || fr == NULL) {
+    if (pkt == NULL || fr == NULL) {
         rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
         goto out;
     }
-    e = avcodec_parameters_to_context(dc, st->codecpar);
-    if (e >= 0)
-        e = avcodec_open2(dc, codec, NULL);
     if (e >= 0)
         e = swr_alloc_set_opts2(&swr, &dc->ch_layout, AV_SAMPLE_FMT_FLT,
                                 dc->sample_rate, &dc->ch_layout,
@@ -1632,22 +1623,14 @@ int mark__video_frames_detect(mark_media *m, const mark_key *key,
     uint8_t *g = NULL;
     uint32_t w = 0, h = 0;
     int vi = -1, nw = 0, na = 0, e = 0, rc, eof = 0, windows = 0;
-    unsigned i;
 
     memset(res, 0, sizeof *res);
+    vi = m->priv != NULL ? ((video_priv *)m->priv)->video : -1;
+    if (vi < 0)
+        return MARK_EUNSUPPORTED;
     rc = demux_open(m, &ic);
     if (rc < 0)
         return rc;
-    for (i = 0; i < ic->nb_streams; i++)
-        if (ic->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
-            !(ic->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
-            vi = (int)i;
-            break;
-        }
-    if (vi < 0) {
-        rc = MARK_EUNSUPPORTED;
-        goto out;
-    }
     w = (uint32_t)ic->streams[vi]->codecpar->width;
     h = (uint32_t)ic->streams[vi]->codecpar->height;
     if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE) {
