@@ -286,6 +286,15 @@ static void earn(mark__txtwm *w)
         w->credit = (CAP_FIRST + 1) * ONE;
 }
 
+/* One more ASCII character of the current token. */
+static void tok_push(mark__txtwm *w, unsigned char b)
+{
+    w->tok[0] = w->tok[1];
+    w->tok[1] = w->tok[2];
+    w->tok[2] = b;
+    w->tok_len++;
+}
+
 /* A run of ` or $ has ended (the next character is not the same). */
 static void end_run(mark__txtwm *w)
 {
@@ -445,10 +454,7 @@ static unsigned step(mark__txtwm *w, uint32_t u, int c)
             (u == '.' && w->tok_len == 3 && (w->tok[0] | 32) == 'w' &&
              (w->tok[1] | 32) == 'w' && (w->tok[2] | 32) == 'w'))
             w->token_nomark = 1;
-        w->tok[0] = w->tok[1];
-        w->tok[1] = w->tok[2];
-        w->tok[2] = (unsigned char)u;
-        w->tok_len++;
+        tok_push(w, (unsigned char)u);
     } else if (c != C_SPACE && c != C_WS) {
         w->tok_len++;
     }
@@ -550,10 +556,7 @@ int mark__txtwm_feed(mark__txtwm *w, const char *text, size_t n,
             c = ascii_cls[b];
             if (c == C_LETTER && w->pcls == C_LETTER && !w->run_len) {
                 earn(w);
-                w->tok[0] = w->tok[1];
-                w->tok[1] = w->tok[2];
-                w->tok[2] = b;
-                w->tok_len++;
+                tok_push(w, b);
                 w->ppcls = C_LETTER;
                 i++;
                 continue;
