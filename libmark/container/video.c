@@ -395,6 +395,24 @@ static int walk(mark_media *m, int64_t start, int64_t end, int level)
 /* ------------------------------------------------------------------ */
 /* Parse. */
 
+/* An EBML variable-size integer at p (n bytes there): its length, or 0
+ * when it is not one; *v its value without the length marker. */
+static int ebml_vint(const unsigned char *p, size_t n, uint64_t *v)
+{
+    int len = 1, i;
+
+    if (n == 0 || p[0] == 0)
+        return 0;
+    while (!(p[0] & (0x80 >> (len - 1))))
+        len++;
+    if ((size_t)len > n)
+        return 0;
+    *v = p[0] & (0xff >> len);
+    for (i = 1; i < len; i++)
+        *v = (*v << 8) | p[i];
+    return len;
+}
+
 static int video_parse(mark_media *m)
 {
     AVFormatContext *ic = NULL;
@@ -427,6 +445,23 @@ static int video_parse(mark_media *m)
                              : 0;
         v->is_webm = n > 0 &&
                      memmem(head, (size_t)n, "\x42\x82\x84webm", 7) != NULL;
+        /* a Segment of known size past the end of the file: cut short
+         * (libavformat would read what is there and stop quietly) */
+        if (n > 0) {
+            uint64_t hsz, ssz;
+            int hl = ebml_vint(head + 4, (size_t)n - 4, &hsz), sl;
+            size_t seg = 4 + (size_t)hl + (size_t)hsz;
+
+            if (hl > 0 && seg + 4 < (size_t)n &&
+                memcmp(head + seg, "\x18\x53\x80\x67", 4) == 0 &&
+                (sl = ebml_vint(head + seg + 4, (size_t)n - seg - 4,
+                                &ssz)) > 0 &&
+                ssz != (1ull << (7 * sl)) - 1 &&
+                seg + 4 + (uint64_t)sl + ssz > (uint64_t)m->src->size)
+                return mark__err(m->ctx, MARK_EFORMAT, "Matroska is "
+                                 "truncated (its segment runs past the "
+                                 "end)");
+        }
     }
     if (!m->src->seekable && m->info.format == MARK_FORMAT_MP4)
         return mark__err(m->ctx, MARK_EUNSEEKABLE, "MP4 cannot be read "

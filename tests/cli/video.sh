@@ -350,4 +350,9 @@ ok test ! -e cut-m.mp4
 head -c 40 in.mkv > cut.mkv
 expect 3 "$AIMARK" verify cut.mkv
 has err "cannot read 'cut.mkv'"
+head -c 3000 in.mkv > cut2.mkv
+expect 3 "$AIMARK" mark --producer $CODE --no-visible --no-watermark \
+    cut2.mkv -o cut2-m.mkv
+has err "Matroska is truncated"
+ok test ! -e cut2-m.mkv
 done_
