@@ -940,8 +940,9 @@ static int wm_frame(txctx *t, AVFrame *f)
         v->plan_age = 0;
         if (cells) {
             uint32_t d = mark__imgwm_work_step(w, h);
-            float *lw = mark__malloc(ctx, sizeof(float) * (w / d) * (h / d));
-            float *sq = mark__malloc(ctx, sizeof(float) * (w / d) * (h / d));
+            size_t nw = sizeof(float) * (w / d) * (h / d);
+            float *lw = mark__plane_alloc(ctx, nw);
+            float *sq = mark__plane_alloc(ctx, nw);
 
             rc = lw && sq ? mark__imgwm_work_from_cells(ctx, v->luma,
                                                         v->luma +
@@ -952,8 +953,8 @@ static int wm_frame(txctx *t, AVFrame *f)
                 rc = mark__imgwm_plan_new(ctx, t->ops->key, &t->ops->payload,
                                           w, h, t->ops->strength, lw, sq,
                                           &v->plan);
-            mark__free(ctx, lw);
-            mark__free(ctx, sq);
+            mark__plane_free(ctx, lw, nw);
+            mark__plane_free(ctx, sq, nw);
         } else {
             rc = mark__imgwm_plan_from_luma(ctx, t->ops->key,
                                             &t->ops->payload, v->luma, w, h,

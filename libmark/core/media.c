@@ -1174,7 +1174,8 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
         if (rc == MARK_OK)
             rc = mark__detect_luma(m->ctx, key, luma, m->info.width,
                                    m->info.height, &m->wm);
-        mark__free(m->ctx, luma);
+        mark__plane_free(m->ctx, luma, sizeof(float) * m->info.width *
+                                       m->info.height);
     }
     if (rc == MARK_EUNSUPPORTED && m->info.type == MARK_MEDIA_IMAGE) {
         rc = m->c->pixels(m, 0, 0, m->info.width, m->info.height, &img,
