@@ -15,6 +15,9 @@
  *    *_free, and every *_free accepts NULL.
  *  - A mark_ctx is not thread-safe; use one per thread.  Objects created
  *    from a ctx must be freed before that ctx.
+ *  - A mark_ctx keeps the large work planes of watermarking (up to 64 MiB)
+ *    for its next call, so that a batch does not fault in fresh memory
+ *    for every file; mark_ctx_free releases them.
  *  - Strings are UTF-8 and NUL-terminated.  Strings returned as const char *
  *    are owned by the object they came from and stay valid until that
  *    object is changed or freed.
