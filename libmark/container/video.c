@@ -612,6 +612,7 @@ typedef struct vtx {
     mark_visible *vis;
     int wm;                              /* img-v1 in every frame */
     float *luma;
+    int16_t *qd;                         /* a cell row's change, rounded */
     mark__imgwm_plan *plan;              /* made every PLAN_FRAMES */
     int plan_age;
 } vtx;
@@ -948,13 +949,21 @@ static int wm_frame(txctx *t, AVFrame *f)
             const uint8_t *r0 = f->data[0] + (size_t)(2 * y) * f->linesize[0];
             const uint8_t *r1 = 2 * y + 1 < h ? r0 + f->linesize[0] : r0;
 
-            for (x = 0; x < w2; x++) {
-                uint32_t x1 = 2 * x + 1 < w ? 2 * x + 1 : 2 * x;
-                float a = r0[2 * x], b = r0[x1], c = r1[2 * x], d = r1[x1];
+            float *restrict mv = v2 + (size_t)y * w2;
+            float *restrict ms = s2 + (size_t)y * w2;
 
-                v2[(size_t)y * w2 + x] = (a + b + c + d) * 0.25f;
-                s2[(size_t)y * w2 + x] = (a * a + b * b + c * c + d * d) *
-                                         0.25f;
+            for (x = 0; x < w / 2; x++) {
+                float a = r0[2 * x], b = r0[2 * x + 1], c = r1[2 * x],
+                      d = r1[2 * x + 1];
+
+                mv[x] = (a + b + c + d) * 0.25f;
+                ms[x] = (a * a + b * b + c * c + d * d) * 0.25f;
+            }
+            if (x < w2) {                /* an odd width's last column */
+                float a = r0[2 * x], c = r1[2 * x];
+
+                mv[x] = (a + c) * 0.5f;
+                ms[x] = (a * a + c * c) * 0.5f;
             }
         }
     } else {
@@ -1001,14 +1010,37 @@ static int wm_frame(txctx *t, AVFrame *f)
         rc = mark__imgwm_plan_delta2(ctx, v->plan, v->luma, d2);
         if (rc < 0)
             return AVERROR_EXTERNAL;
+        /* each cell's change rounded once, then added to its 2 x 2
+         * pixels in integers (loops the compiler vectorises) */
+        if (v->qd == NULL) {
+            v->qd = av_malloc(sizeof *v->qd * (w2 + 1));
+            if (v->qd == NULL)
+                return AVERROR(ENOMEM);
+        }
         for (y = 0; y < h; y++) {
-            uint8_t *row = f->data[0] + (size_t)y * f->linesize[0];
-            const float *dr = d2 + (size_t)(y / 2) * w2;
+            uint8_t *restrict row = f->data[0] + (size_t)y * f->linesize[0];
+            int16_t *restrict qd = v->qd;
 
-            for (x = 0; x < w; x++) {
-                int q = (int)lrintf((float)row[x] + dr[x / 2]);
+            if (y % 2 == 0) {
+                const float *dr = d2 + (size_t)(y / 2) * w2;
 
-                row[x] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
+                for (x = 0; x < w2; x++) {
+                    float d = dr[x] < -255.0f ? -255.0f
+                            : dr[x] > 255.0f ? 255.0f : dr[x];
+
+                    qd[x] = (int16_t)lrintf(d);
+                }
+            }
+            for (x = 0; x + 1 < w; x += 2) {
+                int a = row[x] + qd[x / 2], b = row[x + 1] + qd[x / 2];
+
+                row[x] = (uint8_t)(a < 0 ? 0 : a > 255 ? 255 : a);
+                row[x + 1] = (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b);
+            }
+            if (x < w) {
+                int a = row[x] + qd[x / 2];
+
+                row[x] = (uint8_t)(a < 0 ? 0 : a > 255 ? 255 : a);
             }
         }
         return 0;
@@ -1230,6 +1262,7 @@ static void tx_free(txctx *t)
     av_frame_free(&t->v.yuv);
     av_free(t->v.rgb);
     av_free(t->v.luma);
+    av_free(t->v.qd);
     mark__imgwm_plan_free(t->m->ctx, t->v.plan);
     avcodec_free_context(&t->a.dec);
     avcodec_free_context(&t->a.enc);
