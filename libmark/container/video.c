@@ -495,6 +495,12 @@ static int video_parse(mark_media *m)
     }
     if (ic->duration > 0)
         m->info.duration = (double)ic->duration / AV_TIME_BASE;
+    if (rc >= 0 && v->video >= 0 &&
+        ic->streams[v->video]->nb_frames > m->ctx->limits[MARK_LIMIT_FRAMES])
+        rc = mark__err(m->ctx, MARK_ELIMIT, "video of %lld frames exceeds "
+                       "the limit of %lld",
+                       (long long)ic->streams[v->video]->nb_frames,
+                       (long long)m->ctx->limits[MARK_LIMIT_FRAMES]);
     if (m->src->seekable) {
         demux_close(&ic);
     } else {
@@ -1325,6 +1331,7 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
     unsigned i;
     int rc, e = 0, mp4 = m->info.format == MARK_FORMAT_MP4;
     double last = 0;
+    int64_t frames = 0;                 /* video packets read */
     txctx t;
 
     memset(&t, 0, sizeof t);
@@ -1423,6 +1430,16 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
             continue;                    /* a stream found late */
         }
         progress(m, ic, pkt, &last);
+        /* a header may understate the frames: counted as they come */
+        if (pkt->stream_index == v->video &&
+            ++frames > m->ctx->limits[MARK_LIMIT_FRAMES]) {
+            rc = mark__err(m->ctx, MARK_ELIMIT, "video has more than %lld "
+                           "frames (the limit)",
+                           (long long)m->ctx->limits[MARK_LIMIT_FRAMES]);
+            e = AVERROR(EINVAL);
+            av_packet_unref(pkt);
+            break;
+        }
         if (pkt->stream_index == t.v.idx) {
             e = tx_packet(&t, t.v.dec, 1, pkt);
             av_packet_unref(pkt);
