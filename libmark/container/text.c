@@ -950,7 +950,10 @@ static int text_stream(mark_media *m, mark__pixel_ops *ops,
                 rc = (int)n;
                 break;
             }
-            rc = check_piece(m->ctx, t, buf, (size_t)n, n == 0);
+            t->total += (uint64_t)n;
+            rc = text_limit(m, t->total);
+            if (rc == MARK_OK)
+                rc = check_piece(m->ctx, t, buf, (size_t)n, n == 0);
             if (rc == MARK_OK)
                 rc = body_piece(&s, buf, (size_t)n);
             if (n == 0)

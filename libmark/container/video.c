@@ -341,9 +341,13 @@ static int walk(mark_media *m, int64_t start, int64_t end, int level)
             size = (uint64_t)(end - pos);
         }
         if (size < (uint64_t)hdr || size > (uint64_t)(end - pos)) {
-            if (level == 0 && memcmp(h + 4, "mdat", 4) == 0)
+            /* the samples or their index cut short: libavformat would
+             * read what is there and stop quietly */
+            if (level == 0 && (memcmp(h + 4, "mdat", 4) == 0 ||
+                               memcmp(h + 4, "moov", 4) == 0))
                 return mark__err(m->ctx, MARK_EFORMAT, "MP4 is truncated "
-                                 "(mdat runs past the end)");
+                                 "(%.4s runs past the end)",
+                                 (const char *)h + 4);
             return mark__problem_add(m->problems, MARK_SEV_WARNING,
                                      "malformed", -1, "MP4 box '%.4s' at "
                                      "byte %lld runs past its parent",
