@@ -622,6 +622,7 @@ typedef struct vtx {
     float *luma;
     mark__imgwm_plan *plan;              /* made every PLAN_FRAMES */
     int plan_age;
+    int64_t frames;                      /* decoded and re-encoded */
 } vtx;
 
 typedef struct atx {
@@ -1191,6 +1192,8 @@ static int tx_packet(txctx *t, AVCodecContext *dec, int video,
             return 0;
         if (e < 0)
             return e;
+        if (video)
+            t->v.frames++;
         e = video ? video_frame(t, t->fr) : audio_frame(t, t->fr);
         av_frame_unref(t->fr);
     }
@@ -1465,6 +1468,13 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
         e = tx_packet(&t, t.v.dec, 1, NULL);
         if (e >= 0)
             e = enc_write(&t, t.v.enc, t.v.idx, NULL);
+        /* every packet damaged: the muxer would leave a file with a
+         * video track and nothing in it, which nothing can read */
+        if (e >= 0 && t.v.frames == 0) {
+            rc = mark__err(m->ctx, MARK_EFORMAT, "no frame of the video "
+                           "could be decoded");
+            e = AVERROR_INVALIDDATA;
+        }
     }
     if (e >= 0 && t.a.dec != NULL) {
         e = tx_packet(&t, t.a.dec, 0, NULL);
