@@ -341,9 +341,13 @@ static int walk(mark_media *m, int64_t start, int64_t end, int level)
             size = (uint64_t)(end - pos);
         }
         if (size < (uint64_t)hdr || size > (uint64_t)(end - pos)) {
-            if (level == 0 && memcmp(h + 4, "mdat", 4) == 0)
+            /* the samples or their index cut short: libavformat would
+             * read what is there and stop quietly */
+            if (level == 0 && (memcmp(h + 4, "mdat", 4) == 0 ||
+                               memcmp(h + 4, "moov", 4) == 0))
                 return mark__err(m->ctx, MARK_EFORMAT, "MP4 is truncated "
-                                 "(mdat runs past the end)");
+                                 "(%.4s runs past the end)",
+                                 (const char *)h + 4);
             return mark__problem_add(m->problems, MARK_SEV_WARNING,
                                      "malformed", -1, "MP4 box '%.4s' at "
                                      "byte %lld runs past its parent",
@@ -495,6 +499,12 @@ static int video_parse(mark_media *m)
     }
     if (ic->duration > 0)
         m->info.duration = (double)ic->duration / AV_TIME_BASE;
+    if (rc >= 0 && v->video >= 0 &&
+        ic->streams[v->video]->nb_frames > m->ctx->limits[MARK_LIMIT_FRAMES])
+        rc = mark__err(m->ctx, MARK_ELIMIT, "video of %lld frames exceeds "
+                       "the limit of %lld",
+                       (long long)ic->streams[v->video]->nb_frames,
+                       (long long)m->ctx->limits[MARK_LIMIT_FRAMES]);
     if (m->src->seekable) {
         demux_close(&ic);
     } else {
@@ -615,6 +625,7 @@ typedef struct vtx {
     int16_t *qd;                         /* a cell row's change, rounded */
     mark__imgwm_plan *plan;              /* made every PLAN_FRAMES */
     int plan_age;
+    int64_t frames;                      /* decoded and re-encoded */
 } vtx;
 
 typedef struct atx {
@@ -1267,6 +1278,8 @@ static int tx_packet(txctx *t, AVCodecContext *dec, int video,
             return 0;
         if (e < 0)
             return e;
+        if (video)
+            t->v.frames++;
         e = video ? video_frame(t, t->fr) : audio_frame(t, t->fr);
         av_frame_unref(t->fr);
     }
@@ -1412,6 +1425,7 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
     unsigned i;
     int rc, e = 0, mp4 = m->info.format == MARK_FORMAT_MP4;
     double last = 0;
+    int64_t frames = 0;                 /* video packets read */
     txctx t;
 
     memset(&t, 0, sizeof t);
@@ -1510,6 +1524,16 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
             continue;                    /* a stream found late */
         }
         progress(m, ic, pkt, &last);
+        /* a header may understate the frames: counted as they come */
+        if (pkt->stream_index == v->video &&
+            ++frames > m->ctx->limits[MARK_LIMIT_FRAMES]) {
+            rc = mark__err(m->ctx, MARK_ELIMIT, "video has more than %lld "
+                           "frames (the limit)",
+                           (long long)m->ctx->limits[MARK_LIMIT_FRAMES]);
+            e = AVERROR(EINVAL);
+            av_packet_unref(pkt);
+            break;
+        }
         if (pkt->stream_index == t.v.idx) {
             e = tx_packet(&t, t.v.dec, 1, pkt);
             av_packet_unref(pkt);
@@ -1531,6 +1555,13 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
         e = tx_packet(&t, t.v.dec, 1, NULL);
         if (e >= 0)
             e = enc_write(&t, t.v.enc, t.v.idx, NULL);
+        /* every packet damaged: the muxer would leave a file with a
+         * video track and nothing in it, which nothing can read */
+        if (e >= 0 && t.v.frames == 0) {
+            rc = mark__err(m->ctx, MARK_EFORMAT, "no frame of the video "
+                           "could be decoded");
+            e = AVERROR_INVALIDDATA;
+        }
     }
     if (e >= 0 && t.a.dec != NULL) {
         e = tx_packet(&t, t.a.dec, 0, NULL);

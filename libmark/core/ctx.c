@@ -39,6 +39,9 @@ static const int64_t default_limits[MARK_LIMIT_COUNT_] = {
     [MARK_LIMIT_DIMENSION] = 65535,
     [MARK_LIMIT_CHUNKS] = 100000,
     [MARK_LIMIT_LABEL_BYTES] = (int64_t)64 << 10,
+    [MARK_LIMIT_DURATION] = 86400,
+    [MARK_LIMIT_FRAMES] = 10000000,
+    [MARK_LIMIT_TEXT_BYTES] = (int64_t)64 << 20,
 };
 
 int mark_ctx_new(mark_ctx **out, const mark_alloc *alloc)

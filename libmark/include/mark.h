@@ -114,7 +114,16 @@ enum mark_limit {
     MARK_LIMIT_DIMENSION,        /* width or height (default 65535) */
     MARK_LIMIT_CHUNKS,           /* chunks / segments / boxes in one file
                                     (default 100000) */
-    MARK_LIMIT_LABEL_BYTES,      /* one JSON label record (default 64 KiB) */
+    MARK_LIMIT_LABEL_BYTES,      /* one JSON label record (default 64 KiB);
+                                    jansson also stops at 2048 levels of
+                                    nesting */
+    MARK_LIMIT_DURATION,         /* seconds of audio or video, as the
+                                    header says (default 86400, a day) */
+    MARK_LIMIT_FRAMES,           /* video frames, as the header says and
+                                    as counted while re-encoding (default
+                                    10000000) */
+    MARK_LIMIT_TEXT_BYTES,       /* text and Markdown, UTF-8 bytes read,
+                                    also from a pipe (default 64 MiB) */
     MARK_LIMIT_COUNT_
 };
 
