@@ -1,0 +1,9 @@
+/*
+ * ogg.c - fuzz target: OGG as aimark verify reads it (the page walker, Vorbis comments / OpusTags and the page rewrite).
+ */
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_media(MARK_FORMAT_OGG, data, size, FUZZ_SAVE);
+}
