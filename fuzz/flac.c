@@ -1,5 +1,6 @@
 /*
- * flac.c - fuzz target: FLAC as aimark verify reads it (metadata blocks, the Vorbis comment block and the block rewrite).
+ * flac.c - fuzz target: FLAC as aimark verify reads it (metadata blocks,
+ * the Vorbis comment block and the block rewrite).
  */
 #include "fuzz.h"
 

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mark.h"
@@ -129,6 +130,105 @@ static inline int fuzz_media(int format, const uint8_t *data, size_t size,
             mark_free(ctx, rep);
     }
     mark_ctx_free(ctx);
+    return 0;
+}
+
+/* Checksums: a mutated PNG or Ogg page nearly always fails its CRC, and
+ * the reader stops there.  fuzz_fix_png / fuzz_fix_ogg recompute every
+ * CRC they can reach in d (walking chunks or pages as far as they go)
+ * and return whether one changed; the targets run an input as it is
+ * and, when that changed it, once more with the CRCs right. */
+static inline uint32_t fuzz_crc(uint32_t crc, const uint8_t *p, size_t n,
+                                uint32_t poly, int reflected)
+{
+    size_t i;
+    int k;
+
+    for (i = 0; i < n; i++) {
+        if (reflected) {
+            crc ^= p[i];
+            for (k = 0; k < 8; k++)
+                crc = crc & 1 ? crc >> 1 ^ poly : crc >> 1;
+        } else {
+            crc ^= (uint32_t)p[i] << 24;
+            for (k = 0; k < 8; k++)
+                crc = crc & 0x80000000u ? crc << 1 ^ poly : crc << 1;
+        }
+    }
+    return crc;
+}
+
+static inline int fuzz_fix_png(uint8_t *d, size_t n)
+{
+    size_t pos = 8;
+    int changed = 0;
+
+    while (pos + 12 <= n) {
+        size_t len = (size_t)d[pos] << 24 | (size_t)d[pos + 1] << 16 |
+                     (size_t)d[pos + 2] << 8 | d[pos + 3];
+        uint32_t c;
+
+        if (len > n - pos - 12)
+            break;
+        c = ~fuzz_crc(0xffffffffu, d + pos + 4, len + 4, 0xedb88320u, 1);
+        pos += 8 + len;
+        if (d[pos] != (uint8_t)(c >> 24) || d[pos + 1] != (uint8_t)(c >> 16) ||
+            d[pos + 2] != (uint8_t)(c >> 8) || d[pos + 3] != (uint8_t)c) {
+            d[pos] = (uint8_t)(c >> 24);
+            d[pos + 1] = (uint8_t)(c >> 16);
+            d[pos + 2] = (uint8_t)(c >> 8);
+            d[pos + 3] = (uint8_t)c;
+            changed = 1;
+        }
+        pos += 4;
+    }
+    return changed;
+}
+
+static inline int fuzz_fix_ogg(uint8_t *d, size_t n)
+{
+    size_t pos = 0;
+    int changed = 0;
+
+    while (pos + 27 <= n && memcmp(d + pos, "OggS", 4) == 0) {
+        size_t len = 27 + (size_t)d[pos + 26], i;
+        uint8_t old[4];
+        uint32_t c;
+
+        if (len > n - pos)
+            break;
+        for (i = 0; i < d[pos + 26]; i++)
+            len += d[pos + 27 + i];
+        if (len > n - pos)
+            break;
+        memcpy(old, d + pos + 22, 4);
+        memset(d + pos + 22, 0, 4);
+        c = fuzz_crc(0, d + pos, len, 0x04c11db7u, 0);
+        d[pos + 22] = (uint8_t)c;
+        d[pos + 23] = (uint8_t)(c >> 8);
+        d[pos + 24] = (uint8_t)(c >> 16);
+        d[pos + 25] = (uint8_t)(c >> 24);
+        changed |= memcmp(old, d + pos + 22, 4) != 0;
+        pos += len;
+    }
+    return changed;
+}
+
+/* fuzz_media on data as it is, and again with its CRCs made right by
+ * fix when that changes any. */
+static inline int fuzz_media_crc(int format, const uint8_t *data,
+                                 size_t size, int flags,
+                                 int (*fix)(uint8_t *, size_t))
+{
+    uint8_t *c;
+
+    fuzz_media(format, data, size, flags);
+    if (size > FUZZ_MAX_INPUT || (c = malloc(size ? size : 1)) == NULL)
+        return 0;
+    memcpy(c, data, size);
+    if (fix(c, size))
+        fuzz_media(format, c, size, flags);
+    free(c);
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /*
- * jpeg.c - fuzz target: JPEG as aimark verify reads it (segments, APP1 EXIF (TIFF IFDs, UserComment) and XMP, COM, and the segment rewrite).
+ * jpeg.c - fuzz target: JPEG as aimark verify reads it (segments, APP1
+ * EXIF (TIFF IFDs, UserComment) and XMP, COM, and the segment rewrite).
  */
 #include "fuzz.h"
 

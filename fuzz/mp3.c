@@ -1,5 +1,6 @@
 /*
- * mp3.c - fuzz target: MP3 as aimark verify reads it (ID3v2 tags (frames, unsynchronisation, extended header) and the tag rewrite).
+ * mp3.c - fuzz target: MP3 as aimark verify reads it (ID3v2 tags (frames,
+ * unsynchronisation, extended header) and the tag rewrite).
  */
 #include "fuzz.h"
 

@@ -1,5 +1,6 @@
 /*
- * wav.c - fuzz target: WAV as aimark verify reads it (RIFF/RF64 chunks, LIST/INFO and the chunk rewrite).
+ * wav.c - fuzz target: WAV as aimark verify reads it (RIFF/RF64 chunks,
+ * LIST/INFO and the chunk rewrite).
  */
 #include "fuzz.h"
 
