@@ -316,9 +316,10 @@ static int read_box(mark_media *m, int64_t pos, uint64_t len,
 }
 
 /* A sample table box of stbl (h: its first bytes, hdr its header size,
- * size the whole box): its entry count must fit in the box, and a
- * constant sample size times the count in the file.  libavformat
- * allocates a count's worth of entries before it reads them, so a
+ * size the whole box): its entry count must fit in the box, and with a
+ * constant sample size the count must be plausible for the file.
+ * libavformat allocates a count's worth of entries before it reads them
+ * (or, for a constant size, builds an index of count entries), so a
  * 40-byte 'ctts' claiming 50 million entries cost 400 MB (fuzz/mp4.c). */
 static int table_check(mark_media *m, const unsigned char *h, int hdr,
                        uint64_t size, int64_t pos)
@@ -345,7 +346,9 @@ static int table_check(mark_media *m, const unsigned char *h, int hdr,
         count = mark__be32(h + hdr + 8);
         room = size - (uint64_t)hdr - 12;
         need = each ? 0 : count * 4;
-        if (each && count * each > (uint64_t)m->src->size)
+        /* QuickTime's compressed sound counts samples, not packets: up
+         * to 64 to a byte (IMA4 puts 64 in 34 bytes) */
+        if (each && count > (uint64_t)m->src->size * 64)
             need = UINT64_MAX;
     } else {
         count = mark__be32(h + hdr + 4);
