@@ -30,8 +30,9 @@
 /* A float sample as stored, made safe for the maths after it: NaN reads
  * as silence and anything past SAMPLE_MAX (60 dB over full scale: no
  * recording, only a hostile file, gets there) as SAMPLE_MAX, so every
- * later sum of squares is finite.  (A NaN in a float WAV reached the
- * rhythm detector's float-to-int conversions.) */
+ * later sum of squares is finite.  (A NaN in a float WAV, or from
+ * libsndfile's Vorbis decoder, reached the rhythm detector's
+ * float-to-int conversions.) */
 #define SAMPLE_MAX 1000.0
 
 static float sample_clean(double x)
@@ -381,7 +382,9 @@ int mark__audible_scan_feed(mark__audible_scan *s, const float *x,
 
             for (c = 0; c < ch; c++)
                 v += x[i * ch + c];
-            s->mono[i] = v / (float)ch;
+            /* decoders other than ours (libsndfile's Vorbis on a damaged
+             * stream) can hand over NaN too */
+            s->mono[i] = sample_clean(v / (float)ch);
         }
         rc = mark__rhythm_det_feed(s->det, s->mono, n);
         if (rc < 0)
