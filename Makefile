@@ -7,6 +7,7 @@
 #   make demo          mark the bundled samples and verify them
 #   make install       PREFIX=/usr/local DESTDIR= honoured
 #   make SANITIZE=address,undefined check    the suite under ASan/UBSan
+#   make fuzz          every libFuzzer target for FUZZ_TIME seconds (clang)
 #
 # User CFLAGS / LDFLAGS / CPPFLAGS are respected; project flags live in
 # MARK_CFLAGS.  Objects go to $(O) (build/, or build-san/ with SANITIZE).
@@ -65,6 +66,11 @@ ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
              -fno-sanitize-recover=all
 endif
+# make fuzz: the number crunching of signal/ (FFTs, detectors) keeps its
+# edge coverage but not libFuzzer's tracing of every comparison, which
+# made one detection there cost half a second.
+FUZZ_SIGNAL_FLAGS ?=
+$(O)/libmark/signal/%.o: SAN_FLAGS += $(FUZZ_SIGNAL_FLAGS)
 ALL_CFLAGS = $(MARK_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
@@ -90,6 +96,13 @@ GENWAV := $(O)/tests/genwav
 GENAUDIO := $(O)/tests/genaudio
 GENDOC := $(O)/tests/gendoc
 
+# Fuzz targets (fuzz/*.c but the replay driver), one per parser.
+FUZZ_SRC := $(filter-out fuzz/replay.c,$(wildcard fuzz/*.c))
+FUZZ_NAMES := $(FUZZ_SRC:fuzz/%.c=%)
+FUZZ_INC = $(PKG_CFLAGS) -Ilibmark/include -Ilibmark -Ilibmark/signal \
+           -Ilibmark/payload
+REPLAY := $(O)/fuzz/replay
+
 # Debian packages: build, test and run.
 DEPS_BUILD := gcc g++ make pkg-config libpng-dev libjpeg62-turbo-dev \
               zlib1g-dev libjansson-dev libxml2-dev libfreetype-dev \
@@ -103,6 +116,8 @@ DEPS_BUILD += libzip-dev libqpdf-dev
 DEPS_TEST_DOC := qpdf libarchive-zip-perl
 DEPS_TEST := libimage-exiftool-perl imagemagick mandoc pngcheck fonts-dejavu-core \
              libjpeg-turbo-progs ffmpeg mediainfo sox espeak-ng cmark time
+# make fuzz: clang and its libFuzzer / sanitizer runtimes
+DEPS_TEST += clang libclang-rt-14-dev
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS_TEST += $(DEPS_TEST_DOC)
@@ -187,7 +202,53 @@ $(GENDOC): tests/gen/gendoc.c
 	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags zlib) $< -o $@ \
 	    $(shell $(PKG_CONFIG) --libs zlib) $(ALL_LDFLAGS)
 
-tests-bin: all $(TEST_BIN) $(GENIMG) $(GENWAV) $(GENAUDIO) $(GENDOC)
+tests-bin: all $(TEST_BIN) $(GENIMG) $(GENWAV) $(GENAUDIO) $(GENDOC) \
+           $(REPLAY)
+
+# The replay driver: every fuzz target under its own name (fuzz_png...)
+# in one plain program, for make check (tests/cli/fuzz.sh).
+$(O)/fuzz/%.o: fuzz/%.c fuzz/fuzz.h libmark/include/mark.h \
+               libmark/internal.h libmark/signal/signal.h | $(O)/dirs
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(FUZZ_INC) -DLLVMFuzzerTestOneInput=fuzz_$* \
+	    -c $< -o $@
+
+$(REPLAY): fuzz/replay.c fuzz/targets.h $(FUZZ_NAMES:%=$(O)/fuzz/%.o) \
+           $(STATIC)
+	$(CC) $(ALL_CFLAGS) -Ifuzz $< $(FUZZ_NAMES:%=$(O)/fuzz/%.o) -o $@ \
+	    $(STATIC) $(PKG_LIBS) $(ALL_LDFLAGS)
+
+# make fuzz: libmark and the targets built by clang with libFuzzer,
+# ASan and UBSan in $(FUZZ_O); seeds made by the project's generators
+# and aimark (built in $(O)); then each of FUZZ_TARGETS (default: all)
+# fuzzed for FUZZ_TIME seconds (fuzz/run.sh), the corpus kept in
+# $(O)/fuzz/corpus/<target>, crashes in $(O)/fuzz/crashes/<target>.
+# FUZZ_ARGS: more libFuzzer options.
+FUZZ_O ?= build-fuzz
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_ARGS ?=
+.PHONY: fuzz fuzz-build fuzz-seeds fuzz-bins
+fuzz: fuzz-build fuzz-seeds
+	@FUZZ_TIME=$(FUZZ_TIME) FUZZ_ARGS="$(FUZZ_ARGS)" sh fuzz/run.sh \
+	    $(FUZZ_O)/fuzz/bin $(O)/fuzz "$(FUZZ_TARGETS)"
+
+fuzz-build:
+	$(MAKE) O=$(FUZZ_O) CC=$(FUZZ_CC) \
+	    SANITIZE=fuzzer-no-link,address,undefined \
+	    FUZZ_SIGNAL_FLAGS=-fno-sanitize-coverage=trace-cmp fuzz-bins
+
+fuzz-seeds: tests-bin
+	sh fuzz/seeds.sh $(O) $(O)/fuzz/seeds
+
+fuzz-bins: $(FUZZ_NAMES:%=$(O)/fuzz/bin/%)
+
+$(O)/fuzz/bin/%: fuzz/%.c fuzz/fuzz.h libmark/include/mark.h \
+                 libmark/internal.h libmark/signal/signal.h $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(FUZZ_INC) $< -o $@ $(STATIC) $(PKG_LIBS) \
+	    $(ALL_LDFLAGS) -fsanitize=fuzzer
 
 check: tests-bin check-deps check-symbols check-header
 	@O=$(O) SANITIZE=$(SANITIZE) sh tests/run.sh
@@ -340,4 +401,4 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man3/libmark.3
 
 clean:
-	rm -rf build build-san samples/out
+	rm -rf build build-san build-fuzz samples/out

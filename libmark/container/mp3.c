@@ -310,10 +310,15 @@ typedef struct frame {
 static int tag_next(mark_ctx *ctx, const tagview *t, size_t *pos, frame *f)
 {
     size_t hs = t->major == 2 ? 6 : 10, idn = t->major == 2 ? 3 : 4, i;
-    const unsigned char *h = t->fr + *pos;
+    const unsigned char *h;
     uint32_t size;
 
-    if (t->fr_len - *pos < hs || h[0] == 0)
+    /* t->fr is NULL for an empty unsynchronised tag: no pointer into it
+     * before the length says there is a frame header */
+    if (t->fr_len - *pos < hs)
+        return 0;
+    h = t->fr + *pos;
+    if (h[0] == 0)
         return 0;
     for (i = 0; i < idn; i++)
         if (!((h[i] >= 'A' && h[i] <= 'Z') || (h[i] >= '0' && h[i] <= '9')))

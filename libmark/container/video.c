@@ -315,7 +315,73 @@ static int read_box(mark_media *m, int64_t pos, uint64_t len,
     return rc;
 }
 
-/* Walk the boxes in [start, end) of a parent (0 top, 1 moov, 2 udta). */
+/* A sample table box of stbl (h: its first bytes, hdr its header size,
+ * size the whole box): its entry count must fit in the box, and with a
+ * constant sample size the count must be plausible for the file.
+ * libavformat allocates a count's worth of entries before it reads them
+ * (or, for a constant size, builds an index of count entries), so a
+ * 40-byte 'ctts' claiming 50 million entries cost 400 MB (fuzz/mp4.c). */
+static int table_check(mark_media *m, const unsigned char *h, int hdr,
+                       uint64_t size, int64_t pos)
+{
+    static const struct {
+        char type[5];
+        unsigned entry;                  /* bytes a table entry */
+    } tables[] = {
+        { "stts", 8 }, { "ctts", 8 }, { "stsc", 12 }, { "stco", 4 },
+        { "co64", 8 }, { "stss", 4 }, { "stps", 4 }, { "stsz", 4 },
+    };
+    uint64_t count, room, need;
+    size_t i;
+
+    for (i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        if (memcmp(h + 4, tables[i].type, 4) == 0)
+            break;
+    if (i == sizeof tables / sizeof tables[0] ||
+        size < (uint64_t)hdr + (i == 7 ? 12 : 8))
+        return MARK_OK;
+    if (i == 7) {                         /* stsz: size, count, table */
+        uint32_t each = mark__be32(h + hdr + 4);
+
+        count = mark__be32(h + hdr + 8);
+        room = size - (uint64_t)hdr - 12;
+        need = each ? 0 : count * 4;
+        /* QuickTime's compressed sound counts samples, not packets: up
+         * to 64 to a byte (IMA4 puts 64 in 34 bytes) */
+        if (each && count > (uint64_t)m->src->size * 64)
+            need = UINT64_MAX;
+    } else {
+        count = mark__be32(h + hdr + 4);
+        room = size - (uint64_t)hdr - 8;
+        need = count * tables[i].entry;
+    }
+    if (need > room)
+        return mark__err(m->ctx, MARK_EFORMAT, "MP4 box '%.4s' at byte %lld "
+                         "claims %llu entries, more than it or the file "
+                         "holds", (const char *)h + 4, (long long)pos,
+                         (unsigned long long)count);
+    return MARK_OK;
+}
+
+static int walk(mark_media *m, int64_t start, int64_t end, int level);
+
+/* A box on the way to the sample tables (moov, trak, mdia, minf, stbl)
+ * that runs past its parent: its sample tables checked as far as it
+ * goes (nothing else is read from it). */
+static int tables_only(mark_media *m, const unsigned char *h, int hdr,
+                       int64_t pos, int64_t end)
+{
+    static const char path[][5] = { "moov", "trak", "mdia", "minf", "stbl" };
+    size_t i;
+
+    for (i = 0; i < 5; i++)
+        if (memcmp(h + 4, path[i], 4) == 0)
+            return walk(m, pos + hdr, end, i == 4 ? 4 : 3);
+    return MARK_OK;
+}
+
+/* Walk the boxes in [start, end) of a parent (0 top, 1 moov, 2 udta,
+ * 3 trak, mdia or minf, 4 stbl). */
 static int walk(mark_media *m, int64_t start, int64_t end, int level)
 {
     video_priv *v = m->priv;
@@ -348,10 +414,16 @@ static int walk(mark_media *m, int64_t start, int64_t end, int level)
                 return mark__err(m->ctx, MARK_EFORMAT, "MP4 is truncated "
                                  "(%.4s runs past the end)",
                                  (const char *)h + 4);
-            return mark__problem_add(m->problems, MARK_SEV_WARNING,
-                                     "malformed", -1, "MP4 box '%.4s' at "
-                                     "byte %lld runs past its parent",
-                                     (const char *)h + 4, (long long)pos);
+            rc = mark__problem_add(m->problems, MARK_SEV_WARNING,
+                                   "malformed", -1, "MP4 box '%.4s' at "
+                                   "byte %lld runs past its parent",
+                                   (const char *)h + 4, (long long)pos);
+            /* libavformat reads what is there of it all the same: so
+             * do the sample table checks */
+            if (rc == MARK_OK && size >= (uint64_t)hdr && level != 2 &&
+                level != 4)
+                rc = tables_only(m, h, hdr, pos, end);
+            return rc;
         }
         if (level == 0 && memcmp(h + 4, "moov", 4) == 0) {
             v->moov_first = v->moov_first >= 0 ? v->moov_first : 1;
@@ -364,6 +436,15 @@ static int walk(mark_media *m, int64_t start, int64_t end, int level)
             v->is_mov = memcmp(h + 8, "qt  ", 4) == 0;
         } else if (level == 1 && memcmp(h + 4, "udta", 4) == 0) {
             rc = walk(m, pos + hdr, pos + (int64_t)size, 2);
+        } else if (((level == 1 || level == 3) &&
+                    memcmp(h + 4, "trak", 4) == 0) ||
+                   (level == 3 && (memcmp(h + 4, "mdia", 4) == 0 ||
+                                   memcmp(h + 4, "minf", 4) == 0))) {
+            rc = walk(m, pos + hdr, pos + (int64_t)size, 3);
+        } else if (level == 3 && memcmp(h + 4, "stbl", 4) == 0) {
+            rc = walk(m, pos + hdr, pos + (int64_t)size, 4);
+        } else if (level == 4) {
+            rc = table_check(m, h, hdr, size, pos);
         } else if ((level == 1 || level == 2) &&
                    memcmp(h + 4, "meta", 4) == 0 && size >= 16) {
             rc = read_box(m, pos + hdr, size - (uint64_t)hdr, &buf);

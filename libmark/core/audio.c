@@ -27,6 +27,25 @@
 #define AMP_MAX 0.5                      /* -6 dBFS */
 #define AMP_SILENT 0.1                   /* on silence, -20 dBFS */
 
+/* A float sample as stored, made safe for the maths after it: NaN reads
+ * as silence and anything past SAMPLE_MAX (60 dB over full scale: no
+ * recording, only a hostile file, gets there) as SAMPLE_MAX, so every
+ * later sum of squares is finite.  (A NaN in a float WAV, or from
+ * libsndfile's Vorbis decoder, reached the rhythm detector's
+ * float-to-int conversions.) */
+#define SAMPLE_MAX 1000.0
+
+static float sample_clean(double x)
+{
+    if (x != x)
+        return 0;
+    if (x > SAMPLE_MAX)
+        return (float)SAMPLE_MAX;
+    if (x < -SAMPLE_MAX)
+        return (float)-SAMPLE_MAX;
+    return (float)x;
+}
+
 void mark__pcm_decode(const mark__pcm *f, const unsigned char *in,
                       size_t frames, float *out)
 {
@@ -66,8 +85,10 @@ void mark__pcm_decode(const mark__pcm *f, const unsigned char *in,
             uint32_t u = (uint32_t)in[4 * i] | (uint32_t)in[4 * i + 1] << 8 |
                          (uint32_t)in[4 * i + 2] << 16 |
                          (uint32_t)in[4 * i + 3] << 24;
+            float v;
 
-            memcpy(&out[i], &u, 4);
+            memcpy(&v, &u, 4);
+            out[i] = sample_clean(v);
         }
         break;
     case MARK__PCM_F64:
@@ -79,7 +100,7 @@ void mark__pcm_decode(const mark__pcm *f, const unsigned char *in,
             for (k = 7; k >= 0; k--)
                 u = u << 8 | in[8 * i + (size_t)k];
             memcpy(&d, &u, 8);
-            out[i] = (float)d;
+            out[i] = sample_clean(d);
         }
         break;
     default:
@@ -361,7 +382,9 @@ int mark__audible_scan_feed(mark__audible_scan *s, const float *x,
 
             for (c = 0; c < ch; c++)
                 v += x[i * ch + c];
-            s->mono[i] = v / (float)ch;
+            /* decoders other than ours (libsndfile's Vorbis on a damaged
+             * stream) can hand over NaN too */
+            s->mono[i] = sample_clean(v / (float)ch);
         }
         rc = mark__rhythm_det_feed(s->det, s->mono, n);
         if (rc < 0)
