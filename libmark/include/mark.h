@@ -761,6 +761,9 @@ typedef struct mark_video_options {
     double label_seconds;    /* the visible label on the frames of the
                                 first this many seconds, at least 2 (the
                                 rule); 0: 3; < 0: every frame */
+    int label_end;           /* also on the closing frames, as long (the
+                                video's length must be known: a pipe's
+                                header must give it) */
 } mark_video_options;
 
 /* mark_media_set_video_options() :
