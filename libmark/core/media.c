@@ -900,6 +900,13 @@ int mark_media_set_video_options(mark_media *m, const mark_video_options *o)
                       (o->label_seconds > 0 && o->label_seconds < 2)))
         return mark__err(m->ctx, MARK_EINVAL, "crf wants 0 to 63, the "
                          "label at least 2 s");
+    /* the closing frames are found from the video's length: a pipe must
+     * say it in its header (refused now, before anything is written) */
+    if (o != NULL && o->label_end && o->label_seconds >= 0 &&
+        m->src != NULL && !m->src->seekable && !(m->info.duration > 0))
+        return mark__err(m->ctx, MARK_EUNSEEKABLE, "the label on the "
+                         "closing frames needs the video's length, which "
+                         "this pipe does not give: give a file");
     if (o != NULL && ((o->preset != NULL &&
                        (preset = mark__strdup(m->ctx, o->preset)) == NULL) ||
                       (o->encoder != NULL &&

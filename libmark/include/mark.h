@@ -770,7 +770,9 @@ typedef struct mark_video_options {
  *  Set how a video is re-encoded (copied; strings too).  NULL restores
  *  the defaults.
  *  @return : MARK_OK, MARK_EUNSUPPORTED for media that are not video,
- *  MARK_EINVAL for a crf out of range or a label under 2 s. */
+ *  MARK_EINVAL for a crf out of range or a label under 2 s,
+ *  MARK_EUNSEEKABLE for label_end on a pipe that does not give the
+ *  video's length. */
 MARK_API int mark_media_set_video_options(mark_media *m,
                                           const mark_video_options *o);
 
