@@ -20,8 +20,11 @@
  * label of the input is dropped, so the output holds exactly one.
  * Chapters, stream metadata and side data (rotation), dispositions and
  * timestamps are carried over; an MP4 whose moov came first keeps it
- * first.  The visible label and the frame watermark need the frames
- * re-encoded: not done yet (MARK_EUNSUPPORTED, said so).
+ * first.  The visible label and the frame watermark re-encode the
+ * frames (timestamps kept); the label is drawn on the picture as
+ * displayed (the display matrix's rotation) and recorded in the key /
+ * SimpleTag "aimark:VisibleLabel", which verify checks on the opening
+ * 2 s.
  *
  * FFmpeg logs to stderr by default; a library must not print, so its log
  * level is set to quiet the first time, unless the program has set a

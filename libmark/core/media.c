@@ -1224,6 +1224,15 @@ static int media_save(mark_media *m, mark__sink *k)
     if (read_only(m))
         return refuse_read_only(m);
     if (m->c->stream != NULL) {
+        mark_visible *keep = m->visible;
+
+        /* a video label this toolkit drew is still on the opening frames:
+         * not drawn a second time, its record stays (as for images) */
+        if (m->visible != NULL && m->visible_record != NULL) {
+            mark__explicit_ensure(m, 1);
+            if (m->explicit_res != NULL && m->explicit_res->found)
+                m->visible = NULL;
+        }
         memset(&ops, 0, sizeof ops);
         ops.audible = audible_wanted(m) & MARK_AUDIBLE_BOTH;
         ops.audible_voice = !!(m->audible & MARK_AUDIBLE_VOICE);
@@ -1232,6 +1241,7 @@ static int media_save(mark_media *m, mark__sink *k)
         if (rc == MARK_OK)
             rc = m->c->stream(m, &ops, k);
         m->wm.skipped = ops.wm_skipped;
+        m->visible = keep;
         return rc;
     }
     mark__buf_init(&b, m->ctx);

@@ -166,6 +166,11 @@ for f in cut blur crop; do
 done
 expect 0 "$AIMARK" verify cut.mkv
 has out "explicit label: not found (label recorded in the metadata missing from 2 of 5 frames sampled over the first 2.0 s (first at 1.50 s)"
+# WebM: the SimpleTag written by the VP9 re-encode
+ok $FF -f lavfi -i $T:rate=25 -t 3 -c:v libvpx-vp9 -b:v 200k w.webm
+expect 0 "$AIMARK" mark --producer $CODE --no-watermark w.webm -o mw.webm
+expect 0 "$AIMARK" verify --json mw.webm
+has out '"found":true,"checked":true'
 # a damaged record is reported and left aside
 ok $FF -i m.mkv -c copy -metadata 'aimark:VisibleLabel={"v":1,"text"' bad.mkv
 expect 0 "$AIMARK" verify --json bad.mkv
@@ -181,9 +186,16 @@ for f in lo.mp4 nv.mp4; do
     expect 0 "$AIMARK" verify $f
     has out "explicit label: not checked (no record of a label drawn by this toolkit"
 done
-# re-marking the metadata of a labelled video keeps its record
+# re-marking a labelled video keeps its record, and does not draw the
+# label again (drawn twice, the plate darkens the corner by 8 levels)
 expect 0 "$AIMARK" mark --producer $CODE --no-visible --no-watermark \
     m.mp4 -o mm.mp4
 expect 0 "$AIMARK" verify --json mm.mp4
+has out '"found":true,"checked":true'
+expect 0 "$AIMARK" mark --producer $CODE --no-watermark m.mp4 -o mm2.mp4
+diffs m.mp4 mm2.mp4 > d
+checks=$((checks + 1))
+[ "$(spans < d)" = "0.000 0.000 0" ] || fail "label drawn twice: $(spans < d)"
+expect 0 "$AIMARK" verify --json mm2.mp4
 has out '"found":true,"checked":true'
 done_
