@@ -94,6 +94,11 @@ ffprobe -v error -show_entries format_tags -of default=nw=1 both.mp4 > t
 has t '"spans":[[0.0,3.0],[5.0,8.0]]'
 expect 0 "$AIMARK" verify --json both.mp4
 has out '"found":true,"checked":true'
+# every frame: the record's span runs to the end (null)
+expect 0 "$AIMARK" mark --producer $CODE --no-watermark --label-duration all \
+    in.mp4 -o every.mp4
+ffprobe -v error -show_entries format_tags -of default=nw=1 every.mp4 > t
+has t '"spans":[[0.0,null]]'
 expect 2 "$AIMARK" mark --producer $CODE --video-label end in8.mp4 -o x.mp4
 has err "--video-label wants start or both (the opening frames must carry"
 # Matroska from a pipe: the length from its header; a stream written to
