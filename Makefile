@@ -3,6 +3,7 @@
 #   make deps          install the Debian packages needed to build, test, run
 #   make               static + shared library and the aimark CLI
 #   make check         the test suite (fast, deterministic)
+#   make corrupt-matrix, make crash-test   the long robustness runs
 #   make demo          mark the bundled samples and verify them
 #   make install       PREFIX=/usr/local DESTDIR= honoured
 #   make SANITIZE=address,undefined check    the suite under ASan/UBSan
@@ -108,6 +109,7 @@ DEPS_TEST += $(DEPS_TEST_DOC)
 DEPS += $(DEPS_TEST_DOC)
 
 .PHONY: FORCE bench all lib tools check test demo deps install uninstall clean \
+        corrupt-matrix crash-test \
         manlint check-deps check-symbols check-header tests-bin
 
 all: lib tools
@@ -191,6 +193,14 @@ check: tests-bin check-deps check-symbols check-header
 	@O=$(O) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 test: check
+
+# The long robustness runs, outside make check: the whole corrupt-input
+# matrix (tests/corrupt.pl --full) and 30 SIGKILLs per way of writing.
+corrupt-matrix: tests-bin
+	@ONLY=corrupt CORRUPT_FULL=1 O=$(O) sh tests/run.sh
+
+crash-test: tests-bin
+	@ONLY=crash CRASH_KILLS=30 O=$(O) sh tests/run.sh
 
 # The public header compiles alone as strict C99 and as C++.
 check-header: $(STATIC)

@@ -21,6 +21,10 @@
 
 #define MARK__ERRMSG_MAX 1024
 
+#define MARK__SPARES 12
+#define MARK__SPARE_MIN ((size_t)128 << 10)
+#define MARK__SPARE_BYTES ((size_t)64 << 20)
+
 struct mark_ctx {
     mark_alloc al;                       /* copied from the caller */
     mark_log_fn *log;                    /* NULL: messages dropped */
@@ -36,6 +40,11 @@ struct mark_ctx {
                                             MARK_FORMAT_UNKNOWN: sniff */
     char encoding[64];                   /* text encoding to convert from
                                             and back to, "" UTF-8 */
+    struct {                             /* planes kept for the next call */
+        void *p;
+        size_t n;
+    } spare[MARK__SPARES];
+    size_t spare_bytes;
 };
 
 /* Allocation through the ctx allocator; NULL ctx is a programming error. */
@@ -44,6 +53,16 @@ void *mark__calloc(mark_ctx *ctx, size_t n, size_t size);
 void *mark__realloc(mark_ctx *ctx, void *p, size_t n);
 void mark__free(mark_ctx *ctx, void *p);
 char *mark__strdup(mark_ctx *ctx, const char *s);
+
+/* Large work planes (MARK__SPARE_MIN bytes or more) kept by the ctx from
+ * one call to the next, up to MARK__SPARE_BYTES in all: an image or video
+ * frame makes a dozen planes of the same few sizes, and a fresh one from
+ * the system costs a page fault every 4 KiB on first touch, about a
+ * fifth of the watermark's time on a 2 MP JPEG.  mark__plane_free takes
+ * the size asked for; the memory is released by mark_ctx_free.  The
+ * contents of a plane are undefined, as from malloc. */
+void *mark__plane_alloc(mark_ctx *ctx, size_t n);
+void mark__plane_free(mark_ctx *ctx, void *p, size_t n);
 char *mark__strndup(mark_ctx *ctx, const char *s, size_t n);
 
 /* Record the failure detail and return code, so callers can write
@@ -226,8 +245,8 @@ typedef struct mark__container {
                   uint32_t h, struct mark__image *img, uint32_t *rx,
                   uint32_t *ry);
     /* Optional: the whole image's luma (w x h floats, 0..255, the caller
-     * frees it) by a faster road than pixels; MARK_EUNSUPPORTED (no error
-     * set) where there is none. */
+     * frees it, with mark__plane_free) by a faster road than pixels;
+     * MARK_EUNSUPPORTED (no error set) where there is none. */
     int (*luma)(mark_media *m, float **out);
     /* Optional: look for an explicit label in the content itself (audio:
      * the rhythm label), filling res; edge > 0: only in the first and
@@ -579,15 +598,17 @@ int mark__jpeg_edit_put(mark__jpeg_edit *e, const mark__image *img,
  * interval, then whatever followed the original EOI. */
 int mark__jpeg_edit_finish(mark__jpeg_edit *e, mark__buf *out);
 /* The luma fast path, for YCbCr and greyscale JPEGs with a full-size Y:
- * the Y plane as floats (W x H, the caller frees it), and a change of
+ * the Y plane as floats (W x H, the caller frees it with
+ * mark__plane_free), and a change of
  * luma (W x H) added to Y's coefficients.  MARK_EUNSUPPORTED (no error
  * set) for other JPEGs. */
 int mark__jpeg_edit_luma(mark__jpeg_edit *e, float **out);
 int mark__jpeg_edit_add_luma(mark__jpeg_edit *e, const float *delta);
 /* The same on 2 x 2 cells, for images the watermark works on at half
  * resolution or coarser: the cell means and mean squares of Y
- * ((W + 1) / 2 x (H + 1) / 2 each, straight from the coefficients), and a
- * change constant on each cell. */
+ * ((W + 1) / 2 x (H + 1) / 2 each, straight from the coefficients; the
+ * caller frees them with mark__plane_free), and a change constant on
+ * each cell. */
 int mark__jpeg_edit_cells(mark__jpeg_edit *e, float **v2, float **s2);
 int mark__jpeg_edit_add_cells(mark__jpeg_edit *e, const float *d2);
 void mark__jpeg_edit_free(mark__jpeg_edit *e);

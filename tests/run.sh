@@ -3,7 +3,8 @@
 # tests/cli.  Each test exits 0 (pass), 77 (skip) or anything else (fail).
 # Fixtures are generated once into a temporary directory by genimg.
 # Prints one line per test and a closing "N passed, N failed" line; exits
-# non-zero when any test failed.
+# non-zero when any test failed.  ONLY="name ..." runs just those tests
+# and prints their logs (make corrupt-matrix, make crash-test).
 set -u
 O=${O:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,8 +20,16 @@ export FIXTURES="$tmp/fixtures" AIMARK="$top/$O/aimark" TOP="$top" O
 export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
 
 pass=0 fail=0 skip=0 failed=""
+ONLY=${ONLY:-}
 run() {
     name=$1; shift
+    case " $ONLY " in
+    "  ") ;;
+    *" $name "*) ;;
+    *) return ;;
+    esac
+    keep=40                              # log lines shown on failure
+    [ -z "$ONLY" ] || keep=100000
     export TESTTMP="$tmp/work-$name"
     mkdir -p "$TESTTMP"
     "$@" > "$tmp/$name.log" 2>&1
@@ -29,8 +38,9 @@ run() {
     0) pass=$((pass + 1)); echo "PASS $name" ;;
     77) skip=$((skip + 1)); echo "SKIP $name" ;;
     *) fail=$((fail + 1)); failed="$failed $name"; echo "FAIL $name (exit $rc)"
-       sed 's/^/    /' "$tmp/$name.log" | tail -n 40 ;;
+       sed 's/^/    /' "$tmp/$name.log" | tail -n "$keep" ;;
     esac
+    [ -z "$ONLY" ] || [ $rc -ne 0 ] || sed 's/^/    /' "$tmp/$name.log"
 }
 
 for t in "$top/$O"/tests/unit/* "$top/$O"/tests/api/*; do

@@ -180,7 +180,10 @@ static void usage_mark(FILE *f)
 "                          the output is WAV\n"
 "      --rate HZ           raw PCM: frames a second\n"
 "      --channels N        raw PCM: channels\n"
-
+"      --limit NAME=VALUE  change a limit on hostile input (repeatable;\n"
+"                          or limit.NAME in the config file): input-bytes,\n"
+"                          metadata-bytes, pixels, dimension, chunks,\n"
+"                          label-bytes, duration (s), frames, text-bytes\n"
 "  -h, --help              this help\n");
 }
 
@@ -743,7 +746,7 @@ enum {
     OPT_LABEL_HEIGHT, OPT_FONT, OPT_LABEL_COLOR, OPT_PLATE_COLOR,
     OPT_PLATE_OPACITY, OPT_STRENGTH, OPT_FORMAT, OPT_TEXT_LABEL,
     OPT_CRF, OPT_PRESET, OPT_VIDEO_CODEC, OPT_LABEL_DURATION, OPT_VIDEO_LABEL,
-    OPT_ENCODING
+    OPT_ENCODING, OPT_LIMIT
 };
 
 /* A renderer from the options; errors are reported with msg(). */
@@ -851,6 +854,7 @@ int cmd_mark(int argc, char **argv)
         { "format", required_argument, NULL, OPT_FORMAT },
         { "text-label", required_argument, NULL, OPT_TEXT_LABEL },
         { "encoding", required_argument, NULL, OPT_ENCODING },
+        { "limit", required_argument, NULL, OPT_LIMIT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -1051,6 +1055,10 @@ int cmd_mark(int argc, char **argv)
             }
             break;
         case OPT_ENCODING: o.encoding = optarg; break;
+        case OPT_LIMIT:
+            if (limit_arg(optarg) != 0)
+                return EXIT_USAGE;
+            break;
         case OPT_TEXT_LABEL:
             if (strcmp(optarg, "start") == 0)
                 o.text_where = MARK_TEXT_LABEL_START;

@@ -26,6 +26,10 @@ static void usage_verify(FILE *f)
 "      --encoding NAME     text in another encoding (e.g. GB18030)\n"
 "  -q, --quiet             no report (not even --json); the exit status\n"
 "                          tells\n"
+"      --limit NAME=VALUE  change a limit on hostile input (repeatable):\n"
+"                          input-bytes, metadata-bytes, pixels,\n"
+"                          dimension, chunks,\n"
+"                          label-bytes, duration (s), frames, text-bytes\n"
 "  -h, --help              this help\n"
 "\n"
 "Exit status: 0 every file carries a mark, 1 at least one carries none,\n"
@@ -177,7 +181,8 @@ static void human_report(const char *name, mark_media *m)
                ex.height_ratio >= 0.05 ? "meets" : "BELOW", ex.score);
 }
 
-enum { OPT_JSON = 256, OPT_FILES_FROM, OPT_KEY, OPT_FORMAT, OPT_ENCODING };
+enum { OPT_JSON = 256, OPT_FILES_FROM, OPT_KEY, OPT_FORMAT, OPT_ENCODING,
+       OPT_LIMIT };
 
 int cmd_verify(int argc, char **argv)
 {
@@ -187,6 +192,7 @@ int cmd_verify(int argc, char **argv)
         { "key", required_argument, NULL, OPT_KEY },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "encoding", required_argument, NULL, OPT_ENCODING },
+        { "limit", required_argument, NULL, OPT_LIMIT },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -216,6 +222,10 @@ int cmd_verify(int argc, char **argv)
             }
             break;
         case OPT_ENCODING: encoding = optarg; break;
+        case OPT_LIMIT:
+            if (limit_arg(optarg) != 0)
+                return EXIT_USAGE;
+            break;
         case 'q': quiet = 1; break;
         case 'h':
             usage_verify(stdout);

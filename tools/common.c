@@ -176,6 +176,13 @@ int config_load(config *c, const char *path)
             slot = &c->producer;
         } else if (strcmp(key, "propagator") == 0) {
             slot = &c->propagator;
+        } else if (strncmp(key, "limit.", 6) == 0) {
+            if (limit_option(key + 6, val, 1) != 0) {
+                msg("config file '%s', line %d: bad limit", path, lineno);
+                rc = -1;
+                break;
+            }
+            continue;
         } else {
             msg("config file '%s', line %d: unknown key '%s'", path, lineno,
                 key);
@@ -381,10 +388,75 @@ int parse_format(const char *s)
     return -1;
 }
 
+/* libmark's limits by name, in the order of enum mark_limit. */
+static const char *const limit_names[MARK_LIMIT_COUNT_] = {
+    "input-bytes", "metadata-bytes", "pixels", "dimension", "chunks",
+    "label-bytes", "duration", "frames", "text-bytes"
+};
+const char limit_list[] = "input-bytes, metadata-bytes, pixels, "
+                          "dimension, chunks, label-bytes, duration, "
+                          "frames, text-bytes";
+static int64_t limit_value[MARK_LIMIT_COUNT_];   /* 0: the default */
+static int limit_by_cli[MARK_LIMIT_COUNT_];
+
+int limit_option(const char *name, const char *value, int from_config)
+{
+    char *end;
+    long long v;
+    int i, shift = 0;
+
+    for (i = 0; i < MARK_LIMIT_COUNT_; i++)
+        if (strcmp(name, limit_names[i]) == 0)
+            break;
+    if (i == MARK_LIMIT_COUNT_) {
+        msg("unknown limit '%s' (the limits are %s)", name, limit_list);
+        return -1;
+    }
+    errno = 0;
+    v = strtoll(value, &end, 10);
+    if (*end == 'K' || *end == 'k')
+        shift = 10, end++;
+    else if (*end == 'M')
+        shift = 20, end++;
+    else if (*end == 'G')
+        shift = 30, end++;
+    if (errno != 0 || end == value || *end != '\0' || v <= 0 ||
+        v > (INT64_MAX >> shift)) {
+        msg("limit %s wants a positive integer (K, M, G allowed), not "
+            "'%s'", name, value);
+        return -1;
+    }
+    if (from_config && limit_by_cli[i])
+        return 0;
+    limit_value[i] = (int64_t)v << shift;
+    limit_by_cli[i] = !from_config;
+    return 0;
+}
+
+int limit_arg(const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    char name[32];
+
+    if (eq == NULL || (size_t)(eq - arg) >= sizeof name) {
+        msg("--limit wants NAME=VALUE, not '%s'", arg);
+        return -1;
+    }
+    memcpy(name, arg, (size_t)(eq - arg));
+    name[eq - arg] = '\0';
+    return limit_option(name, eq + 1, 0);
+}
+
 int setup_ctx(mark_ctx *ctx, int format, const char *encoding)
 {
+    int i;
+
     if (mark_ctx_set_format(ctx, format) != MARK_OK)
         return -1;
+    for (i = 0; i < MARK_LIMIT_COUNT_; i++)
+        if (limit_value[i] > 0 &&
+            mark_ctx_set_limit(ctx, i, limit_value[i]) != MARK_OK)
+            return -1;
     if (encoding != NULL && mark_ctx_set_encoding(ctx, encoding) != MARK_OK) {
         msg("%s", mark_ctx_errmsg(ctx));
         return -1;

@@ -93,11 +93,22 @@ int cpu_count(void);
 /* --format: "text", "markdown" (or "md") or "auto" (recognise from the
  * content); -1 for anything else. */
 int parse_format(const char *s);
-/* Apply --format and --encoding to a ctx; returns 0, or -1 after a
- * message. */
+/* Apply --format, --encoding and the limits to a ctx; returns 0, or -1
+ * after a message. */
 int setup_ctx(mark_ctx *ctx, int format, const char *encoding);
 /* The hint that goes after a library message about bad UTF-8. */
 const char *utf8_hint(const char *message);
+
+/* --limit NAME=VALUE (from_config 0) and the config file's
+ * "limit.NAME = VALUE" (from_config 1, which does not override the
+ * command line): kept for setup_ctx().  VALUE is a positive integer,
+ * with K, M or G for 2^10, 2^20, 2^30.  Returns 0, or -1 after a
+ * message. */
+int limit_option(const char *name, const char *value, int from_config);
+/* --limit's argument, NAME=VALUE. */
+int limit_arg(const char *arg);
+/* The limit names, for --help: "input-bytes, metadata-bytes, ...". */
+extern const char limit_list[];
 
 /* Parse a positive integer option; returns -1 when not one. */
 long parse_count(const char *s, long max);

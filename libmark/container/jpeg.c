@@ -344,9 +344,11 @@ static int jpeg_watermark(mark_media *m, mark__jpeg_edit *e,
                           int *whole)
 {
     float *a = NULL, *b = NULL;
+    size_t n = (size_t)W * H;            /* floats in a and b */
     int rc;
 
     if (mark__cells_fit(W, H)) {
+        n = (size_t)((W + 1) / 2) * ((H + 1) / 2);
         rc = mark__jpeg_edit_cells(e, &a, &b);
         if (rc == MARK_OK)
             rc = mark__cells_watermark(m->ctx, ops, a, b, W, H);
@@ -363,8 +365,8 @@ static int jpeg_watermark(mark_media *m, mark__jpeg_edit *e,
         *whole = 1;
         rc = MARK_OK;
     }
-    mark__free(m->ctx, a);
-    mark__free(m->ctx, b);
+    mark__plane_free(m->ctx, a, sizeof(float) * n);
+    mark__plane_free(m->ctx, b, sizeof(float) * n);
     return rc;
 }
 

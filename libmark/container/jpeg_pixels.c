@@ -1346,12 +1346,13 @@ int mark__jpeg_edit_luma(mark__jpeg_edit *e, float **out)
     *out = NULL;
     if (!has_full_y(e))
         return MARK_EUNSUPPORTED;
-    plane = mark__malloc(e->ctx, sizeof(float) * e->width * e->height);
+    plane = mark__plane_alloc(e->ctx, sizeof(float) * e->width * e->height);
     if (plane == NULL)
         return mark__err(e->ctx, MARK_ENOMEM, "out of memory");
     rc = run_guarded(e, luma_work, plane);
     if (rc < 0) {
-        mark__free(e->ctx, plane);
+        mark__plane_free(e->ctx, plane,
+                         sizeof(float) * e->width * e->height);
         return rc;
     }
     *out = plane;
@@ -1564,17 +1565,14 @@ int mark__jpeg_edit_cells(mark__jpeg_edit *e, float **v2, float **s2)
         return MARK_EUNSUPPORTED;
     memset(&cj, 0, sizeof cj);
     cells_basis(e, &cj);
-    cj.v2 = mark__malloc(e->ctx, sizeof(float) * n);
-    cj.s2 = mark__malloc(e->ctx, sizeof(float) * n);
-    if (cj.v2 == NULL || cj.s2 == NULL) {
-        mark__free(e->ctx, cj.v2);
-        mark__free(e->ctx, cj.s2);
-        return mark__err(e->ctx, MARK_ENOMEM, "out of memory");
-    }
-    rc = run_guarded(e, cells_get_work, &cj);
+    cj.v2 = mark__plane_alloc(e->ctx, sizeof(float) * n);
+    cj.s2 = mark__plane_alloc(e->ctx, sizeof(float) * n);
+    rc = cj.v2 == NULL || cj.s2 == NULL
+         ? mark__err(e->ctx, MARK_ENOMEM, "out of memory")
+         : run_guarded(e, cells_get_work, &cj);
     if (rc < 0) {
-        mark__free(e->ctx, cj.v2);
-        mark__free(e->ctx, cj.s2);
+        mark__plane_free(e->ctx, cj.v2, sizeof(float) * n);
+        mark__plane_free(e->ctx, cj.s2, sizeof(float) * n);
         return rc;
     }
     *v2 = cj.v2;

@@ -53,6 +53,7 @@ typedef struct text_priv {
                                            of what was read */
     size_t ncarry;
     uint64_t vpos;                      /* input offset of carry[0] */
+    uint64_t total;                     /* bytes read from the source */
 } text_priv;
 
 /* ------------------------------------------------------------------ */
@@ -350,6 +351,18 @@ static void text_edges(const unsigned char *s, size_t n, int *start,
 /* ------------------------------------------------------------------ */
 /* Reading */
 
+/* The text limit, on what was read so far (pipes too, which are not
+ * held whole). */
+static int text_limit(mark_media *m, uint64_t n)
+{
+    int64_t limit = m->ctx->limits[MARK_LIMIT_TEXT_BYTES];
+
+    if (n > (uint64_t)limit)
+        return mark__err(m->ctx, MARK_ELIMIT, "text exceeds the limit of "
+                         "%lld bytes", (long long)limit);
+    return MARK_OK;
+}
+
 static int take(mark_media *m, text_priv *t, size_t want)
 {
     int64_t n;
@@ -363,7 +376,8 @@ static int take(mark_media *m, text_priv *t, size_t want)
     if (n == 0)
         t->eof = 1;
     t->in.len += (size_t)n;
-    return MARK_OK;
+    t->total += (uint64_t)n;
+    return text_limit(m, t->total);
 }
 
 /* Read all that is left (bounded by the input limit). */
@@ -500,7 +514,15 @@ static int text_parse(mark_media *m)
         m->src->mem = NULL;
         m->src->own_mem = 0;
         t->eof = 1;
+        t->total = t->in.len;
     }
+    /* a file says its size: refused before it is read */
+    if (rc == MARK_OK && m->src->size > 0)
+        rc = text_limit(m, (uint64_t)m->src->size);
+    if (rc == MARK_OK)
+        rc = text_limit(m, t->total);
+    if (rc < 0)
+        return rc;
     if (m->src->seekable || m->ctx->encoding[0] != '\0') {
         rc = read_rest(m, t);
         if (rc == MARK_OK && m->ctx->encoding[0] != '\0')
@@ -928,7 +950,10 @@ static int text_stream(mark_media *m, mark__pixel_ops *ops,
                 rc = (int)n;
                 break;
             }
-            rc = check_piece(m->ctx, t, buf, (size_t)n, n == 0);
+            t->total += (uint64_t)n;
+            rc = text_limit(m, t->total);
+            if (rc == MARK_OK)
+                rc = check_piece(m->ctx, t, buf, (size_t)n, n == 0);
             if (rc == MARK_OK)
                 rc = body_piece(&s, buf, (size_t)n);
             if (n == 0)

@@ -352,9 +352,13 @@ static int walk(mark_media *m, int64_t start, int64_t end, int level)
             size = (uint64_t)(end - pos);
         }
         if (size < (uint64_t)hdr || size > (uint64_t)(end - pos)) {
-            if (level == 0 && memcmp(h + 4, "mdat", 4) == 0)
+            /* the samples or their index cut short: libavformat would
+             * read what is there and stop quietly */
+            if (level == 0 && (memcmp(h + 4, "mdat", 4) == 0 ||
+                               memcmp(h + 4, "moov", 4) == 0))
                 return mark__err(m->ctx, MARK_EFORMAT, "MP4 is truncated "
-                                 "(mdat runs past the end)");
+                                 "(%.4s runs past the end)",
+                                 (const char *)h + 4);
             return mark__problem_add(m->problems, MARK_SEV_WARNING,
                                      "malformed", -1, "MP4 box '%.4s' at "
                                      "byte %lld runs past its parent",
@@ -446,6 +450,32 @@ static void to_coded(int rot, int w, int h, int x, int y, int *cx, int *cy)
     case 270: *cx = y; *cy = h - 1 - x; break;
     default: *cx = x; *cy = y; break;
     }
+}
+
+/* Where the pixel (x, y) of the w x h coded picture is displayed. */
+static void to_display(int rot, int w, int h, int x, int y, int *dx, int *dy)
+{
+    switch (rot) {
+    case 90: *dx = y; *dy = w - 1 - x; break;
+    case 180: *dx = w - 1 - x; *dy = h - 1 - y; break;
+    case 270: *dx = h - 1 - y; *dy = x; break;
+    default: *dx = x; *dy = y; break;
+    }
+}
+
+/* The rectangle [x0, x1) x [y0, y1) mapped by one of the two above. */
+static void map_rect(void (*map)(int, int, int, int, int, int *, int *),
+                     int rot, int w, int h, int *x0, int *y0, int *x1,
+                     int *y1)
+{
+    int ax, ay, bx, by;
+
+    map(rot, w, h, *x0, *y0, &ax, &ay);
+    map(rot, w, h, *x1 - 1, *y1 - 1, &bx, &by);
+    *x0 = ax < bx ? ax : bx;
+    *y0 = ay < by ? ay : by;
+    *x1 = (ax < bx ? bx : ax) + 1;
+    *y1 = (ay < by ? by : ay) + 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -558,6 +588,12 @@ static int video_parse(mark_media *m)
     }
     if (ic->duration > 0)
         m->info.duration = (double)ic->duration / AV_TIME_BASE;
+    if (rc >= 0 && v->video >= 0 &&
+        ic->streams[v->video]->nb_frames > m->ctx->limits[MARK_LIMIT_FRAMES])
+        rc = mark__err(m->ctx, MARK_ELIMIT, "video of %lld frames exceeds "
+                       "the limit of %lld",
+                       (long long)ic->streams[v->video]->nb_frames,
+                       (long long)m->ctx->limits[MARK_LIMIT_FRAMES]);
     if (m->src->seekable) {
         demux_close(&ic);
     } else {
@@ -667,19 +703,24 @@ typedef struct vtx {
     struct SwsContext *conv;             /* decoded -> encoder's format */
     struct SwsContext *to_rgb, *from_rgb;
     AVFrame *yuv;                        /* the converted frame */
-    unsigned char *rgb;
+    unsigned char *rgb;                  /* the rectangle around the label */
     int rgb_stride;
+    int rx0, ry0, rx1, ry1;              /* that rectangle in the frame */
+    int px0, py0, px1, py1;              /* the plate's, written back */
     int rot;                             /* display rotation (degrees) */
     unsigned char *drgb;                 /* rgb as displayed, if turned */
     int drgb_stride;
+    int dx0, dy0, dx1, dy1;              /* the rectangle as displayed */
     int64_t first, until;                /* label on [first, until) */
     int64_t end_from;                    /* and on [end_from, the end),
                                             INT64_MAX none */
     mark_visible *vis;
     int wm;                              /* img-v1 in every frame */
     float *luma;
+    int16_t *qd;                         /* a cell row's change, rounded */
     mark__imgwm_plan *plan;              /* made every PLAN_FRAMES */
     int plan_age;
+    int64_t frames;                      /* decoded and re-encoded */
 } vtx;
 
 typedef struct atx {
@@ -739,6 +780,21 @@ static int open_dec(const AVStream *st, AVCodecContext **out)
     return e;
 }
 
+/* Does x264's preset look further ahead than 20 frames (NULL: medium)? */
+static int lookahead_capped(const char *preset)
+{
+    static const char *const far[] = { "fast", "medium", "slow", "slower",
+                                       "veryslow", "placebo" };
+    size_t i;
+
+    if (preset == NULL)
+        return 1;
+    for (i = 0; i < sizeof far / sizeof far[0]; i++)
+        if (strcmp(preset, far[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* The encoder of the video stream: libx264 (libvpx-vp9 for WebM) at a
  * quality that keeps the look. */
 static int open_venc(txctx *t, const AVStream *st, int webm)
@@ -794,6 +850,12 @@ static int open_venc(txctx *t, const AVStream *st, int webm)
         av_opt_set(e->priv_data, "crf", crf, 0);
         av_opt_set(e->priv_data, "preset", vo->preset != NULL ? vo->preset
                                                           : "medium", 0);
+        /* x264 looks 40 frames ahead from the preset medium on, 60 from
+         * slow: at 1080p about 3 MB each, which took the peak past 500
+         * MB; 20 (the preset faster's) costs no speed and next to no
+         * size (+0.1% on the bench clip) */
+        if (strcmp(c->name, "libx264") == 0 && lookahead_capped(vo->preset))
+            av_opt_set(e->priv_data, "rc-lookahead", "20", 0);
         /* x265 logs to stderr by itself, past FFmpeg's log level */
         if (c->id == AV_CODEC_ID_HEVC)
             av_opt_set(e->priv_data, "x265-params", "log-level=none", 0);
@@ -881,119 +943,156 @@ static int open_aenc(txctx *t, const AVStream *st, int webm)
     return r;
 }
 
-/* Draw the label on a planar 4:2:0 frame: the frame to RGB, the label
- * on that, and only the plate's rectangle back. */
+/* Draw the label on a planar 4:2:0 frame (8 bits; the encoder's format):
+ * the rectangle around the plate to RGB, the label on that, and only the
+ * plate's rectangle back.  The rectangle has a margin of LABEL_MARGIN
+ * pixels, so the chroma at the plate's edges is interpolated from the
+ * same neighbours as in the whole frame; only it is converted, not the
+ * frame (the whole 1080p frame took about as long as the watermark).
+ * The layout is the same on every frame, so the conversions are set up
+ * once. */
+#define LABEL_MARGIN 8
+
+static int even_down(int v)
+{
+    return v & ~1;
+}
+
 static int draw_label(txctx *t, AVFrame *f)
 {
     vtx *v = &t->v;
     mark_frame mf;
-    mark_box plate;
-    int x0, y0, x1, y1, r, cs;
-    const uint8_t *src[1];
-    uint8_t *dst[3];
-    int sstride[1];
+    const uint8_t *src[4];
+    uint8_t *dst[4];
+    int sstride[4], r, cs;
 
-    if (v->rgb == NULL) {
-        v->rgb_stride = (f->width * 3 + 63) & ~63;
-        v->rgb = av_malloc((size_t)v->rgb_stride * (size_t)f->height);
-        v->to_rgb = sws_getContext(f->width, f->height, f->format,
-                                   f->width, f->height, AV_PIX_FMT_RGB24,
-                                   SWS_BILINEAR | SWS_ACCURATE_RND |
-                                   SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
-        if (v->rgb == NULL || v->to_rgb == NULL)
-            return AVERROR(ENOMEM);
+    if (v->to_rgb == NULL) {
+        mark_box pb;
+        int dw, dh, x0, y0, x1, y1;
+
+        /* laid out on the picture as displayed, then turned back */
+        displayed(v->rot, f->width, f->height, &dw, &dh);
+        r = mark_visible_layout(v->vis, (uint32_t)dw, (uint32_t)dh, &pb,
+                                NULL);
+        if (r < 0)
+            return AVERROR_EXTERNAL;
+        x0 = (int)pb.x;
+        y0 = (int)pb.y;
+        x1 = (int)(pb.x + pb.w);
+        y1 = (int)(pb.y + pb.h);
+        map_rect(to_coded, v->rot, f->width, f->height, &x0, &y0, &x1, &y1);
+        /* the plate, on even coordinates (whole chroma samples) */
+        v->px0 = even_down(x0);
+        v->py0 = even_down(y0);
+        v->px1 = even_down(x1 + 1);
+        v->py1 = even_down(y1 + 1);
+        if (v->px1 > f->width)
+            v->px1 = even_down(f->width);
+        if (v->py1 > f->height)
+            v->py1 = even_down(f->height);
+        if (v->px1 <= v->px0 || v->py1 <= v->py0)
+            return AVERROR_EXTERNAL;
+        /* and the rectangle converted around it */
+        v->rx0 = v->px0 > LABEL_MARGIN ? v->px0 - LABEL_MARGIN : 0;
+        v->ry0 = v->py0 > LABEL_MARGIN ? v->py0 - LABEL_MARGIN : 0;
+        v->rx1 = v->px1 + LABEL_MARGIN < f->width ? v->px1 + LABEL_MARGIN
+                                                  : even_down(f->width);
+        v->ry1 = v->py1 + LABEL_MARGIN < f->height ? v->py1 + LABEL_MARGIN
+                                                   : even_down(f->height);
+        v->rgb_stride = ((v->rx1 - v->rx0) * 3 + 63) & ~63;
+        v->rgb = av_malloc((size_t)v->rgb_stride * (size_t)(v->ry1 - v->ry0));
         cs = f->colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709
                                               : SWS_CS_DEFAULT;
+        v->to_rgb = sws_getContext(v->rx1 - v->rx0, v->ry1 - v->ry0,
+                                   f->format, v->rx1 - v->rx0,
+                                   v->ry1 - v->ry0, AV_PIX_FMT_RGB24,
+                                   SWS_BILINEAR | SWS_ACCURATE_RND |
+                                   SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
+        v->from_rgb = sws_getContext(v->px1 - v->px0, v->py1 - v->py0,
+                                     AV_PIX_FMT_RGB24, v->px1 - v->px0,
+                                     v->py1 - v->py0, f->format,
+                                     SWS_BILINEAR | SWS_ACCURATE_RND, NULL,
+                                     NULL, NULL);
+        if (v->rgb == NULL || v->to_rgb == NULL || v->from_rgb == NULL)
+            return AVERROR(ENOMEM);
+        v->dx0 = v->rx0;
+        v->dy0 = v->ry0;
+        v->dx1 = v->rx1;
+        v->dy1 = v->ry1;
+        if (v->rot != 0) {
+            map_rect(to_display, v->rot, f->width, f->height, &v->dx0,
+                     &v->dy0, &v->dx1, &v->dy1);
+            v->drgb_stride = ((v->dx1 - v->dx0) * 3 + 63) & ~63;
+            v->drgb = av_malloc((size_t)v->drgb_stride *
+                                (size_t)(v->dy1 - v->dy0));
+            if (v->drgb == NULL)
+                return AVERROR(ENOMEM);
+        }
         sws_setColorspaceDetails(v->to_rgb, sws_getCoefficients(cs),
                                  f->color_range == AVCOL_RANGE_JPEG,
                                  sws_getCoefficients(cs), 1, 0, 1 << 16,
                                  1 << 16);
-    }
-    sws_scale(v->to_rgb, (const uint8_t *const *)f->data, f->linesize, 0,
-              f->height, &v->rgb, &v->rgb_stride);
-    mf.data = v->rgb;
-    mf.stride = (size_t)v->rgb_stride;
-    mf.width = (uint32_t)f->width;
-    mf.height = (uint32_t)f->height;
-    mf.pixel = MARK_PIXEL_RGB8;
-    if (v->rot != 0) {
-        int dw, dh, x, y, cx, cy;
-
-        displayed(v->rot, f->width, f->height, &dw, &dh);
-        if (v->drgb == NULL) {
-            v->drgb_stride = (dw * 3 + 63) & ~63;
-            v->drgb = av_malloc((size_t)v->drgb_stride * (size_t)dh);
-            if (v->drgb == NULL)
-                return AVERROR(ENOMEM);
-        }
-        for (y = 0; y < dh; y++)
-            for (x = 0; x < dw; x++) {
-                to_coded(v->rot, f->width, f->height, x, y, &cx, &cy);
-                memcpy(v->drgb + (size_t)y * (size_t)v->drgb_stride +
-                           (size_t)x * 3,
-                       v->rgb + (size_t)cy * (size_t)v->rgb_stride +
-                           (size_t)cx * 3, 3);
-            }
-        mf.data = v->drgb;
-        mf.stride = (size_t)v->drgb_stride;
-        mf.width = (uint32_t)dw;
-        mf.height = (uint32_t)dh;
-    }
-    r = mark_visible_draw(v->vis, &mf, &plate, NULL);
-    if (r < 0)
-        return AVERROR_EXTERNAL;
-    if (v->rot != 0) {
-        /* the plate back into the coded picture, and its box there */
-        int x, y, cx, cy, ax, ay, bx, by;
-
-        for (y = (int)plate.y; y < (int)(plate.y + plate.h); y++)
-            for (x = (int)plate.x; x < (int)(plate.x + plate.w); x++) {
-                to_coded(v->rot, f->width, f->height, x, y, &cx, &cy);
-                memcpy(v->rgb + (size_t)cy * (size_t)v->rgb_stride +
-                           (size_t)cx * 3,
-                       v->drgb + (size_t)y * (size_t)v->drgb_stride +
-                           (size_t)x * 3, 3);
-            }
-        to_coded(v->rot, f->width, f->height, (int)plate.x, (int)plate.y,
-                 &ax, &ay);
-        to_coded(v->rot, f->width, f->height,
-                 (int)(plate.x + plate.w) - 1, (int)(plate.y + plate.h) - 1,
-                 &bx, &by);
-        plate.x = (uint32_t)(ax < bx ? ax : bx);
-        plate.y = (uint32_t)(ay < by ? ay : by);
-        plate.w = (uint32_t)abs(bx - ax) + 1;
-        plate.h = (uint32_t)abs(by - ay) + 1;
-    }
-    x0 = (int)plate.x & ~1;
-    y0 = (int)plate.y & ~1;
-    x1 = ((int)(plate.x + plate.w) + 1) & ~1;
-    y1 = ((int)(plate.y + plate.h) + 1) & ~1;
-    if (x1 > f->width)
-        x1 = f->width & ~1;
-    if (y1 > f->height)
-        y1 = f->height & ~1;
-    if (x1 <= x0 || y1 <= y0)
-        return 0;
-    if (v->from_rgb == NULL) {
-        v->from_rgb = sws_getContext(x1 - x0, y1 - y0, AV_PIX_FMT_RGB24,
-                                     x1 - x0, y1 - y0, f->format,
-                                     SWS_BILINEAR | SWS_ACCURATE_RND, NULL,
-                                     NULL, NULL);
-        if (v->from_rgb == NULL)
-            return AVERROR(ENOMEM);
-        cs = f->colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709
-                                              : SWS_CS_DEFAULT;
         sws_setColorspaceDetails(v->from_rgb, sws_getCoefficients(cs), 1,
                                  sws_getCoefficients(cs),
                                  f->color_range == AVCOL_RANGE_JPEG, 0,
                                  1 << 16, 1 << 16);
     }
-    src[0] = v->rgb + (size_t)y0 * (size_t)v->rgb_stride + (size_t)x0 * 3;
+    src[0] = f->data[0] + v->ry0 * f->linesize[0] + v->rx0;
+    src[1] = f->data[1] + (v->ry0 / 2) * f->linesize[1] + v->rx0 / 2;
+    src[2] = f->data[2] + (v->ry0 / 2) * f->linesize[2] + v->rx0 / 2;
+    src[3] = NULL;
+    sws_scale(v->to_rgb, src, f->linesize, 0, v->ry1 - v->ry0, &v->rgb,
+              &v->rgb_stride);
+    mf.data = v->rgb;
+    mf.stride = (size_t)v->rgb_stride;
+    mf.width = (uint32_t)(v->rx1 - v->rx0);
+    mf.height = (uint32_t)(v->ry1 - v->ry0);
+    mf.pixel = MARK_PIXEL_RGB8;
+    if (v->rot == 0) {
+        r = mark__visible_draw_region(v->vis, &mf, (uint32_t)f->width,
+                                      (uint32_t)f->height, (uint32_t)v->rx0,
+                                      (uint32_t)v->ry0);
+    } else {
+        /* turned upright, drawn, and turned back */
+        int dw, dh, x, y, cx, cy;
+        size_t ds = (size_t)v->drgb_stride, cs2 = (size_t)v->rgb_stride;
+
+        for (y = v->dy0; y < v->dy1; y++)
+            for (x = v->dx0; x < v->dx1; x++) {
+                to_coded(v->rot, f->width, f->height, x, y, &cx, &cy);
+                memcpy(v->drgb + (size_t)(y - v->dy0) * ds +
+                           (size_t)(x - v->dx0) * 3,
+                       v->rgb + (size_t)(cy - v->ry0) * cs2 +
+                           (size_t)(cx - v->rx0) * 3, 3);
+            }
+        displayed(v->rot, f->width, f->height, &dw, &dh);
+        mf.data = v->drgb;
+        mf.stride = (size_t)v->drgb_stride;
+        mf.width = (uint32_t)(v->dx1 - v->dx0);
+        mf.height = (uint32_t)(v->dy1 - v->dy0);
+        r = mark__visible_draw_region(v->vis, &mf, (uint32_t)dw,
+                                      (uint32_t)dh, (uint32_t)v->dx0,
+                                      (uint32_t)v->dy0);
+        for (y = v->dy0; y < v->dy1; y++)
+            for (x = v->dx0; x < v->dx1; x++) {
+                to_coded(v->rot, f->width, f->height, x, y, &cx, &cy);
+                memcpy(v->rgb + (size_t)(cy - v->ry0) * cs2 +
+                           (size_t)(cx - v->rx0) * 3,
+                       v->drgb + (size_t)(y - v->dy0) * ds +
+                           (size_t)(x - v->dx0) * 3, 3);
+            }
+    }
+    if (r < 0)
+        return AVERROR_EXTERNAL;
+    src[0] = v->rgb + (size_t)(v->py0 - v->ry0) * (size_t)v->rgb_stride +
+             (size_t)(v->px0 - v->rx0) * 3;
     sstride[0] = v->rgb_stride;
-    dst[0] = f->data[0] + y0 * f->linesize[0] + x0;
-    dst[1] = f->data[1] + (y0 / 2) * f->linesize[1] + x0 / 2;
-    dst[2] = f->data[2] + (y0 / 2) * f->linesize[2] + x0 / 2;
-    sws_scale(v->from_rgb, src, sstride, 0, y1 - y0, dst, f->linesize);
+    dst[0] = f->data[0] + v->py0 * f->linesize[0] + v->px0;
+    dst[1] = f->data[1] + (v->py0 / 2) * f->linesize[1] + v->px0 / 2;
+    dst[2] = f->data[2] + (v->py0 / 2) * f->linesize[2] + v->px0 / 2;
+    dst[3] = NULL;
+    sws_scale(v->from_rgb, src, sstride, 0, v->py1 - v->py0, dst,
+              f->linesize);
     return 0;
 }
 
@@ -1029,13 +1128,21 @@ static int wm_frame(txctx *t, AVFrame *f)
             const uint8_t *r0 = f->data[0] + (size_t)(2 * y) * f->linesize[0];
             const uint8_t *r1 = 2 * y + 1 < h ? r0 + f->linesize[0] : r0;
 
-            for (x = 0; x < w2; x++) {
-                uint32_t x1 = 2 * x + 1 < w ? 2 * x + 1 : 2 * x;
-                float a = r0[2 * x], b = r0[x1], c = r1[2 * x], d = r1[x1];
+            float *restrict mv = v2 + (size_t)y * w2;
+            float *restrict ms = s2 + (size_t)y * w2;
 
-                v2[(size_t)y * w2 + x] = (a + b + c + d) * 0.25f;
-                s2[(size_t)y * w2 + x] = (a * a + b * b + c * c + d * d) *
-                                         0.25f;
+            for (x = 0; x < w / 2; x++) {
+                float a = r0[2 * x], b = r0[2 * x + 1], c = r1[2 * x],
+                      d = r1[2 * x + 1];
+
+                mv[x] = (a + b + c + d) * 0.25f;
+                ms[x] = (a * a + b * b + c * c + d * d) * 0.25f;
+            }
+            if (x < w2) {                /* an odd width's last column */
+                float a = r0[2 * x], c = r1[2 * x];
+
+                mv[x] = (a + c) * 0.5f;
+                ms[x] = (a * a + c * c) * 0.5f;
             }
         }
     } else {
@@ -1053,8 +1160,9 @@ static int wm_frame(txctx *t, AVFrame *f)
         v->plan_age = 0;
         if (cells) {
             uint32_t d = mark__imgwm_work_step(w, h);
-            float *lw = mark__malloc(ctx, sizeof(float) * (w / d) * (h / d));
-            float *sq = mark__malloc(ctx, sizeof(float) * (w / d) * (h / d));
+            size_t nw = sizeof(float) * (w / d) * (h / d);
+            float *lw = mark__plane_alloc(ctx, nw);
+            float *sq = mark__plane_alloc(ctx, nw);
 
             rc = lw && sq ? mark__imgwm_work_from_cells(ctx, v->luma,
                                                         v->luma +
@@ -1065,8 +1173,8 @@ static int wm_frame(txctx *t, AVFrame *f)
                 rc = mark__imgwm_plan_new(ctx, t->ops->key, &t->ops->payload,
                                           w, h, t->ops->strength, lw, sq,
                                           &v->plan);
-            mark__free(ctx, lw);
-            mark__free(ctx, sq);
+            mark__plane_free(ctx, lw, nw);
+            mark__plane_free(ctx, sq, nw);
         } else {
             rc = mark__imgwm_plan_from_luma(ctx, t->ops->key,
                                             &t->ops->payload, v->luma, w, h,
@@ -1081,14 +1189,37 @@ static int wm_frame(txctx *t, AVFrame *f)
         rc = mark__imgwm_plan_delta2(ctx, v->plan, v->luma, d2);
         if (rc < 0)
             return AVERROR_EXTERNAL;
+        /* each cell's change rounded once, then added to its 2 x 2
+         * pixels in integers (loops the compiler vectorises) */
+        if (v->qd == NULL) {
+            v->qd = av_malloc(sizeof *v->qd * (w2 + 1));
+            if (v->qd == NULL)
+                return AVERROR(ENOMEM);
+        }
         for (y = 0; y < h; y++) {
-            uint8_t *row = f->data[0] + (size_t)y * f->linesize[0];
-            const float *dr = d2 + (size_t)(y / 2) * w2;
+            uint8_t *restrict row = f->data[0] + (size_t)y * f->linesize[0];
+            int16_t *restrict qd = v->qd;
 
-            for (x = 0; x < w; x++) {
-                int q = (int)lrintf((float)row[x] + dr[x / 2]);
+            if (y % 2 == 0) {
+                const float *dr = d2 + (size_t)(y / 2) * w2;
 
-                row[x] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
+                for (x = 0; x < w2; x++) {
+                    float d = dr[x] < -255.0f ? -255.0f
+                            : dr[x] > 255.0f ? 255.0f : dr[x];
+
+                    qd[x] = (int16_t)lrintf(d);
+                }
+            }
+            for (x = 0; x + 1 < w; x += 2) {
+                int a = row[x] + qd[x / 2], b = row[x + 1] + qd[x / 2];
+
+                row[x] = (uint8_t)(a < 0 ? 0 : a > 255 ? 255 : a);
+                row[x + 1] = (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b);
+            }
+            if (x < w) {
+                int a = row[x] + qd[x / 2];
+
+                row[x] = (uint8_t)(a < 0 ? 0 : a > 255 ? 255 : a);
             }
         }
         return 0;
@@ -1295,6 +1426,8 @@ static int tx_packet(txctx *t, AVCodecContext *dec, int video,
             return 0;
         if (e < 0)
             return e;
+        if (video)
+            t->v.frames++;
         e = video ? video_frame(t, t->fr) : audio_frame(t, t->fr);
         av_frame_unref(t->fr);
     }
@@ -1312,6 +1445,7 @@ static void tx_free(txctx *t)
     av_free(t->v.rgb);
     av_free(t->v.drgb);
     av_free(t->v.luma);
+    av_free(t->v.qd);
     mark__imgwm_plan_free(t->m->ctx, t->v.plan);
     avcodec_free_context(&t->a.dec);
     avcodec_free_context(&t->a.enc);
@@ -1510,6 +1644,7 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
     int label_end = m->visible != NULL && m->video.label_end &&
                     m->video.label_seconds >= 0 && v->video >= 0;
     double last = 0;
+    int64_t frames = 0;                 /* video packets read */
     txctx t;
 
     memset(&t, 0, sizeof t);
@@ -1642,6 +1777,16 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
             continue;                    /* a stream found late */
         }
         progress(m, ic, pkt, &last);
+        /* a header may understate the frames: counted as they come */
+        if (pkt->stream_index == v->video &&
+            ++frames > m->ctx->limits[MARK_LIMIT_FRAMES]) {
+            rc = mark__err(m->ctx, MARK_ELIMIT, "video has more than %lld "
+                           "frames (the limit)",
+                           (long long)m->ctx->limits[MARK_LIMIT_FRAMES]);
+            e = AVERROR(EINVAL);
+            av_packet_unref(pkt);
+            break;
+        }
         if (pkt->stream_index == t.v.idx) {
             e = tx_packet(&t, t.v.dec, 1, pkt);
             av_packet_unref(pkt);
@@ -1663,6 +1808,13 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
         e = tx_packet(&t, t.v.dec, 1, NULL);
         if (e >= 0)
             e = enc_write(&t, t.v.enc, t.v.idx, NULL);
+        /* every packet damaged: the muxer would leave a file with a
+         * video track and nothing in it, which nothing can read */
+        if (e >= 0 && t.v.frames == 0) {
+            rc = mark__err(m->ctx, MARK_EFORMAT, "no frame of the video "
+                           "could be decoded");
+            e = AVERROR_INVALIDDATA;
+        }
     }
     if (e >= 0 && t.a.dec != NULL) {
         e = tx_packet(&t, t.a.dec, 0, NULL);
@@ -1834,9 +1986,11 @@ static int frame_score(mark_media *m, const mark__vrecord *r, AVFrame *fr,
     displayed(rot, w, h, &dw, &dh);
     if (mark__vrecord_box(r, (uint32_t)dw, (uint32_t)dh, box) < 0)
         return 1;                        /* does not fit */
-    if (fr->format == AV_PIX_FMT_YUV420P || fr->format == AV_PIX_FMT_YUVJ420P ||
-        fr->format == AV_PIX_FMT_YUV422P || fr->format == AV_PIX_FMT_YUV444P ||
-        fr->format == AV_PIX_FMT_NV12 || fr->format == AV_PIX_FMT_GRAY8) {
+    if (fr->format == AV_PIX_FMT_YUV420P ||
+        fr->format == AV_PIX_FMT_YUVJ420P ||
+        fr->format == AV_PIX_FMT_YUV422P ||
+        fr->format == AV_PIX_FMT_YUV444P || fr->format == AV_PIX_FMT_NV12 ||
+        fr->format == AV_PIX_FMT_GRAY8) {
         Y = fr->data[0];
         ls = fr->linesize[0];
     } else {

@@ -39,6 +39,9 @@ static const int64_t default_limits[MARK_LIMIT_COUNT_] = {
     [MARK_LIMIT_DIMENSION] = 65535,
     [MARK_LIMIT_CHUNKS] = 100000,
     [MARK_LIMIT_LABEL_BYTES] = (int64_t)64 << 10,
+    [MARK_LIMIT_DURATION] = 86400,
+    [MARK_LIMIT_FRAMES] = 10000000,
+    [MARK_LIMIT_TEXT_BYTES] = (int64_t)64 << 20,
 };
 
 int mark_ctx_new(mark_ctx **out, const mark_alloc *alloc)
@@ -76,8 +79,12 @@ int mark_ctx_new(mark_ctx **out, const mark_alloc *alloc)
 
 void mark_ctx_free(mark_ctx *ctx)
 {
+    int i;
+
     if (ctx == NULL)
         return;
+    for (i = 0; i < MARK__SPARES; i++)
+        mark__free(ctx, ctx->spare[i].p);
     ctx->al.free_fn(ctx->al.user, ctx);
 }
 
@@ -184,6 +191,43 @@ void mark__free(mark_ctx *ctx, void *p)
 {
     if (p != NULL)
         ctx->al.free_fn(ctx->al.user, p);
+}
+
+void *mark__plane_alloc(mark_ctx *ctx, size_t n)
+{
+    int i, best = -1;
+
+    /* the smallest spare that holds n, if it is not much larger */
+    for (i = 0; i < MARK__SPARES && n >= MARK__SPARE_MIN; i++)
+        if (ctx->spare[i].p != NULL && ctx->spare[i].n >= n &&
+            ctx->spare[i].n - n <= n / 2 &&
+            (best < 0 || ctx->spare[i].n < ctx->spare[best].n))
+            best = i;
+    if (best >= 0) {
+        void *p = ctx->spare[best].p;
+
+        ctx->spare_bytes -= ctx->spare[best].n;
+        ctx->spare[best].p = NULL;
+        return p;
+    }
+    return mark__malloc(ctx, n);
+}
+
+void mark__plane_free(mark_ctx *ctx, void *p, size_t n)
+{
+    int i;
+
+    if (p == NULL)
+        return;
+    if (n >= MARK__SPARE_MIN && n <= MARK__SPARE_BYTES - ctx->spare_bytes)
+        for (i = 0; i < MARK__SPARES; i++)
+            if (ctx->spare[i].p == NULL) {
+                ctx->spare[i].p = p;
+                ctx->spare[i].n = n;
+                ctx->spare_bytes += n;
+                return;
+            }
+    mark__free(ctx, p);
 }
 
 char *mark__strndup(mark_ctx *ctx, const char *s, size_t n)

@@ -287,6 +287,29 @@ static int media_parse(mark_ctx *ctx, mark_media **out, unsigned char *data,
                       check);
 }
 
+/* The duration the header claims, against the limit: refused before
+ * anything is decoded (a lying header can only make it shorter: the
+ * streams stop where the data does). */
+static int check_duration(mark_media *m)
+{
+    double sec = m->info.duration;
+    int64_t lim = m->ctx->limits[MARK_LIMIT_DURATION];
+
+    if (m->info.type == MARK_MEDIA_AUDIO && m->info.sample_rate > 0 &&
+        m->info.frames > 0)
+        sec = (double)m->info.frames / m->info.sample_rate;
+    else if (m->info.type != MARK_MEDIA_AUDIO &&
+             m->info.type != MARK_MEDIA_VIDEO)
+        return MARK_OK;
+    if (sec > (double)lim)
+        return mark__err(m->ctx, MARK_ELIMIT, "%s of %.0f s exceeds the "
+                         "duration limit of %lld s",
+                         m->info.type == MARK_MEDIA_AUDIO ? "audio"
+                                                           : "video",
+                         sec, (long long)lim);
+    return MARK_OK;
+}
+
 /* The common open: data (owned) to parse in memory, in format fmt or
  * (MARK_FORMAT_UNKNOWN) the one sniffed, or src (owned) to stream, with
  * fmt already sniffed from its first bytes (raw: headerless PCM, no
@@ -340,6 +363,9 @@ static int media_open(mark_ctx *ctx, mark_media **out, unsigned char *data,
         goto fail;
     }
     rc = m->c->parse(m);
+    if (rc < 0)
+        goto fail;
+    rc = check_duration(m);
     if (rc < 0)
         goto fail;
     if (m->n_found > 1) {
@@ -1181,7 +1207,8 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
         if (rc == MARK_OK)
             rc = mark__detect_luma(m->ctx, key, luma, m->info.width,
                                    m->info.height, &m->wm);
-        mark__free(m->ctx, luma);
+        mark__plane_free(m->ctx, luma, sizeof(float) * m->info.width *
+                                       m->info.height);
     }
     if (rc == MARK_EUNSUPPORTED && m->info.type == MARK_MEDIA_IMAGE) {
         rc = m->c->pixels(m, 0, 0, m->info.width, m->info.height, &img,

@@ -72,8 +72,8 @@ int mark__cells_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *v2,
         rc = mark__imgwm_plan_new(ctx, ops->key, &ops->payload, w, h,
                                   ops->strength, v2, s2, &pl);
     } else {
-        lw = mark__malloc(ctx, sizeof(float) * (n ? n : 1));
-        sq = mark__malloc(ctx, sizeof(float) * (n ? n : 1));
+        lw = mark__plane_alloc(ctx, sizeof(float) * (n ? n : 1));
+        sq = mark__plane_alloc(ctx, sizeof(float) * (n ? n : 1));
         if (lw == NULL || sq == NULL)
             rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         if (rc == MARK_OK)
@@ -85,8 +85,8 @@ int mark__cells_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *v2,
     if (rc == MARK_OK)
         rc = mark__imgwm_plan_delta2(ctx, pl, v2, v2);
     mark__imgwm_plan_free(ctx, pl);
-    mark__free(ctx, lw);
-    mark__free(ctx, sq);
+    mark__plane_free(ctx, lw, sizeof(float) * (n ? n : 1));
+    mark__plane_free(ctx, sq, sizeof(float) * (n ? n : 1));
     return rc;
 }
 
@@ -100,7 +100,7 @@ static int embed_frame(mark_ctx *ctx, mark__pixel_ops *ops,
     uint32_t x, y;
     int rc, k;
 
-    dy = mark__malloc(ctx, sizeof(float) * f->width * f->height);
+    dy = mark__plane_alloc(ctx, sizeof(float) * f->width * f->height);
     if (dy == NULL)
         return mark__err(ctx, MARK_ENOMEM, "out of memory");
     for (y = 0; y < f->height; y++) {
@@ -142,7 +142,7 @@ static int embed_frame(mark_ctx *ctx, mark__pixel_ops *ops,
                 }
             }
         }
-    mark__free(ctx, dy);
+    mark__plane_free(ctx, dy, sizeof(float) * f->width * f->height);
     return rc;
 }
 
@@ -183,7 +183,7 @@ int mark__detect_image(mark_ctx *ctx, const struct mark_key *key,
     uint32_t x, y;
     int rc;
 
-    yp = mark__malloc(ctx, sizeof(float) * img->width * img->height);
+    yp = mark__plane_alloc(ctx, sizeof(float) * img->width * img->height);
     if (yp == NULL)
         return mark__err(ctx, MARK_ENOMEM, "out of memory");
     for (y = 0; y < img->height; y++)
@@ -193,6 +193,6 @@ int mark__detect_image(mark_ctx *ctx, const struct mark_key *key,
                             (size_t)x * img->channels,
                         img->channels, 0);
     rc = mark__detect_luma(ctx, key, yp, img->width, img->height, st);
-    mark__free(ctx, yp);
+    mark__plane_free(ctx, yp, sizeof(float) * img->width * img->height);
     return rc;
 }

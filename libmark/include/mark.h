@@ -15,6 +15,9 @@
  *    *_free, and every *_free accepts NULL.
  *  - A mark_ctx is not thread-safe; use one per thread.  Objects created
  *    from a ctx must be freed before that ctx.
+ *  - A mark_ctx keeps the large work planes of watermarking (up to 64 MiB)
+ *    for its next call, so that a batch does not fault in fresh memory
+ *    for every file; mark_ctx_free releases them.
  *  - Strings are UTF-8 and NUL-terminated.  Strings returned as const char *
  *    are owned by the object they came from and stay valid until that
  *    object is changed or freed.
@@ -111,7 +114,16 @@ enum mark_limit {
     MARK_LIMIT_DIMENSION,        /* width or height (default 65535) */
     MARK_LIMIT_CHUNKS,           /* chunks / segments / boxes in one file
                                     (default 100000) */
-    MARK_LIMIT_LABEL_BYTES,      /* one JSON label record (default 64 KiB) */
+    MARK_LIMIT_LABEL_BYTES,      /* one JSON label record (default 64 KiB);
+                                    jansson also stops at 2048 levels of
+                                    nesting */
+    MARK_LIMIT_DURATION,         /* seconds of audio or video, as the
+                                    header says (default 86400, a day) */
+    MARK_LIMIT_FRAMES,           /* video frames, as the header says and
+                                    as counted while re-encoding (default
+                                    10000000) */
+    MARK_LIMIT_TEXT_BYTES,       /* text and Markdown, UTF-8 bytes read,
+                                    also from a pipe (default 64 MiB) */
     MARK_LIMIT_COUNT_
 };
 

@@ -52,6 +52,7 @@ static xmlDoc *parse_packet(const char *packet, size_t len, char *why,
     xmlParserCtxt *pc;
     xmlDoc *doc;
     const xmlError *e;
+    char *nl;
 
     why[0] = '\0';
     len = trimmed_len(packet, len);
@@ -71,9 +72,12 @@ static xmlDoc *parse_packet(const char *packet, size_t len, char *why,
         e = xmlCtxtGetLastError(pc);
         snprintf(why, cap, "%s", e != NULL && e->message != NULL
                                      ? e->message : "not well-formed XML");
-        /* libxml2 messages end in a newline */
+        /* libxml2 messages end in a newline, and some have one inside
+         * ("indicate encoding !\nBytes: ..."): one line for the user */
         if (why[0] != '\0' && why[strlen(why) - 1] == '\n')
             why[strlen(why) - 1] = '\0';
+        for (nl = why; (nl = strchr(nl, '\n')) != NULL; )
+            *nl = ' ';
     } else if (doc->intSubset != NULL) {
         snprintf(why, cap, "packet declares a DTD, which XMP forbids");
         xmlFreeDoc(doc);

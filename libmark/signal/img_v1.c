@@ -264,7 +264,7 @@ static int residual(mark_ctx *ctx, const float *lw, uint32_t ww,
                     uint32_t hw, float *res, float *norm)
 {
     size_t i, n = (size_t)ww * hw;
-    float *mean = mark__malloc(ctx, sizeof(float) * n);
+    float *mean = mark__plane_alloc(ctx, sizeof(float) * n);
 
     if (mean == NULL || box_mean(ctx, lw, ww, hw, RES_OUT, mean) < 0)
         goto nomem;
@@ -278,10 +278,10 @@ static int residual(mark_ctx *ctx, const float *lw, uint32_t ww,
         norm[i] += 1.0f;
         res[i] /= norm[i];
     }
-    mark__free(ctx, mean);
+    mark__plane_free(ctx, mean, sizeof(float) * n);
     return MARK_OK;
 nomem:
-    mark__free(ctx, mean);
+    mark__plane_free(ctx, mean, sizeof(float) * n);
     return MARK_ENOMEM;
 }
 
@@ -323,7 +323,7 @@ static int mask_amplitude(mark_ctx *ctx, const float *luma,
                           double strength, float *amp, double *flat)
 {
     size_t i, n = (size_t)w * h;
-    float *mean = mark__malloc(ctx, sizeof(float) * n);
+    float *mean = mark__plane_alloc(ctx, sizeof(float) * n);
     uint32_t rad = c < 1.0 ? 1 : (uint32_t)(c / 2 + 0.5), x, y, k;
     float *tmp = mark__malloc(ctx, sizeof(float) * (w + 2 * rad + 2));
     double s2 = 0, scale;
@@ -405,7 +405,7 @@ static int mask_amplitude(mark_ctx *ctx, const float *luma,
     for (i = 0; i < n; i++)
         amp[i] = (float)(amp[i] * scale);
 done:
-    mark__free(ctx, mean);
+    mark__plane_free(ctx, mean, sizeof(float) * n);
     mark__free(ctx, tmp);
     return rc;
 }
@@ -434,8 +434,8 @@ static int informed(mark_ctx *ctx, const pattern *pt,
     uint32_t x, y, j, k;
     size_t n = (size_t)ww * hw;
     double bx = cw / 2.0;
-    float *res = mark__malloc(ctx, sizeof(float) * n);
-    float *norm = mark__malloc(ctx, sizeof(float) * n);
+    float *res = mark__plane_alloc(ctx, sizeof(float) * n);
+    float *norm = mark__plane_alloc(ctx, sizeof(float) * n);
     double *hb = mark__calloc(ctx, 3 * BINS * BINS, sizeof(double));
     float *hj = mark__malloc(ctx, sizeof(float) * 4 * CHIPS);
     uint32_t *colbin = mark__malloc(ctx, sizeof(uint32_t) * (ww + 1));
@@ -559,8 +559,8 @@ static int informed(mark_ctx *ctx, const pattern *pt,
         for (j = 0; j < CHIPS; j++)
             chipv[j] *= (float)(INF_RMS_MAX / rms);
 done:
-    mark__free(ctx, res);
-    mark__free(ctx, norm);
+    mark__plane_free(ctx, res, sizeof(float) * n);
+    mark__plane_free(ctx, norm, sizeof(float) * n);
     mark__free(ctx, hb);
     mark__free(ctx, hj);
     mark__free(ctx, colbin);
@@ -616,7 +616,7 @@ void mark__imgwm_plan_free(mark_ctx *ctx, mark__imgwm_plan *pl)
 {
     if (pl == NULL)
         return;
-    mark__free(ctx, pl->amp);
+    mark__plane_free(ctx, pl->amp, sizeof(float) * pl->ww * pl->hw);
     mark__free(ctx, pl);
 }
 
@@ -640,8 +640,11 @@ int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
                          "a side: no watermark", MARK__IMGWM_MIN_SIDE);
     pt = mark__malloc(ctx, sizeof *pt);
     pl = mark__calloc(ctx, 1, sizeof *pl);
-    if (pl != NULL)
-        pl->amp = mark__malloc(ctx, sizeof(float) * ww * hw);
+    if (pl != NULL) {
+        pl->ww = ww;
+        pl->hw = hw;
+        pl->amp = mark__plane_alloc(ctx, sizeof(float) * ww * hw);
+    }
     if (pt == NULL || pl == NULL || pl->amp == NULL) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
@@ -929,16 +932,16 @@ int mark__imgwm_plan_from_luma(mark_ctx *ctx, const mark_key *key,
     if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE)
         return mark__err(ctx, MARK_EINVAL, "image smaller than %d pixels "
                          "a side: no watermark", MARK__IMGWM_MIN_SIDE);
-    lw = mark__malloc(ctx, sizeof(float) * ww * hw);
-    sq = mark__malloc(ctx, sizeof(float) * ww * hw);
+    lw = mark__plane_alloc(ctx, sizeof(float) * ww * hw);
+    sq = mark__plane_alloc(ctx, sizeof(float) * ww * hw);
     if (lw == NULL || sq == NULL) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
     } else {
         downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
         rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, lw, sq, out);
     }
-    mark__free(ctx, lw);
-    mark__free(ctx, sq);
+    mark__plane_free(ctx, lw, sizeof(float) * ww * hw);
+    mark__plane_free(ctx, sq, sizeof(float) * ww * hw);
     return rc;
 }
 
@@ -963,7 +966,7 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
                       uint32_t h, double strength)
 {
     size_t i, n = (size_t)w * h;
-    float *delta = mark__malloc(ctx, sizeof(float) * (n ? n : 1));
+    float *delta = mark__plane_alloc(ctx, sizeof(float) * (n ? n : 1));
     int rc;
 
     if (delta == NULL)
@@ -972,7 +975,7 @@ int mark__imgwm_embed(mark_ctx *ctx, const mark_key *key,
     if (rc == MARK_OK)
         for (i = 0; i < n; i++)
             luma[i] += delta[i];
-    mark__free(ctx, delta);
+    mark__plane_free(ctx, delta, sizeof(float) * (n ? n : 1));
     return rc;
 }
 
@@ -1435,16 +1438,18 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     fw = pow2_at_least(ww);
     fh = pow2_at_least(hw);
     pt = mark__malloc(ctx, sizeof *pt);
-    lw = mark__malloc(ctx, sizeof(float) * ww * hw);
-    res = mark__malloc(ctx, sizeof(float) * ww * hw);
-    re = mark__calloc(ctx, fw * fh, sizeof(float));
-    im = mark__calloc(ctx, fw * fh, sizeof(float));
+    lw = mark__plane_alloc(ctx, sizeof(float) * ww * hw);
+    res = mark__plane_alloc(ctx, sizeof(float) * ww * hw);
+    re = mark__plane_alloc(ctx, sizeof(float) * fw * fh);
+    im = mark__plane_alloc(ctx, sizeof(float) * fw * fh);
     col = mark__malloc(ctx, sizeof(float) * 4 * (fw > fh ? fw : fh));
     work = mark__malloc(ctx, sizeof(float) * (5 * BINS * BINS + 2 * BINS));
     if (!pt || !lw || !res || !re || !im || !col || !work) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
+    memset(re, 0, sizeof(float) * fw * fh);
+    memset(im, 0, sizeof(float) * fw * fh);
     make_pattern(key, pt);
     {
         /* the pilot's spectrum, for every candidate's offset search */
@@ -1608,10 +1613,10 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     out->period_y *= d;
 done:
     mark__free(ctx, pt);
-    mark__free(ctx, lw);
-    mark__free(ctx, res);
-    mark__free(ctx, re);
-    mark__free(ctx, im);
+    mark__plane_free(ctx, lw, sizeof(float) * ww * hw);
+    mark__plane_free(ctx, res, sizeof(float) * ww * hw);
+    mark__plane_free(ctx, re, sizeof(float) * fw * fh);
+    mark__plane_free(ctx, im, sizeof(float) * fw * fh);
     mark__free(ctx, col);
     mark__free(ctx, work);
     return rc;

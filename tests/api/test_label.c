@@ -95,6 +95,7 @@ static void test_parse_errors(void)
         "", "{", "[]", "\"x\"", "{\"AIGC\":\"text\"}", "{\"a\":\"b\"}",
         "{\"Label\":\"1\"} trailing", "{\"AIGC\":[1]}",
     };
+    static char deep[3000];
     mark_label *l;
     size_t i;
     int form;
@@ -113,6 +114,16 @@ static void test_parse_errors(void)
              MARK_ELIMIT);
     CHECK_RC(mark_ctx_set_limit(ctx, MARK_LIMIT_LABEL_BYTES, 65536), MARK_OK);
     CHECK_RC(mark_ctx_set_limit(ctx, MARK_LIMIT_LABEL_BYTES, 0), MARK_EINVAL);
+    /* nested past jansson's 2048 levels, well within the size limit */
+    memset(deep, '[', sizeof deep);
+    CHECK_RC(mark_label_parse(ctx, deep, sizeof deep, &l, NULL),
+             MARK_ELABEL);
+    CHECK(strstr(mark_ctx_errmsg(ctx), "depth") != NULL);
+    /* the limits added later: their defaults, and the end of the list */
+    CHECK(mark_ctx_get_limit(ctx, MARK_LIMIT_DURATION) == 86400);
+    CHECK(mark_ctx_get_limit(ctx, MARK_LIMIT_FRAMES) == 10000000);
+    CHECK_RC(mark_ctx_set_limit(ctx, MARK_LIMIT_COUNT_, 1), MARK_EINVAL);
+    CHECK(mark_ctx_get_limit(ctx, MARK_LIMIT_COUNT_) < 0);
 }
 
 static void test_extras_and_types(void)

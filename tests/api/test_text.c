@@ -131,6 +131,17 @@ static void test_bad_utf8(void)
     mark_ctx_set_limit(ctx, MARK_LIMIT_INPUT_BYTES, 8);
     CHECK_RC(mark_media_open_buffer(ctx, &m, "0123456789", 10), MARK_ELIMIT);
     mark_ctx_set_limit(ctx, MARK_LIMIT_INPUT_BYTES, (int64_t)1 << 30);
+    /* the text limit, 64 MiB unless set */
+    CHECK(mark_ctx_get_limit(ctx, MARK_LIMIT_TEXT_BYTES) ==
+          (int64_t)64 << 20);
+    mark_ctx_set_limit(ctx, MARK_LIMIT_TEXT_BYTES, 9);
+    CHECK_RC(mark_media_open_buffer(ctx, &m, "0123456789", 10), MARK_ELIMIT);
+    CHECK(strstr(mark_ctx_errmsg(ctx), "limit of 9 bytes") != NULL);
+    mark_ctx_set_limit(ctx, MARK_LIMIT_TEXT_BYTES, 10);
+    CHECK_RC(mark_media_open_buffer(ctx, &m, "0123456789", 10), MARK_OK);
+    mark_media_free(m);
+    m = NULL;
+    mark_ctx_set_limit(ctx, MARK_LIMIT_TEXT_BYTES, (int64_t)64 << 20);
     CHECK_RC(mark_ctx_set_format(ctx, MARK_FORMAT_UNKNOWN), MARK_OK);
 }
 

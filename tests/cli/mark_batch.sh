@@ -43,6 +43,33 @@ checks=$((checks + 1))
 "$AIMARK" mark -q --producer $CODE --files-from - -o out5 < list || fail "files-from -"
 n=$(ls out5 | wc -l)
 ok test "$n" -eq "$(wc -l < list)"
+# a list with corrupt, empty and missing files among good ones, two jobs:
+# the good ones marked, each bad one named once, the summary counts them
+: > empty.png
+head -c 300 "$F/png-rgb8.png" > cut.png
+printf '%s\n' "$F/png-rgb8.png" cut.png empty.png nosuch.png broken.jpg \
+    "$F/jpeg-gray.jpg" "$F/png-gray8.png" > badlist
+mkdir out6
+expect 3 "$AIMARK" mark -j 2 --producer $CODE --files-from badlist -o out6
+has err "marked 3 of 7 files"
+for b in cut.png empty.png nosuch.png broken.jpg; do
+    n=$(grep -c "'$b'" err)
+    ok test "$n" -eq 1
+done
+n=$(ls out6 | wc -l)
+ok test "$n" -eq 3
+ls -a out6 > listing
+hasnt listing ".tmp"
+# --json: one line per file, the failures with an error
+mkdir out7
+expect 3 "$AIMARK" mark -j 2 --json --producer $CODE --files-from badlist -o out7
+lines out 7
+n=$(grep -c '"error"' out)
+ok test "$n" -eq 4
+# verify goes on past them too
+expect 3 "$AIMARK" verify --files-from badlist
+n=$(grep -c "^aimark: cannot" err)
+ok test "$n" -eq 4
 # --produce-id with several inputs is refused
 expect 2 "$AIMARK" mark --producer $CODE --produce-id x -o out4 "$F/png-rgb8.png" "$F/png-gray8.png"
 done_

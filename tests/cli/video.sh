@@ -215,6 +215,10 @@ ok $FF -f lavfi -i testsrc2=size=640x360:rate=25 -i speech.wav -t 8 \
 expect 0 "$AIMARK" mark --producer $CODE --produce-id all --json lab.mp4 \
     -o all.mp4
 has out '"embedded":true,"scheme":"vid-v1"'
+# x264 (preset medium) looks 20 frames ahead, not 40: its settings are
+# in the stream's SEI
+checks=$((checks + 1))
+grep -a -q 'rc_lookahead=20 ' all.mp4 || fail "x264 lookahead not 20"
 corner() {
     ffmpeg -v error -y -ss "$2" -i "$1" -frames:v 1 \
         -vf "crop=iw/4:ih/5:iw*3/4:ih*4/5" "$3"

@@ -6,6 +6,8 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <jpeglib.h>
 
@@ -382,6 +384,98 @@ next:
         }
 }
 
+/* The planes a ctx keeps between calls (mark__plane_alloc/_free): the
+ * same size comes back, other sizes and small blocks do not, the total
+ * stays under the cap, and mark_ctx_free gives everything back.  Then an
+ * image marked twice on one ctx (the second time on planes left dirty by
+ * the first) is marked exactly as on a fresh ctx. */
+static long planes_live;
+
+static void *pc_malloc(void *u, size_t n)
+{
+    (void)u;
+    planes_live++;
+    return malloc(n);
+}
+
+static void *pc_realloc(void *u, void *p, size_t n)
+{
+    (void)u;
+    if (p == NULL)
+        planes_live++;
+    return realloc(p, n);
+}
+
+static void pc_free(void *u, void *p)
+{
+    (void)u;
+    if (p != NULL)
+        planes_live--;
+    free(p);
+}
+
+static void test_planes(const mark_key *k, const mark_payload *p)
+{
+    mark_alloc al = { pc_malloc, pc_realloc, pc_free, NULL };
+    mark_ctx *c2 = NULL, *c3 = NULL;
+    size_t big = (size_t)1 << 20, i;
+    void *a, *b, *c, *small, *huge[8];
+    float *img, *m1, *m2, *m3;
+    uint32_t W = 700, H = 500;
+
+    CHECK_RC(mark_ctx_new(&c2, &al), MARK_OK);
+    a = mark__plane_alloc(c2, big);
+    small = mark__plane_alloc(c2, 1000);
+    CHECK(a != NULL && small != NULL);
+    mark__plane_free(c2, a, big);
+    mark__plane_free(c2, small, 1000);
+    CHECK(planes_live == 2);               /* ctx + the kept plane */
+    b = mark__plane_alloc(c2, big);
+    CHECK(b == a);                         /* the same plane again */
+    c = mark__plane_alloc(c2, big);
+    CHECK(c != a);
+    mark__plane_free(c2, b, big);
+    mark__plane_free(c2, c, big);
+    a = mark__plane_alloc(c2, 4 * big);    /* much larger: a new one */
+    CHECK(a != b && a != c);
+    mark__plane_free(c2, a, 4 * big);
+    b = mark__plane_alloc(c2, big / 4);    /* much smaller: a new one */
+    CHECK(b != a && b != c);
+    mark__plane_free(c2, b, big / 4);
+    /* past MARK__SPARE_BYTES in all, planes are given back at once */
+    for (i = 0; i < 8; i++)
+        huge[i] = mark__plane_alloc(c2, MARK__SPARE_BYTES / 4);
+    for (i = 0; i < 8; i++)
+        mark__plane_free(c2, huge[i], MARK__SPARE_BYTES / 4);
+    CHECK(c2->spare_bytes <= MARK__SPARE_BYTES);
+    mark_ctx_free(c2);
+    CHECK_MSG(planes_live == 0, "%ld blocks not freed", planes_live);
+
+    img = scene(W, H, 5);
+    m1 = malloc(sizeof(float) * W * H);
+    m2 = malloc(sizeof(float) * W * H);
+    m3 = malloc(sizeof(float) * W * H);
+    memcpy(m1, img, sizeof(float) * W * H);
+    memcpy(m2, img, sizeof(float) * W * H);
+    memcpy(m3, img, sizeof(float) * W * H);
+    CHECK_RC(mark_ctx_new(&c2, &al), MARK_OK);
+    CHECK_RC(mark_ctx_new(&c3, NULL), MARK_OK);
+    /* the second mark on planes the first left dirty */
+    CHECK_RC(mark__imgwm_embed(c2, k, p, m1, W, H, 1.0), MARK_OK);
+    CHECK_RC(mark__imgwm_embed(c2, k, p, m2, W, H, 1.0), MARK_OK);
+    CHECK_RC(mark__imgwm_embed(c3, k, p, m3, W, H, 1.0), MARK_OK);
+    CHECK(memcmp(m1, m3, sizeof(float) * W * H) == 0);
+    CHECK(memcmp(m2, m3, sizeof(float) * W * H) == 0);
+    CHECK(c2->spare_bytes > 0);
+    mark_ctx_free(c2);
+    mark_ctx_free(c3);
+    CHECK_MSG(planes_live == 0, "%ld blocks not freed", planes_live);
+    free(img);
+    free(m1);
+    free(m2);
+    free(m3);
+}
+
 int main(void)
 {
     mark_key *k = NULL, *k2 = NULL;
@@ -401,6 +495,7 @@ int main(void)
     test_golden(k);
     mark_payload_from_hex(&p, "0123456789abcdef");
     test_white_page(k, &p);
+    test_planes(k, &p);
     for (seed = 0; seed < 3; seed++) {
         orig = scene(W, H, seed);
         m = malloc(sizeof(float) * W * H);
