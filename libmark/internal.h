@@ -217,6 +217,8 @@ typedef struct mark__explicit {
     double score;                        /* correlation with the record */
     uint32_t ink_h;                      /* measured text height, px */
     double ratio;                        /* ink_h / shortest side */
+    int frames;                          /* video: frames checked */
+    double seconds;                      /* ... over this many seconds */
     char text[256];
     char position[32];
     char note[256];
@@ -645,8 +647,39 @@ int mark__visible_is_grey(const mark_visible *v);
 /* JSON record of the label as laid out on a width x height image. */
 int mark__visible_record(mark_visible *v, uint32_t width, uint32_t height,
                          char **json);
+/* The same with the time spans of a video label: n_spans pairs of
+ * seconds from the first frame, [from, to), to < 0 for "to the end". */
+int mark__visible_record_spans(mark_visible *v, uint32_t width,
+                               uint32_t height, const double *spans,
+                               int n_spans, char **json);
 /* Check the pixels of m against the record in its XMP. */
 int mark__visible_check(mark_media *m, mark__explicit *res);
+
+/* A label record read back, for a check against pixels. */
+#define MARK__SIG_CELLS (48 * 12)
+typedef struct mark__vrecord {
+    char text[256];
+    char position[32];
+    uint32_t W, H;                       /* the image it was laid out on */
+    int64_t ink[4];                      /* x, y, w, h there */
+    double want[MARK__SIG_CELLS];        /* signature, light text high */
+    double span[2][2];                   /* video: [from, to) seconds from
+                                            the first frame, to -1: end */
+    int n_spans;
+} mark__vrecord;
+/* Parse a record (JSON): 0, or -1 when it is damaged. */
+int mark__vrecord_parse(const char *json, mark__vrecord *r);
+/* The ink box (x, y, w, h in fractional pixels) on a W x H image of the
+ * same picture: 0, or -1 when it does not fit. */
+int mark__vrecord_box(const mark__vrecord *r, uint32_t W, uint32_t H,
+                      double box[4]);
+/* The correlation of the signature with the luminance of img (8-bit,
+ * holding at least the box; its corner at rx, ry of the image), -1..1. */
+double mark__vrecord_score(const mark__vrecord *r, const double box[4],
+                           const struct mark__image *img, uint32_t rx,
+                           uint32_t ry);
+/* Is a score a label present? */
+int mark__vrecord_found(double score);
 
 /* Platform-independent helpers (core/util.c). */
 int mark__inflate(mark_ctx *ctx, const unsigned char *src, size_t len,

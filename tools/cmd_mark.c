@@ -160,6 +160,8 @@ static void usage_mark(FILE *f)
 "                          libvpx-vp9 for WebM)\n"
 "      --label-duration S  video: the label on the first S seconds, at\n"
 "                          least 2 (default 3), or all\n"
+"      --video-label WHERE video: the label on the opening frames (start,\n"
+"                          default) or on the closing ones too (both)\n"
 "      --carrier NAME      where the metadata label goes, if the format\n"
 "                          has a choice: WAV wav-chunk (default, an AIGC\n"
 "                          chunk) or wav-info (LIST/INFO, shown by ffprobe\n"
@@ -743,7 +745,7 @@ enum {
     OPT_CARRIER, OPT_AUDIO_KIND, OPT_PAYLOAD, OPT_KEY, OPT_LABEL, OPT_LABEL_FORCE, OPT_POSITION,
     OPT_LABEL_HEIGHT, OPT_FONT, OPT_LABEL_COLOR, OPT_PLATE_COLOR,
     OPT_PLATE_OPACITY, OPT_STRENGTH, OPT_FORMAT, OPT_TEXT_LABEL,
-    OPT_CRF, OPT_PRESET, OPT_VIDEO_CODEC, OPT_LABEL_DURATION,
+    OPT_CRF, OPT_PRESET, OPT_VIDEO_CODEC, OPT_LABEL_DURATION, OPT_VIDEO_LABEL,
     OPT_ENCODING, OPT_LIMIT
 };
 
@@ -847,6 +849,7 @@ int cmd_mark(int argc, char **argv)
         { "preset", required_argument, NULL, OPT_PRESET },
         { "video-codec", required_argument, NULL, OPT_VIDEO_CODEC },
         { "label-duration", required_argument, NULL, OPT_LABEL_DURATION },
+        { "video-label", required_argument, NULL, OPT_VIDEO_LABEL },
         { "audio-label-kind", required_argument, NULL, OPT_AUDIO_KIND },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "text-label", required_argument, NULL, OPT_TEXT_LABEL },
@@ -1029,6 +1032,17 @@ int cmd_mark(int argc, char **argv)
                     goto out;
                 }
                 o.video.label_seconds = s;
+            }
+            o.video_set = 1;
+            break;
+        case OPT_VIDEO_LABEL:
+            /* the rule wants the opening frames: the end only as well */
+            if (strcmp(optarg, "start") == 0 || strcmp(optarg, "both") == 0)
+                o.video.label_end = optarg[0] == 'b';
+            else {
+                msg("--video-label wants start or both (the opening frames "
+                    "must carry the label), not '%s'", optarg);
+                goto out;
             }
             o.video_set = 1;
             break;

@@ -168,6 +168,12 @@ static void human_report(const char *name, mark_media *m)
                strcmp(ex.position, "start+end") == 0 ? "start and the end"
                                                      : ex.position,
                ex.note);
+    else if (info.type == MARK_MEDIA_VIDEO)
+        printf("  explicit label: \"%s\" at %s, text %u px = %.1f%% of "
+               "the shortest side (%s 5%%), score %.2f (%s)\n", ex.text,
+               ex.position, ex.height_px, ex.height_ratio * 100,
+               ex.height_ratio >= 0.05 ? "meets" : "BELOW", ex.score,
+               ex.note);
     else
         printf("  explicit label: \"%s\" at %s, text %u px = %.1f%% of "
                "the shortest side (%s 5%%), score %.2f\n", ex.text,

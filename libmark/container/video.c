@@ -20,8 +20,11 @@
  * label of the input is dropped, so the output holds exactly one.
  * Chapters, stream metadata and side data (rotation), dispositions and
  * timestamps are carried over; an MP4 whose moov came first keeps it
- * first.  The visible label and the frame watermark need the frames
- * re-encoded: not done yet (MARK_EUNSUPPORTED, said so).
+ * first.  The visible label and the frame watermark re-encode the
+ * frames (timestamps kept); the label is drawn on the picture as
+ * displayed (the display matrix's rotation) and recorded in the key /
+ * SimpleTag "aimark:VisibleLabel", which verify checks on the opening
+ * 2 s.
  *
  * FFmpeg logs to stderr by default; a library must not print, so its log
  * level is set to quiet the first time, unless the program has set a
@@ -38,6 +41,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
+#include <libavutil/display.h>
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
@@ -49,6 +53,10 @@
 #define BOX_DEPTH 8
 #define BOX_COUNT 200000                 /* boxes walked at most */
 #define META_MAX (4u << 20)              /* a meta/XMP box read whole */
+/* The record of a drawn label (visible/record.c, with its time spans):
+ * an MP4 mdta key or a Matroska SimpleTag (which the muxer writes in
+ * capitals; libavformat's keys match in any case). */
+#define RECORD_KEY "aimark:VisibleLabel"
 
 static const unsigned char xmp_uuid[16] = {
     0xbe, 0x7a, 0xcf, 0xcb, 0x97, 0xa9, 0x42, 0xe8,
@@ -63,6 +71,9 @@ typedef struct video_priv {
     int audio;                           /* index of the soundtrack, -1 */
     int video;                           /* ... of the first video stream
                                             (not cover art), -1 */
+    int rot;                             /* the video's display rotation,
+                                            counterclockwise: 0, 90, 180,
+                                            270 */
     int n_boxes;
     AVFormatContext *ic;                 /* a pipe's demuxer, kept open
                                             from parse for one reading */
@@ -478,6 +489,77 @@ static int walk(mark_media *m, int64_t start, int64_t end, int level)
 }
 
 /* ------------------------------------------------------------------ */
+/* Rotation: a phone's video is coded as the sensor saw it, with a
+ * display matrix that turns it upright.  The label is laid out, drawn
+ * and checked on the picture as displayed. */
+
+/* The display matrix's rotation in degrees counterclockwise (0, 90, 180,
+ * 270); 0 for none, a mirror or an angle not a multiple of 90. */
+static int stream_rotation(const AVStream *st)
+{
+    const int32_t *mx = (const int32_t *)(const void *)
+        av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, NULL);
+    double r;
+    long q;
+
+    if (mx == NULL ||
+        (double)mx[0] * mx[4] - (double)mx[1] * mx[3] < 0)
+        return 0;                        /* none, or mirrored */
+    r = av_display_rotation_get(mx);
+    if (isnan(r))
+        return 0;
+    q = lrint(r / 90);
+    if (fabs(r - 90.0 * (double)q) > 1)
+        return 0;
+    return (int)(((q % 4) + 4) % 4) * 90;
+}
+
+/* The displayed size of a w x h coded picture. */
+static void displayed(int rot, int w, int h, int *dw, int *dh)
+{
+    *dw = rot == 90 || rot == 270 ? h : w;
+    *dh = rot == 90 || rot == 270 ? w : h;
+}
+
+/* Where the pixel (x, y) of the displayed picture lies in the w x h
+ * coded one. */
+static void to_coded(int rot, int w, int h, int x, int y, int *cx, int *cy)
+{
+    switch (rot) {
+    case 90: *cx = w - 1 - y; *cy = x; break;
+    case 180: *cx = w - 1 - x; *cy = h - 1 - y; break;
+    case 270: *cx = y; *cy = h - 1 - x; break;
+    default: *cx = x; *cy = y; break;
+    }
+}
+
+/* Where the pixel (x, y) of the w x h coded picture is displayed. */
+static void to_display(int rot, int w, int h, int x, int y, int *dx, int *dy)
+{
+    switch (rot) {
+    case 90: *dx = y; *dy = w - 1 - x; break;
+    case 180: *dx = w - 1 - x; *dy = h - 1 - y; break;
+    case 270: *dx = h - 1 - y; *dy = x; break;
+    default: *dx = x; *dy = y; break;
+    }
+}
+
+/* The rectangle [x0, x1) x [y0, y1) mapped by one of the two above. */
+static void map_rect(void (*map)(int, int, int, int, int, int *, int *),
+                     int rot, int w, int h, int *x0, int *y0, int *x1,
+                     int *y1)
+{
+    int ax, ay, bx, by;
+
+    map(rot, w, h, *x0, *y0, &ax, &ay);
+    map(rot, w, h, *x1 - 1, *y1 - 1, &bx, &by);
+    *x0 = ax < bx ? ax : bx;
+    *y0 = ay < by ? ay : by;
+    *x1 = (ax < bx ? bx : ax) + 1;
+    *y1 = (ay < by ? by : ay) + 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* Parse. */
 
 /* An EBML variable-size integer at p (n bytes there): its length, or 0
@@ -563,12 +645,19 @@ static int video_parse(mark_media *m)
                 break;
         }
     }
+    e = av_dict_get(ic->metadata, RECORD_KEY, NULL, 0);
+    if (rc >= 0 && e != NULL) {
+        m->visible_record = mark__strdup(m->ctx, e->value);
+        if (m->visible_record == NULL)
+            rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    }
     for (i = 0; i < ic->nb_streams && rc >= 0; i++) {
         const AVCodecParameters *cp = ic->streams[i]->codecpar;
 
         if (cp->codec_type == AVMEDIA_TYPE_VIDEO && v->video < 0 &&
             !(ic->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
             v->video = (int)i;
+            v->rot = stream_rotation(ic->streams[i]);
             m->info.width = (uint32_t)cp->width;
             m->info.height = (uint32_t)cp->height;
             m->info.codec = avcodec_get_name(cp->codec_id);
@@ -699,7 +788,13 @@ typedef struct vtx {
     int rgb_stride;
     int rx0, ry0, rx1, ry1;              /* that rectangle in the frame */
     int px0, py0, px1, py1;              /* the plate's, written back */
+    int rot;                             /* display rotation (degrees) */
+    unsigned char *drgb;                 /* rgb as displayed, if turned */
+    int drgb_stride;
+    int dx0, dy0, dx1, dy1;              /* the rectangle as displayed */
     int64_t first, until;                /* label on [first, until) */
+    int64_t end_from;                    /* and on [end_from, the end),
+                                            INT64_MAX none */
     mark_visible *vis;
     int wm;                              /* img-v1 in every frame */
     float *luma;
@@ -954,16 +1049,24 @@ static int draw_label(txctx *t, AVFrame *f)
 
     if (v->to_rgb == NULL) {
         mark_box pb;
+        int dw, dh, x0, y0, x1, y1;
 
-        r = mark_visible_layout(v->vis, (uint32_t)f->width,
-                                (uint32_t)f->height, &pb, NULL);
+        /* laid out on the picture as displayed, then turned back */
+        displayed(v->rot, f->width, f->height, &dw, &dh);
+        r = mark_visible_layout(v->vis, (uint32_t)dw, (uint32_t)dh, &pb,
+                                NULL);
         if (r < 0)
             return AVERROR_EXTERNAL;
+        x0 = (int)pb.x;
+        y0 = (int)pb.y;
+        x1 = (int)(pb.x + pb.w);
+        y1 = (int)(pb.y + pb.h);
+        map_rect(to_coded, v->rot, f->width, f->height, &x0, &y0, &x1, &y1);
         /* the plate, on even coordinates (whole chroma samples) */
-        v->px0 = even_down((int)pb.x);
-        v->py0 = even_down((int)pb.y);
-        v->px1 = even_down((int)(pb.x + pb.w) + 1);
-        v->py1 = even_down((int)(pb.y + pb.h) + 1);
+        v->px0 = even_down(x0);
+        v->py0 = even_down(y0);
+        v->px1 = even_down(x1 + 1);
+        v->py1 = even_down(y1 + 1);
         if (v->px1 > f->width)
             v->px1 = even_down(f->width);
         if (v->py1 > f->height)
@@ -993,6 +1096,19 @@ static int draw_label(txctx *t, AVFrame *f)
                                      NULL, NULL);
         if (v->rgb == NULL || v->to_rgb == NULL || v->from_rgb == NULL)
             return AVERROR(ENOMEM);
+        v->dx0 = v->rx0;
+        v->dy0 = v->ry0;
+        v->dx1 = v->rx1;
+        v->dy1 = v->ry1;
+        if (v->rot != 0) {
+            map_rect(to_display, v->rot, f->width, f->height, &v->dx0,
+                     &v->dy0, &v->dx1, &v->dy1);
+            v->drgb_stride = ((v->dx1 - v->dx0) * 3 + 63) & ~63;
+            v->drgb = av_malloc((size_t)v->drgb_stride *
+                                (size_t)(v->dy1 - v->dy0));
+            if (v->drgb == NULL)
+                return AVERROR(ENOMEM);
+        }
         sws_setColorspaceDetails(v->to_rgb, sws_getCoefficients(cs),
                                  f->color_range == AVCOL_RANGE_JPEG,
                                  sws_getCoefficients(cs), 1, 0, 1 << 16,
@@ -1013,9 +1129,40 @@ static int draw_label(txctx *t, AVFrame *f)
     mf.width = (uint32_t)(v->rx1 - v->rx0);
     mf.height = (uint32_t)(v->ry1 - v->ry0);
     mf.pixel = MARK_PIXEL_RGB8;
-    r = mark__visible_draw_region(v->vis, &mf, (uint32_t)f->width,
-                                  (uint32_t)f->height, (uint32_t)v->rx0,
-                                  (uint32_t)v->ry0);
+    if (v->rot == 0) {
+        r = mark__visible_draw_region(v->vis, &mf, (uint32_t)f->width,
+                                      (uint32_t)f->height, (uint32_t)v->rx0,
+                                      (uint32_t)v->ry0);
+    } else {
+        /* turned upright, drawn, and turned back */
+        int dw, dh, x, y, cx, cy;
+        size_t ds = (size_t)v->drgb_stride, cs2 = (size_t)v->rgb_stride;
+
+        for (y = v->dy0; y < v->dy1; y++)
+            for (x = v->dx0; x < v->dx1; x++) {
+                to_coded(v->rot, f->width, f->height, x, y, &cx, &cy);
+                memcpy(v->drgb + (size_t)(y - v->dy0) * ds +
+                           (size_t)(x - v->dx0) * 3,
+                       v->rgb + (size_t)(cy - v->ry0) * cs2 +
+                           (size_t)(cx - v->rx0) * 3, 3);
+            }
+        displayed(v->rot, f->width, f->height, &dw, &dh);
+        mf.data = v->drgb;
+        mf.stride = (size_t)v->drgb_stride;
+        mf.width = (uint32_t)(v->dx1 - v->dx0);
+        mf.height = (uint32_t)(v->dy1 - v->dy0);
+        r = mark__visible_draw_region(v->vis, &mf, (uint32_t)dw,
+                                      (uint32_t)dh, (uint32_t)v->dx0,
+                                      (uint32_t)v->dy0);
+        for (y = v->dy0; y < v->dy1; y++)
+            for (x = v->dx0; x < v->dx1; x++) {
+                to_coded(v->rot, f->width, f->height, x, y, &cx, &cy);
+                memcpy(v->rgb + (size_t)(cy - v->ry0) * cs2 +
+                           (size_t)(cx - v->rx0) * 3,
+                       v->drgb + (size_t)(y - v->dy0) * ds +
+                           (size_t)(x - v->dx0) * 3, 3);
+            }
+    }
     if (r < 0)
         return AVERROR_EXTERNAL;
     src[0] = v->rgb + (size_t)(v->py0 - v->ry0) * (size_t)v->rgb_stride +
@@ -1224,7 +1371,8 @@ static int video_frame(txctx *t, AVFrame *fr)
             return e;
     }
     if (v->vis != NULL && (pts == AV_NOPTS_VALUE || pts - v->first <
-                                                       v->until)) {
+                                                       v->until ||
+                           pts >= v->end_from)) {
         e = draw_label(t, use);
         if (e < 0)
             return e;
@@ -1376,6 +1524,7 @@ static void tx_free(txctx *t)
     sws_freeContext(t->v.from_rgb);
     av_frame_free(&t->v.yuv);
     av_free(t->v.rgb);
+    av_free(t->v.drgb);
     av_free(t->v.luma);
     av_free(t->v.qd);
     mark__imgwm_plan_free(t->m->ctx, t->v.plan);
@@ -1411,6 +1560,7 @@ static int tx_setup(txctx *t, AVFormatContext *ic, mark__pixel_ops *ops,
         const AVCodecParameters *cp = st->codecpar;
 
         t->v.vis = m->visible;
+        t->v.rot = vp->rot;
         t->v.wm = ops->watermark && cp->width >= MARK__IMGWM_MIN_SIDE &&
                   cp->height >= MARK__IMGWM_MIN_SIDE;
         t->v.until = m->video.label_seconds < 0 ? INT64_MAX
@@ -1471,6 +1621,72 @@ static int tx_setup(txctx *t, AVFormatContext *ic, mark__pixel_ops *ops,
     return 0;
 }
 
+/* The video stream's first pts and its end (the last frame's pts plus
+ * its duration), in its time base, for a label on the closing frames:
+ * a pass over the packets of a file; a pipe's header must say how long
+ * it is. */
+static int video_span(mark_media *m, int64_t *first, int64_t *end)
+{
+    video_priv *v = m->priv;
+    AVFormatContext *ic = NULL;
+    AVPacket *pkt;
+    const AVStream *st;
+    int rc, e;
+
+    *first = INT64_MAX;
+    *end = INT64_MIN;
+    if (!m->src->seekable) {
+        ic = v->ic;
+        st = ic != NULL ? ic->streams[v->video] : NULL;
+        if (st != NULL && st->duration > 0 &&
+            st->start_time != AV_NOPTS_VALUE) {
+            *first = st->start_time;
+            *end = st->start_time + st->duration;
+            return MARK_OK;
+        }
+        if (st != NULL && ic->duration > 0 &&
+            ic->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE) {
+            int64_t s0 = ic->start_time != AV_NOPTS_VALUE ? ic->start_time
+                                                          : 0;
+
+            *first = st->start_time != AV_NOPTS_VALUE
+                     ? st->start_time
+                     : av_rescale_q(s0, AV_TIME_BASE_Q, st->time_base);
+            *end = av_rescale_q(s0 + ic->duration, AV_TIME_BASE_Q,
+                                st->time_base);
+            return MARK_OK;
+        }
+        return mark__err(m->ctx, MARK_EUNSEEKABLE, "the label on the "
+                         "closing frames needs the video's length, which "
+                         "this pipe does not give: give a file");
+    }
+    rc = demux_open(m, &ic);
+    if (rc < 0)
+        return rc;
+    pkt = av_packet_alloc();
+    if (pkt == NULL) {
+        demux_close(&ic);
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    }
+    while ((e = av_read_frame(ic, pkt)) >= 0) {
+        if (pkt->stream_index == v->video && pkt->pts != AV_NOPTS_VALUE) {
+            if (pkt->pts < *first)
+                *first = pkt->pts;
+            if (pkt->pts + pkt->duration > *end)
+                *end = pkt->pts + pkt->duration;
+        }
+        av_packet_unref(pkt);
+    }
+    av_packet_free(&pkt);
+    demux_close(&ic);
+    if (e != AVERROR_EOF)
+        return averr(m->ctx, MARK_EFORMAT, "video not readable", e);
+    if (*end <= *first)
+        return mark__err(m->ctx, MARK_EFORMAT, "the video has no frames "
+                         "with a time");
+    return MARK_OK;
+}
+
 /* Tell the ctx's progress function how far pkt is into the input, at
  * most ten times a second. */
 static void progress(mark_media *m, const AVFormatContext *ic,
@@ -1500,11 +1716,14 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
     AVDictionary *opts = NULL;
     AVPacket *pkt = NULL;
     const char *muxer;
-    char *json = NULL;
+    char *json = NULL, *rec = NULL;
     size_t json_len = 0;
     unsigned char *b = NULL;
     unsigned i;
     int rc, e = 0, mp4 = m->info.format == MARK_FORMAT_MP4;
+    int64_t vfirst = 0, vend = 0;
+    int label_end = m->visible != NULL && m->video.label_end &&
+                    m->video.label_seconds >= 0 && v->video >= 0;
     double last = 0;
     int64_t frames = 0;                 /* video packets read */
     txctx t;
@@ -1518,6 +1737,11 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
     if (!k->seekable && mp4)
         return mark__err(m->ctx, MARK_EUNSEEKABLE, "MP4 output needs a "
                          "file, not a pipe");
+    if (label_end) {
+        rc = video_span(m, &vfirst, &vend);
+        if (rc < 0)
+            return rc;
+    }
     rc = demux_open(m, &ic);
     if (rc < 0)
         return rc;
@@ -1559,6 +1783,35 @@ static int video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
         e = tx_setup(&t, ic, ops, v->is_webm);
         if (e < 0)
             goto done;
+    }
+    t.v.end_from = INT64_MAX;
+    if (t.v.vis != NULL) {
+        /* the record of the label, as displayed, with its time spans */
+        const AVStream *st = ic->streams[v->video];
+        double tb = av_q2d(st->time_base), sp[4];
+        double secs = m->video.label_seconds > 0 ? m->video.label_seconds
+                                                 : LABEL_SECONDS;
+        int dw, dh;
+
+        sp[0] = 0;
+        sp[1] = m->video.label_seconds < 0 ? -1 : secs;
+        if (label_end) {
+            t.v.end_from = vend - (int64_t)(secs / tb + 0.5);
+            sp[2] = (double)(t.v.end_from - vfirst) * tb;
+            sp[3] = (double)(vend - vfirst) * tb;
+            if (sp[2] < 0)
+                sp[2] = 0;
+        }
+        displayed(v->rot, st->codecpar->width, st->codecpar->height, &dw,
+                  &dh);
+        rc = mark__visible_record_spans(t.v.vis, (uint32_t)dw, (uint32_t)dh,
+                                        sp, label_end ? 2 : 1, &rec);
+        if (rc < 0)
+            goto done;
+        e = av_dict_set(&oc->metadata, RECORD_KEY, rec, 0);
+        if (e < 0)
+            goto done;
+        json_len += strlen(rec);
     }
     if (mp4) {
         av_dict_set(&opts, "movflags", "+use_metadata_tags", 0);
@@ -1678,6 +1931,7 @@ done:
     }
     demux_close(&ic);
     mark_free(m->ctx, json);
+    mark__free(m->ctx, rec);
     return rc;
 }
 
@@ -1788,17 +2042,253 @@ out:
     return rc;
 }
 
-/* The label on the opening frames is not looked for yet: said so, rather
- * than taken for "none". */
-static int video_explicit(const mark_media *m, mark__explicit *res,
+/* The label on the opening frames, for videos this toolkit labelled:
+ * the frames shown at CHECK_AT seconds from the first are decoded (from
+ * the start: only the first 2 s are read) and each correlated with the
+ * record's signature, as displayed; the label is found when it is in
+ * every one, and the score is the lowest. */
+
+#define CHECK_SECONDS 2.0                /* the rule's opening 2 s */
+#define CHECK_PACKETS 20000              /* read at most, any stream */
+
+static const double check_at[] = { 0, 0.5, 1.0, 1.5, 1.95 };
+#define N_CHECK ((int)(sizeof check_at / sizeof check_at[0]))
+
+/* The record's correlation with frame fr, turned upright by rot. */
+static int frame_score(mark_media *m, const mark__vrecord *r, AVFrame *fr,
+                       int rot, struct SwsContext **gray, uint8_t **g,
+                       double *score, double box[4])
+{
+    int w = fr->width, h = fr->height, dw, dh, x, y, cx, cy, ls;
+    uint32_t bx, by, bw, bh;
+    const uint8_t *Y;
+    mark__image img;
+
+    displayed(rot, w, h, &dw, &dh);
+    if (mark__vrecord_box(r, (uint32_t)dw, (uint32_t)dh, box) < 0)
+        return 1;                        /* does not fit */
+    if (fr->format == AV_PIX_FMT_YUV420P ||
+        fr->format == AV_PIX_FMT_YUVJ420P ||
+        fr->format == AV_PIX_FMT_YUV422P ||
+        fr->format == AV_PIX_FMT_YUV444P || fr->format == AV_PIX_FMT_NV12 ||
+        fr->format == AV_PIX_FMT_GRAY8) {
+        Y = fr->data[0];
+        ls = fr->linesize[0];
+    } else {
+        if (*g == NULL)
+            *g = av_malloc((size_t)w * (size_t)h);
+        *gray = sws_getCachedContext(*gray, w, h, fr->format, w, h,
+                                     AV_PIX_FMT_GRAY8, SWS_POINT, NULL, NULL,
+                                     NULL);
+        if (*g == NULL || *gray == NULL)
+            return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+        ls = w;
+        sws_scale(*gray, (const uint8_t *const *)fr->data, fr->linesize, 0,
+                  h, g, &ls);
+        Y = *g;
+    }
+    /* the box and a pixel around it, upright */
+    bx = (uint32_t)box[0];
+    by = (uint32_t)box[1];
+    bw = (uint32_t)(box[2] + 0.5) + 2;
+    bh = (uint32_t)(box[3] + 0.5) + 2;
+    if (bx + bw > (uint32_t)dw)
+        bw = (uint32_t)dw - bx;
+    if (by + bh > (uint32_t)dh)
+        bh = (uint32_t)dh - by;
+    memset(&img, 0, sizeof img);
+    img.width = bw;
+    img.height = bh;
+    img.stride = bw;
+    img.channels = 1;
+    img.depth = 8;
+    img.data = mark__malloc(m->ctx, (size_t)bw * bh);
+    if (img.data == NULL)
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    for (y = 0; y < (int)bh; y++)
+        for (x = 0; x < (int)bw; x++) {
+            to_coded(rot, w, h, (int)bx + x, (int)by + y, &cx, &cy);
+            img.data[(size_t)y * bw + (size_t)x] =
+                Y[(size_t)cy * (size_t)ls + (size_t)cx];
+        }
+    *score = mark__vrecord_score(r, box, &img, bx, by);
+    mark__free(m->ctx, img.data);
+    return 0;
+}
+
+static int video_explicit(const mark_media *cm, mark__explicit *res,
                           double edge)
 {
-    (void)m;
+    mark_media *m = (mark_media *)(uintptr_t)cm;  /* the source moves */
+    video_priv *v = m->priv;
+    AVFormatContext *ic = NULL;
+    AVCodecContext *dc = NULL;
+    struct SwsContext *gray = NULL;
+    AVPacket *pkt = NULL;
+    AVFrame *fr = NULL, *prev = NULL;
+    mark__vrecord *r = NULL;
+    uint8_t *g = NULL;
+    double tb, prev_ts = 0, box[4], sc, min = 2;
+    double prev_score = 0;
+    int64_t first = AV_NOPTS_VALUE;
+    int rc = MARK_OK, e = 0, k = 0, n = 0, missing = 0, eof = 0, packets;
+    int prev_scored = 0, misfit = 0, dw = 0, dh = 0;
+    char miss[64] = "";
+
     (void)edge;
     memset(res, 0, sizeof *res);
-    snprintf(res->note, sizeof res->note, "the visible label of videos is "
-             "not checked yet");
-    return MARK_OK;
+    if (m->visible_record == NULL) {
+        snprintf(res->note, sizeof res->note, "no record of a label drawn "
+                 "by this toolkit (a general detector comes later)");
+        return MARK_OK;
+    }
+    r = mark__malloc(m->ctx, sizeof *r);
+    if (r == NULL)
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    if (mark__vrecord_parse(m->visible_record, r) < 0) {
+        snprintf(res->note, sizeof res->note, "the label record in the "
+                 "metadata is damaged");
+        goto out;
+    }
+    snprintf(res->text, sizeof res->text, "%s", r->text);
+    snprintf(res->position, sizeof res->position, "%s", r->position);
+    if (v == NULL || v->video < 0) {
+        snprintf(res->note, sizeof res->note, "a label record, but no "
+                 "video stream");
+        goto out;
+    }
+    if (!m->src->seekable) {
+        snprintf(res->note, sizeof res->note, "the frames of a video from "
+                 "a pipe are not checked: give a file");
+        goto out;
+    }
+    rc = demux_open(m, &ic);
+    if (rc < 0)
+        goto out;
+    tb = av_q2d(ic->streams[v->video]->time_base);
+    e = open_dec(ic->streams[v->video], &dc);
+    pkt = av_packet_alloc();
+    fr = av_frame_alloc();
+    prev = av_frame_alloc();
+    if (pkt == NULL || fr == NULL || prev == NULL) {
+        rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (packets = 0; e >= 0 && k < N_CHECK && !eof; packets++) {
+        if (packets >= CHECK_PACKETS) {
+            e = AVERROR_EOF;
+            break;
+        }
+        e = av_read_frame(ic, pkt);
+        if (e == AVERROR_EOF) {
+            eof = 1;
+            e = avcodec_send_packet(dc, NULL);
+        } else if (e >= 0) {
+            if (pkt->stream_index == v->video)
+                e = avcodec_send_packet(dc, pkt);
+            av_packet_unref(pkt);
+            if (e == AVERROR_INVALIDDATA)
+                e = 0;
+        }
+        while (e >= 0 && k < N_CHECK) {
+            double ts;
+
+            e = avcodec_receive_frame(dc, fr);
+            if (e == AVERROR(EAGAIN) || e == AVERROR_EOF) {
+                e = 0;
+                break;
+            }
+            if (e < 0)
+                break;
+            if (fr->best_effort_timestamp == AV_NOPTS_VALUE) {
+                av_frame_unref(fr);
+                continue;
+            }
+            if (first == AV_NOPTS_VALUE)
+                first = fr->best_effort_timestamp;
+            ts = (double)(fr->best_effort_timestamp - first) * tb;
+            /* the frame before was on screen until this one */
+            while (k < N_CHECK && prev->buf[0] != NULL && ts > check_at[k]) {
+                if (!prev_scored) {
+                    rc = frame_score(m, r, prev, v->rot, &gray, &g,
+                                     &prev_score, box);
+                    if (rc < 0)
+                        goto out;
+                    misfit |= rc;
+                    prev_scored = 1;
+                    n++;
+                    if (!misfit && !mark__vrecord_found(prev_score) &&
+                        missing++ == 0)
+                        snprintf(miss, sizeof miss, " (first at %.2f s)",
+                                 check_at[k]);
+                    if (prev_score < min)
+                        min = prev_score;
+                }
+                k++;
+            }
+            av_frame_unref(prev);
+            av_frame_move_ref(prev, fr);
+            prev_scored = 0;
+            prev_ts = ts;
+        }
+        if (eof)
+            break;
+    }
+    /* the last frame shows to the end: the targets it covers */
+    if (k < N_CHECK && prev->buf[0] != NULL && e >= 0 && !prev_scored) {
+        rc = frame_score(m, r, prev, v->rot, &gray, &g, &sc, box);
+        if (rc < 0)
+            goto out;
+        misfit |= rc;
+        n++;
+        if (!misfit && !mark__vrecord_found(sc) && missing++ == 0)
+            snprintf(miss, sizeof miss, " (first at %.2f s)", check_at[k]);
+        if (sc < min)
+            min = sc;
+        while (k < N_CHECK && check_at[k] <= prev_ts + 1e-9)
+            k++;
+    }
+    if (e < 0 && e != AVERROR_EOF) {
+        rc = averr(m->ctx, MARK_EFORMAT, "video not decodable", e);
+        goto out;
+    }
+    rc = MARK_OK;
+    if (misfit) {
+        snprintf(res->note, sizeof res->note, "the label record does not "
+                 "fit this video's frames");
+        goto out;
+    }
+    if (n == 0) {
+        snprintf(res->note, sizeof res->note, "no frame could be decoded");
+        goto out;
+    }
+    displayed(v->rot, prev->width, prev->height, &dw, &dh);
+    res->checked = 1;
+    res->score = min;
+    res->found = missing == 0;
+    res->frames = n;
+    res->seconds = prev_ts < CHECK_SECONDS && k < N_CHECK ? prev_ts
+                                                          : CHECK_SECONDS;
+    res->ink_h = (uint32_t)(box[3] + 0.5);
+    res->ratio = (double)res->ink_h / (double)(dw < dh ? dw : dh);
+    if (res->found)
+        snprintf(res->note, sizeof res->note, "label recorded in the "
+                 "metadata found in all %d frames sampled over the first "
+                 "%.1f s", n, res->seconds);
+    else
+        snprintf(res->note, sizeof res->note, "label recorded in the "
+                 "metadata missing from %d of %d frames sampled over the "
+                 "first %.1f s%s", missing, n, res->seconds, miss);
+out:
+    mark__free(m->ctx, r);
+    av_free(g);
+    sws_freeContext(gray);
+    av_frame_free(&fr);
+    av_frame_free(&prev);
+    av_packet_free(&pkt);
+    avcodec_free_context(&dc);
+    demux_close(&ic);
+    return rc;
 }
 
 const mark__container mark__container_mp4 = {

@@ -926,6 +926,13 @@ int mark_media_set_video_options(mark_media *m, const mark_video_options *o)
                       (o->label_seconds > 0 && o->label_seconds < 2)))
         return mark__err(m->ctx, MARK_EINVAL, "crf wants 0 to 63, the "
                          "label at least 2 s");
+    /* the closing frames are found from the video's length: a pipe must
+     * say it in its header (refused now, before anything is written) */
+    if (o != NULL && o->label_end && o->label_seconds >= 0 &&
+        m->src != NULL && !m->src->seekable && !(m->info.duration > 0))
+        return mark__err(m->ctx, MARK_EUNSEEKABLE, "the label on the "
+                         "closing frames needs the video's length, which "
+                         "this pipe does not give: give a file");
     if (o != NULL && ((o->preset != NULL &&
                        (preset = mark__strdup(m->ctx, o->preset)) == NULL) ||
                       (o->encoder != NULL &&
@@ -1244,6 +1251,15 @@ static int media_save(mark_media *m, mark__sink *k)
     if (read_only(m))
         return refuse_read_only(m);
     if (m->c->stream != NULL) {
+        mark_visible *keep = m->visible;
+
+        /* a video label this toolkit drew is still on the opening frames:
+         * not drawn a second time, its record stays (as for images) */
+        if (m->visible != NULL && m->visible_record != NULL) {
+            mark__explicit_ensure(m, 1);
+            if (m->explicit_res != NULL && m->explicit_res->found)
+                m->visible = NULL;
+        }
         memset(&ops, 0, sizeof ops);
         ops.audible = audible_wanted(m) & MARK_AUDIBLE_BOTH;
         ops.audible_voice = !!(m->audible & MARK_AUDIBLE_VOICE);
@@ -1252,6 +1268,7 @@ static int media_save(mark_media *m, mark__sink *k)
         if (rc == MARK_OK)
             rc = m->c->stream(m, &ops, k);
         m->wm.skipped = ops.wm_skipped;
+        m->visible = keep;
         return rc;
     }
     mark__buf_init(&b, m->ctx);

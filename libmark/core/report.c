@@ -336,6 +336,14 @@ static json_t *explicit_json(const mark_media *m, const mark__explicit *e)
         json_object_set_new(o, "score",
                             json_real((double)(long)(e->score * 1000 + 0.5)
                                       / 1000));
+        if (m->info.type == MARK_MEDIA_VIDEO) {
+            /* the frames shown in the opening seconds, all to carry it */
+            json_object_set_new(o, "frames_checked",
+                                json_integer(e->frames));
+            json_object_set_new(o, "seconds_checked",
+                                json_real((double)(long)(e->seconds * 100 +
+                                                         0.5) / 100));
+        }
     }
     json_object_set_new(o, "note", jstr(e != NULL ? e->note : ""));
     return o;

@@ -773,13 +773,18 @@ typedef struct mark_video_options {
     double label_seconds;    /* the visible label on the frames of the
                                 first this many seconds, at least 2 (the
                                 rule); 0: 3; < 0: every frame */
+    int label_end;           /* also on the closing frames, as long (the
+                                video's length must be known: a pipe's
+                                header must give it) */
 } mark_video_options;
 
 /* mark_media_set_video_options() :
  *  Set how a video is re-encoded (copied; strings too).  NULL restores
  *  the defaults.
  *  @return : MARK_OK, MARK_EUNSUPPORTED for media that are not video,
- *  MARK_EINVAL for a crf out of range or a label under 2 s. */
+ *  MARK_EINVAL for a crf out of range or a label under 2 s,
+ *  MARK_EUNSEEKABLE for label_end on a pipe that does not give the
+ *  video's length. */
 MARK_API int mark_media_set_video_options(mark_media *m,
                                           const mark_video_options *o);
 

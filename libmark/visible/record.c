@@ -23,6 +23,8 @@
 #define SIG_H 12
 #define PRESENT_SCORE 0.6
 
+_Static_assert(SIG_W * SIG_H == MARK__SIG_CELLS, "signature size");
+
 /* Average grid values over the ink box of a mask or an image. */
 static void grid_of_mask(const mark__mask *m, double *g)
 {
@@ -58,13 +60,14 @@ int mark__visible_is_grey(const mark_visible *v)
            ((t >> 8) & 255) == (t & 255);
 }
 
-int mark__visible_record(mark_visible *v, uint32_t W, uint32_t H,
-                         char **json)
+int mark__visible_record_spans(mark_visible *v, uint32_t W, uint32_t H,
+                               const double *spans, int n_spans,
+                               char **json)
 {
     mark_box plate, ink;
     double g[SIG_W * SIG_H], mx = 0;
     char sig[SIG_W * SIG_H + 1], rgb[8];
-    json_t *o;
+    json_t *o, *a;
     char *s;
     int i, rc;
 
@@ -97,6 +100,24 @@ int mark__visible_record(mark_visible *v, uint32_t W, uint32_t H,
                   "text_rgb", rgb, "grid", SIG_W, SIG_H, "sig", sig);
     if (o == NULL)
         return mark__err(v->ctx, MARK_ENOMEM, "out of memory");
+    /* video: the seconds from the first frame the label is on, [from,
+     * to) each, to null for "to the end" */
+    if (n_spans > 0) {
+        a = json_array();
+        if (a == NULL || json_object_set_new(o, "spans", a) < 0) {
+            json_decref(o);
+            return mark__err(v->ctx, MARK_ENOMEM, "out of memory");
+        }
+        for (i = 0; i < n_spans; i++)
+            if (json_array_append_new(
+                    a, json_pack("[f,o]", spans[2 * i],
+                                 spans[2 * i + 1] >= 0
+                                     ? json_real(spans[2 * i + 1])
+                                     : json_null())) < 0) {
+                json_decref(o);
+                return mark__err(v->ctx, MARK_ENOMEM, "out of memory");
+            }
+    }
     s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (s == NULL)
@@ -105,6 +126,12 @@ int mark__visible_record(mark_visible *v, uint32_t W, uint32_t H,
     free(s);
     return *json != NULL ? MARK_OK
                          : mark__err(v->ctx, MARK_ENOMEM, "out of memory");
+}
+
+int mark__visible_record(mark_visible *v, uint32_t W, uint32_t H,
+                         char **json)
+{
+    return mark__visible_record_spans(v, W, H, NULL, 0, json);
 }
 
 static double luma8(const mark__image *img, uint32_t x, uint32_t y)
@@ -165,16 +192,100 @@ static double correlate(const double *a, const double *b, int n)
     return saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : 0;
 }
 
-int mark__visible_check(mark_media *m, mark__explicit *res)
+int mark__vrecord_parse(const char *json, mark__vrecord *r)
 {
-    json_t *o = NULL, *ink, *image;
+    json_t *o, *ink, *image, *spans;
     json_error_t jerr;
     const char *sig, *text, *pos, *trgb;
-    double want[SIG_W * SIG_H], got[SIG_W * SIG_H], sx, sy;
-    uint32_t W = m->info.width, H = m->info.height, bx, by, bw, bh, rx, ry;
+    int i, light;
+
+    memset(r, 0, sizeof *r);
+    o = json_loads(json, 0, &jerr);
+    if (o == NULL || json_unpack(o, "{s:s,s:s,s:o,s:o,s:s,s:s}", "text",
+                                 &text, "position", &pos, "ink", &ink,
+                                 "image", &image, "sig", &sig, "text_rgb",
+                                 &trgb) != 0 ||
+        json_array_size(ink) != 4 || json_array_size(image) != 2 ||
+        strlen(sig) != SIG_W * SIG_H || trgb[0] != '#') {
+        json_decref(o);
+        return -1;
+    }
+    snprintf(r->text, sizeof r->text, "%s", text);
+    snprintf(r->position, sizeof r->position, "%s", pos);
+    r->W = json_integer_value(json_array_get(image, 0));
+    r->H = json_integer_value(json_array_get(image, 1));
+    for (i = 0; i < 4; i++)
+        r->ink[i] = json_integer_value(json_array_get(ink, (size_t)i));
+    light = strtol(trgb + 1, NULL, 16) > 0x808080;
+    for (i = 0; i < SIG_W * SIG_H; i++) {
+        const char *d = strchr("0123456789abcdef", sig[i]);
+        double q = d != NULL && *d ? (double)(d - "0123456789abcdef") : 0;
+
+        r->want[i] = light ? q : 15.0 - q;
+    }
+    spans = json_object_get(o, "spans");
+    for (i = 0; i < 2 && (size_t)i < json_array_size(spans); i++) {
+        json_t *p = json_array_get(spans, (size_t)i);
+
+        if (!json_is_array(p) || json_array_size(p) != 2 ||
+            !json_is_number(json_array_get(p, 0))) {
+            json_decref(o);
+            return -1;
+        }
+        r->span[i][0] = json_number_value(json_array_get(p, 0));
+        r->span[i][1] = json_is_number(json_array_get(p, 1))
+                        ? json_number_value(json_array_get(p, 1)) : -1;
+        r->n_spans = i + 1;
+    }
+    json_decref(o);
+    return r->W > 0 && r->H > 0 && r->ink[2] > 0 && r->ink[3] > 0 ? 0 : -1;
+}
+
+int mark__vrecord_box(const mark__vrecord *r, uint32_t W, uint32_t H,
+                      double box[4])
+{
+    double sx = (double)W / r->W, sy = (double)H / r->H;
+
+    /* the ink box on this image, in fractional pixels */
+    box[0] = r->ink[0] * sx;
+    box[1] = r->ink[1] * sy;
+    box[2] = r->ink[2] * sx;
+    box[3] = r->ink[3] * sy;
+    if (!(sx > 0 && sy > 0) || box[2] + 0.5 < 2 || box[3] + 0.5 < 2 ||
+        (uint32_t)box[0] + (uint32_t)(box[2] + 0.5) > W ||
+        (uint32_t)box[1] + (uint32_t)(box[3] + 0.5) > H)
+        return -1;
+    return 0;
+}
+
+double mark__vrecord_score(const mark__vrecord *r, const double box[4],
+                           const mark__image *img, uint32_t rx, uint32_t ry)
+{
+    double got[SIG_W * SIG_H];
+    int gx, gy;
+
+    for (gy = 0; gy < SIG_H; gy++)
+        for (gx = 0; gx < SIG_W; gx++)
+            got[gy * SIG_W + gx] =
+                cell_mean(img, rx, ry, box[0] + box[2] * gx / SIG_W,
+                          box[0] + box[2] * (gx + 1) / SIG_W,
+                          box[1] + box[3] * gy / SIG_H,
+                          box[1] + box[3] * (gy + 1) / SIG_H);
+    return correlate(r->want, got, SIG_W * SIG_H);
+}
+
+int mark__vrecord_found(double score)
+{
+    return score >= PRESENT_SCORE;
+}
+
+int mark__visible_check(mark_media *m, mark__explicit *res)
+{
+    mark__vrecord *r;
+    uint32_t W = m->info.width, H = m->info.height, bw, bh, rx, ry;
     mark__image img;
-    double fx, fy, fw, fh;
-    int i, rc, gx, gy, light;
+    double box[4];
+    int rc;
 
     memset(res, 0, sizeof *res);
     memset(&img, 0, sizeof img);
@@ -188,63 +299,38 @@ int mark__visible_check(mark_media *m, mark__explicit *res)
                  "this format");
         return MARK_OK;
     }
-    o = json_loads(m->visible_record, 0, &jerr);
-    if (o == NULL || json_unpack(o, "{s:s,s:s,s:o,s:o,s:s,s:s}", "text",
-                                 &text, "position", &pos, "ink", &ink,
-                                 "image", &image, "sig", &sig, "text_rgb",
-                                 &trgb) != 0 ||
-        json_array_size(ink) != 4 || json_array_size(image) != 2 ||
-        strlen(sig) != SIG_W * SIG_H) {
+    r = mark__malloc(m->ctx, sizeof *r);
+    if (r == NULL)
+        return mark__err(m->ctx, MARK_ENOMEM, "out of memory");
+    if (mark__vrecord_parse(m->visible_record, r) < 0) {
         snprintf(res->note, sizeof res->note, "the label record in the XMP "
                  "is damaged");
-        json_decref(o);
+        mark__free(m->ctx, r);
         return MARK_OK;
     }
-    snprintf(res->text, sizeof res->text, "%s", text);
-    snprintf(res->position, sizeof res->position, "%s", pos);
-    sx = (double)W / (double)json_integer_value(json_array_get(image, 0));
-    sy = (double)H / (double)json_integer_value(json_array_get(image, 1));
-    /* the ink box on this image, in fractional pixels */
-    fx = (double)json_integer_value(json_array_get(ink, 0)) * sx;
-    fy = (double)json_integer_value(json_array_get(ink, 1)) * sy;
-    fw = (double)json_integer_value(json_array_get(ink, 2)) * sx;
-    fh = (double)json_integer_value(json_array_get(ink, 3)) * sy;
-    bx = (uint32_t)fx;
-    by = (uint32_t)fy;
-    bw = (uint32_t)(fw + 0.5);
-    bh = (uint32_t)(fh + 0.5);
-    if (!(sx > 0 && sy > 0) || bw < 2 || bh < 2 || bx + bw > W ||
-        by + bh > H) {
+    snprintf(res->text, sizeof res->text, "%s", r->text);
+    snprintf(res->position, sizeof res->position, "%s", r->position);
+    if (mark__vrecord_box(r, W, H, box) < 0) {
         snprintf(res->note, sizeof res->note, "the label record does not "
                  "fit this image");
-        json_decref(o);
+        mark__free(m->ctx, r);
         return MARK_OK;
     }
-    light = strtol(trgb + 1, NULL, 16) > 0x808080;
-    for (i = 0; i < SIG_W * SIG_H; i++) {
-        const char *d = strchr("0123456789abcdef", sig[i]);
-        double q = d != NULL && *d ? (double)(d - "0123456789abcdef") : 0;
-
-        want[i] = light ? q : 15.0 - q;
-    }
-    json_decref(o);
-    rc = m->c->pixels(m, (uint32_t)fx, (uint32_t)fy, bw + 2, bh + 2, &img,
-                      &rx, &ry);
+    bw = (uint32_t)(box[2] + 0.5);
+    bh = (uint32_t)(box[3] + 0.5);
+    rc = m->c->pixels(m, (uint32_t)box[0], (uint32_t)box[1], bw + 2, bh + 2,
+                      &img, &rx, &ry);
     if (rc < 0) {
         snprintf(res->note, sizeof res->note, "pixels unreadable: %s",
                  mark_ctx_errmsg(m->ctx));
+        mark__free(m->ctx, r);
         return rc == MARK_ENOMEM ? rc : MARK_OK;
     }
-    for (gy = 0; gy < SIG_H; gy++)
-        for (gx = 0; gx < SIG_W; gx++)
-            got[gy * SIG_W + gx] =
-                cell_mean(&img, rx, ry, fx + fw * gx / SIG_W,
-                          fx + fw * (gx + 1) / SIG_W, fy + fh * gy / SIG_H,
-                          fy + fh * (gy + 1) / SIG_H);
+    res->score = mark__vrecord_score(r, box, &img, rx, ry);
     mark__image_free(m->ctx, &img);
+    mark__free(m->ctx, r);
     res->checked = 1;
-    res->score = correlate(want, got, SIG_W * SIG_H);
-    res->found = res->score >= PRESENT_SCORE;
+    res->found = mark__vrecord_found(res->score);
     res->ink_h = bh;
     res->ratio = (double)bh / (double)(W < H ? W : H);
     snprintf(res->note, sizeof res->note, "%s", res->found
