@@ -4,9 +4,9 @@
 # use (iTunes freeform, a bare moov/meta, an XMP uuid box) read, and
 # replaced by one on re-marking; rotation, chapters and moov-first kept;
 # pipes; the soundtrack's audio watermark found; all marks: the visible
-# label on the opening 3 s (measured on the decoded frames), the
-# soundtrack watermarked and re-encoded (the frame watermark is not
-# implemented yet); truncated input.
+# label on the opening 3 s (measured on the decoded frames), the frame
+# watermark and the soundtrack's, each found alone after a re-encode;
+# truncated input.
 # The clips are made here with ffmpeg's test sources; the other carriers
 # are added to ffmpeg's MP4 with a few lines of perl (boxes appended to
 # moov, which ffmpeg writes last, so no sample offset moves).
