@@ -51,6 +51,7 @@ static inline mark_ctx *fuzz_ctx(int format)
     mark_ctx_set_limit(ctx, MARK_LIMIT_PIXELS, 512 * 512);
     mark_ctx_set_limit(ctx, MARK_LIMIT_DIMENSION, 4096);
     mark_ctx_set_limit(ctx, MARK_LIMIT_CHUNKS, 4096);
+    mark_ctx_set_limit(ctx, MARK_LIMIT_DURATION, 60);
     if (format != MARK_FORMAT_UNKNOWN)
         mark_ctx_set_format(ctx, format);
     return ctx;
