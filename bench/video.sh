@@ -62,7 +62,7 @@ echo "(seconds wall, both cores; peak resident memory):"
 echo
 echo "| run | seconds | peak MB | ratio |"
 echo "|---|---|---|---|"
-echo "| ffmpeg decode + re-encode (x264 CRF 18 medium, AAC 384k) | $1 | $2 | 1.00 |"
+echo "| ffmpeg decode + re-encode (x264 CRF 18 medium, lookahead 20, AAC 384k) | $1 | $2 | 1.00 |"
 awk -v a="$3" -v b="$1" -v m="$4" 'BEGIN { printf "| aimark mark, all marks | %.2f | %s | %.2fx |\n", a, m, a / b }'
 awk -v a="$5" -v b="$1" -v m="$6" 'BEGIN { printf "| aimark mark --no-visible --no-watermark (remux) | %.2f | %s | %.0fx faster than the re-encode |\n", a, m, b / a }'
 awk -v a="$7" -v b="$1" -v m="$8" 'BEGIN { printf "| ffmpeg -c copy (remux) | %.2f | %s | %.0fx faster |\n", a, m, b / a }'
