@@ -3,7 +3,7 @@
 # tests/cli/bombs.sh: tiny files that claim (or inflate to) far more than
 # they hold.  Some are edits of small valid files the test makes first.
 #
-#   perl bombs.pl DIR A.flac A.ogg A.mp3 A.mp4
+#   perl bombs.pl DIR A.flac A.ogg A.mp3 A.mp4 [OPUS.ogg]
 #
 # Writes into DIR:
 #   png-dim.png     IHDR claiming 100000 x 100000
@@ -18,11 +18,15 @@
 #   mp3-id3.mp3     an ID3v2 tag claiming 256 MiB before the frames
 #   mp4-box.mp4     moov claiming 2^62 bytes (a 64-bit size)
 #   mp4-big32.mp4   moov claiming 4 GiB - 16 bytes
+#   opus-day.ogg    OPUS.ogg with every page's CRC made right: 5 KB of
+#                   Ogg Opus (found by fuzz/ogg.c) whose header does not
+#                   say its length and whose tiny packets decode to more
+#                   than a day of audio
 use strict;
 use warnings;
 use Compress::Zlib;
 
-my ($dir, $flac, $ogg, $mp3, $mp4) = @ARGV;
+my ($dir, $flac, $ogg, $mp3, $mp4, $opus) = @ARGV;
 die "usage: bombs.pl DIR A.flac A.ogg A.mp3 A.mp4\n" unless defined $mp4;
 
 sub slurp {
@@ -126,3 +130,21 @@ spew('mp4-box.mp4', $b);
 $b = $m;
 substr($b, $at, 4) = pack('N', 0xfffffff0);
 spew('mp4-big32.mp4', $b);
+
+# Ogg Opus: every page's CRC made right (the fuzzer's input has them
+# wrong: its target fixes them in memory)
+if (defined $opus) {
+    my $d = slurp($opus);
+    my $p = 0;
+    while (($p = index($d, 'OggS', $p)) >= 0 && $p + 27 <= length $d) {
+        my $ns = ord(substr($d, $p + 26, 1));
+        my $len = 27 + $ns;
+        last if $p + $len > length $d;
+        $len += ord(substr($d, $p + 27 + $_, 1)) for 0 .. $ns - 1;
+        last if $p + $len > length $d;
+        substr($d, $p + 22, 4) = "\0\0\0\0";
+        substr($d, $p + 22, 4) = pack('V', ogg_crc(substr($d, $p, $len)));
+        $p += $len;
+    }
+    spew('opus-day.ogg', $d);
+}

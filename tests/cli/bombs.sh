@@ -33,7 +33,8 @@ ok "$GA" a.wav a.mp3
 ok ffmpeg -v error -f lavfi -i testsrc2=size=64x48:rate=10 -t 1 \
     -c:v libx264 -pix_fmt yuv420p a.mp4
 mkdir b
-ok perl "$TOP/tests/bombs.pl" b a.flac a.ogg a.mp3 a.mp4
+ok perl "$TOP/tests/bombs.pl" b a.flac a.ogg a.mp3 a.mp4 \
+    "$TOP/tests/fuzz-regress/ogg/opus-decodes-a-day.ogg"
 
 # refused STATUS FILE MESSAGE: verify and mark both fail with MESSAGE,
 # and mark leaves nothing
@@ -55,6 +56,13 @@ refused 3 rf64.wav "WAV truncated: the data chunk claims 1099511627776 bytes, 10
 refused 3 flac-total.flac "audio of 4294967 s exceeds the duration limit of 86400 s"
 refused 3 flac-block.flac "claims 16777215 bytes"
 refused 3 ogg-granule.ogg "exceeds the duration limit of 86400 s"
+# no length in the header: stopped by the limit as it decodes
+bounded 3 "$AIMARK" verify --limit duration=600 b/opus-day.ogg
+has err "Ogg Opus decodes to more than 600 s, the duration limit"
+bounded 3 "$AIMARK" mark --limit duration=600 --producer $CODE -o o \
+    b/opus-day.ogg
+has err "decodes to more than 600 s"
+ok test ! -e o
 refused 3 mp3-id3.mp3 "the ID3v2 tag at byte 0 claims 268435465 bytes"
 refused 3 mp4-box.mp4 "MP4 is truncated (moov runs past the end)"
 refused 3 mp4-big32.mp4 "MP4 is truncated (moov runs past the end)"
