@@ -361,6 +361,13 @@ int mark__sf_draw(mark_media *m, const mark__sfenc *e,
 int mark__sf_pcm(const mark_media *m, const char *what,
                  int (*take)(void *u, const float *x, size_t frames),
                  void *u);
+/* The duration limit on the frames decoded so far (at rate a second):
+ * MARK_ELIMIT naming what, else MARK_OK.  Decoding loops check it as
+ * they go, since a header may not say the length, or say less, and a
+ * few kilobytes of Opus or FLAC can decode to hours. */
+int mark__too_long(mark_ctx *ctx, const char *what, uint64_t frames,
+                   int rate);
+
 /* The rhythm label in the decoded samples (the explicit_check of a
  * container that has the pass). */
 int mark__sf_explicit(const mark_media *m, const char *what,

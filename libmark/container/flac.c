@@ -445,7 +445,10 @@ static int flac_explicit(const mark_media *m, mark__explicit *res,
         n = sf_readf_float(sf, x, want);
         if (n <= 0)
             break;
-        rc = mark__audible_scan_feed(s, x, (size_t)n);
+        rc = mark__too_long(m->ctx, "FLAC", got + (uint64_t)n,
+                            (int)fp->rate);
+        if (rc == MARK_OK)
+            rc = mark__audible_scan_feed(s, x, (size_t)n);
         got += (uint64_t)n;
         if (rc == MARK_OK && edges && got == span) {
             edges = 0;
@@ -765,11 +768,17 @@ static int rewind_input(pass *p)
 /* The frames of a stream whose STREAMINFO does not say. */
 static int count_frames(pass *p, uint64_t *N)
 {
+    const flac_priv *fp = p->m->priv;
     sf_count_t k;
+    int rc;
 
     *N = 0;
-    while ((k = sf_readf_int(p->in, p->io, BLOCK)) > 0)
+    while ((k = sf_readf_int(p->in, p->io, BLOCK)) > 0) {
         *N += (uint64_t)k;
+        rc = mark__too_long(p->m->ctx, "FLAC", *N, (int)fp->rate);
+        if (rc < 0)
+            return rc;
+    }
     return rewind_input(p);
 }
 
@@ -1001,6 +1010,7 @@ static int flac_pcm(const mark_media *m,
     pass p;
     float *x;
     sf_count_t k;
+    uint64_t done = 0;
     int rc;
 
     if (!decodable(fp))
@@ -1015,6 +1025,10 @@ static int flac_pcm(const mark_media *m,
          ? mark__err(m->ctx, MARK_ENOMEM, "out of memory")
          : open_decoder(m, &p.iio, &p.in);
     while (rc == MARK_OK && (k = sf_readf_int(p.in, p.io, BLOCK)) > 0) {
+        done += (uint64_t)k;
+        rc = mark__too_long(m->ctx, "FLAC", done, (int)fp->rate);
+        if (rc < 0)
+            break;
         to_float(p.io, x, (size_t)k * (size_t)p.ch);
         rc = take(u, x, (size_t)k);
     }

@@ -211,20 +211,6 @@ static int emit(pass *p, float *x, size_t n)
     return rc;
 }
 
-/* The duration limit on frames decoded so far: a header may not say the
- * length (or say less), and a few kilobytes of Opus can decode to hours
- * of silence. */
-static int too_long(mark_ctx *ctx, const char *what, uint64_t frames,
-                    int rate)
-{
-    int64_t lim = ctx->limits[MARK_LIMIT_DURATION];
-
-    if (rate <= 0 || frames / (uint64_t)rate <= (uint64_t)lim)
-        return MARK_OK;
-    return mark__err(ctx, MARK_ELIMIT, "%s decodes to more than %lld s, "
-                     "the duration limit", what, (long long)lim);
-}
-
 /* Up to n frames (fewer only at the end of the stream): the count. */
 static size_t read_frames(pass *p, float *x, size_t n)
 {
@@ -395,14 +381,14 @@ int mark__sf_draw(mark_media *m, const mark__sfenc *e,
         N = 0;
         while (rc == MARK_OK && (k = sf_readf_float(p.in, p.x, BLOCK)) > 0) {
             N += k;
-            rc = too_long(m->ctx, p.what, (uint64_t)N, p.info.samplerate);
+            rc = mark__too_long(m->ctx, p.what, (uint64_t)N, p.info.samplerate);
         }
         if (rc == MARK_OK)
             rc = rewind_input(&p);
         if (rc < 0)
             goto done;
     }
-    rc = too_long(m->ctx, p.what, N > 0 ? (uint64_t)N : 0,
+    rc = mark__too_long(m->ctx, p.what, N > 0 ? (uint64_t)N : 0,
                   p.info.samplerate);
     if (rc < 0)
         goto done;
@@ -522,7 +508,7 @@ int mark__sf_pcm(const mark_media *m, const char *what,
         rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
     while (rc == MARK_OK && (k = sf_readf_float(in, x, BLOCK)) > 0) {
         got += (uint64_t)k;
-        rc = too_long(m->ctx, what, got, info.samplerate);
+        rc = mark__too_long(m->ctx, what, got, info.samplerate);
         if (rc == MARK_OK)
             rc = take(u, x, (size_t)k);
     }
@@ -565,7 +551,7 @@ int mark__sf_explicit(const mark_media *m, const char *what,
 
         if (n <= 0)
             break;
-        rc = too_long(m->ctx, what, got + (uint64_t)n, info.samplerate);
+        rc = mark__too_long(m->ctx, what, got + (uint64_t)n, info.samplerate);
         if (rc < 0)
             break;
         if (!edges) {

@@ -453,3 +453,14 @@ void mark__audible_scan_free(mark__audible_scan *s)
     mark__rhythm_det_free(s->det);
     mark__free(s->ctx, s);
 }
+
+int mark__too_long(mark_ctx *ctx, const char *what, uint64_t frames,
+                   int rate)
+{
+    int64_t lim = ctx->limits[MARK_LIMIT_DURATION];
+
+    if (rate <= 0 || frames / (uint64_t)rate <= (uint64_t)lim)
+        return MARK_OK;
+    return mark__err(ctx, MARK_ELIMIT, "%s decodes to more than %lld s, "
+                     "the duration limit", what, (long long)lim);
+}

@@ -63,6 +63,20 @@ bounded 3 "$AIMARK" mark --limit duration=600 --producer $CODE -o o \
     b/opus-day.ogg
 has err "decodes to more than 600 s"
 ok test ! -e o
+# a FLAC whose STREAMINFO does not say its length (total samples 0, as
+# a streaming encoder leaves it): held to the limit as it decodes
+ok "$G" l.wav --seconds 3 --rate 16000 --channels 1
+ok "$GA" l.wav l.flac
+perl -e 'local $/; my $d = <STDIN>;
+    substr($d, 21, 5) = pack("C", ord(substr($d, 21, 1)) & 0xf0) . "\0" x 4;
+    print $d' < l.flac > b/flac-unknown.flac
+bounded 1 "$AIMARK" verify b/flac-unknown.flac
+bounded 3 "$AIMARK" verify --limit duration=1 b/flac-unknown.flac
+has err "FLAC decodes to more than 1 s, the duration limit"
+bounded 3 "$AIMARK" mark --limit duration=1 --producer $CODE -o o \
+    b/flac-unknown.flac
+has err "FLAC decodes to more than 1 s"
+ok test ! -e o
 refused 3 mp3-id3.mp3 "the ID3v2 tag at byte 0 claims 268435465 bytes"
 refused 3 mp4-box.mp4 "MP4 is truncated (moov runs past the end)"
 refused 3 mp4-big32.mp4 "MP4 is truncated (moov runs past the end)"
