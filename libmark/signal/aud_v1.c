@@ -74,6 +74,7 @@
  * tests/unit/test_audwm.c).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,13 +130,10 @@ static float hann[SLOT], sqhann[SLOT];
 static float tw_re[SLOT / 2], tw_im[SLOT / 2];
 static unsigned short bitrev[SLOT];
 
-static void tables(void)
+static void make_tables(void)
 {
-    static int done;
     unsigned i, j, b;
 
-    if (done)
-        return;
     for (i = 0; i < SLOT; i++) {
         hann[i] = (float)(0.5 - 0.5 * cos(2 * M_PI * i / SLOT));
         sqhann[i] = sqrtf(hann[i]);
@@ -149,7 +147,16 @@ static void tables(void)
             j = (j << 1) | ((i & b) ? 1 : 0);
         bitrev[i] = (unsigned short)j;
     }
-    done = 1;
+}
+
+/* Made once per process, whichever thread (each with its own ctx) comes
+ * first: a plain flag let a second thread see it set before the tables
+ * were written. */
+static void tables(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, make_tables);
 }
 
 /* Forward (inverse: conjugate twiddles, no scaling) FFT of SLOT points
