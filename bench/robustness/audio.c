@@ -18,9 +18,8 @@
  *
  * The mark is made by mark__audwm_embed on the clip's interleaved floats
  * and written as 16-bit PCM, which is what the attacks start from.
- * Clips are shared between up to two worker processes (fork: the
- * detectors keep static scratch buffers); results come back through
- * shared memory.
+ * Clips are shared between up to two worker processes (fork); results
+ * come back through shared memory.
  */
 #include <dirent.h>
 #include <errno.h>

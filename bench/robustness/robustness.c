@@ -21,7 +21,7 @@
  * ImageMagick, and that file is marked by libmark's public API (its
  * coefficient-domain path; watermark only), then decoded by ImageMagick;
  * PSNR and SSIM are against the decoded quality-95 original.  Images are shared between up to two
- * worker processes (fork: the detector keeps static scratch buffers);
+ * worker processes (fork);
  * results come back through shared memory.
  */
 #include <dirent.h>
