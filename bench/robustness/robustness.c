@@ -20,9 +20,9 @@
  * files take instead: each original is first made a quality-95 JPEG by
  * ImageMagick, and that file is marked by libmark's public API (its
  * coefficient-domain path; watermark only), then decoded by ImageMagick;
- * PSNR and SSIM are against the decoded quality-95 original.  Images are shared between up to two
- * worker processes (fork);
- * results come back through shared memory.
+ * PSNR and SSIM are against the decoded quality-95 original.  Images
+ * are shared between up to two worker processes (fork); results come
+ * back through shared memory.
  */
 #include <dirent.h>
 #include <errno.h>
