@@ -814,6 +814,8 @@ typedef struct atx {
     int cap;                             /* frames of f; w holds 4x */
     int64_t next;                        /* pts of the next frame out */
     int started;
+    int ch, rate, fmt;                   /* the decoder's at the start,
+                                            which the chain is built for */
 } atx;
 
 typedef struct txctx {
@@ -1427,6 +1429,12 @@ static int audio_frame(txctx *t, AVFrame *fr)
     atx *a = &t->a;
     int n;
 
+    /* a damaged stream can change the decoder's layout midway: such a
+     * frame is left out, as a damaged packet is (the chain and the
+     * watermark are built for the first) */
+    if (fr->ch_layout.nb_channels != a->ch || fr->sample_rate != a->rate ||
+        fr->format != a->fmt)
+        return 0;
     if (!a->started) {
         int64_t p = fr->best_effort_timestamp;
 
@@ -1436,8 +1444,7 @@ static int audio_frame(txctx *t, AVFrame *fr)
     }
     if (fr->nb_samples + 64 > a->cap) {
         int cap = fr->nb_samples + 64;
-        size_t ch = (size_t)a->dec->ch_layout.nb_channels;
-        float *f = av_realloc(a->f, (size_t)cap * ch * sizeof *f);
+        float *f = av_realloc(a->f, (size_t)cap * (size_t)a->ch * sizeof *f);
 
         if (f == NULL)
             return AVERROR(ENOMEM);
@@ -1589,6 +1596,9 @@ static int tx_setup(txctx *t, AVFormatContext *ic, mark__pixel_ops *ops,
             e = open_aenc(t, st, webm);
         if (e < 0)
             return e;
+        a->ch = a->dec->ch_layout.nb_channels;
+        a->rate = a->dec->sample_rate;
+        a->fmt = (int)a->dec->sample_fmt;
         e = swr_alloc_set_opts2(&a->in, &a->dec->ch_layout, AV_SAMPLE_FMT_FLT,
                                 a->dec->sample_rate, &a->dec->ch_layout,
                                 a->dec->sample_fmt, a->dec->sample_rate, 0,
@@ -1951,7 +1961,7 @@ static int video_pcm(const mark_media *cm,
     AVFrame *fr = NULL;
     AVStream *st;
     float *buf = NULL;
-    int cap = 0, rc = MARK_OK, e = 0, done = 0;
+    int cap = 0, rc = MARK_OK, e = 0, done = 0, ch = 0, rate = 0, fmt = 0;
 
     if (v == NULL || v->audio < 0)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "no soundtrack");
@@ -1977,6 +1987,20 @@ static int video_pcm(const mark_media *cm,
                                 dc->sample_fmt, dc->sample_rate, 0, NULL);
     if (e >= 0)
         e = swr_init(swr);
+    /* the consumer takes the channels and rate the header gave (info),
+     * the converter the decoder's: they must agree, and a frame that
+     * comes out otherwise (a damaged stream can change the decoder's
+     * channels midway) is left out, as a damaged packet is */
+    ch = (int)m->info.channels;
+    rate = (int)m->info.sample_rate;
+    fmt = dc != NULL ? (int)dc->sample_fmt : 0;
+    if (e >= 0 && (dc->ch_layout.nb_channels != ch ||
+                   dc->sample_rate != rate)) {
+        rc = mark__err(m->ctx, MARK_EFORMAT, "soundtrack: the decoder gives "
+                       "%d channels at %d Hz, the header says %d at %d",
+                       dc->ch_layout.nb_channels, dc->sample_rate, ch, rate);
+        goto out;
+    }
     while (e >= 0 && !done) {
         e = av_read_frame(ic, pkt);
         if (e == AVERROR_EOF) {
@@ -1999,11 +2023,15 @@ static int video_pcm(const mark_media *cm,
             }
             if (e < 0)
                 break;
+            if (fr->ch_layout.nb_channels != ch || fr->sample_rate != rate ||
+                fr->format != fmt) {
+                av_frame_unref(fr);
+                continue;
+            }
             if (fr->nb_samples > cap) {
                 float *nb = mark__realloc(m->ctx, buf,
                                           (size_t)fr->nb_samples *
-                                              (size_t)dc->ch_layout.nb_channels *
-                                              sizeof *buf);
+                                              (size_t)ch * sizeof *buf);
 
                 if (nb == NULL) {
                     rc = mark__err(m->ctx, MARK_ENOMEM, "out of memory");
