@@ -675,6 +675,19 @@ static int video_parse(mark_media *m)
                        "the limit of %lld",
                        (long long)ic->streams[v->video]->nb_frames,
                        (long long)m->ctx->limits[MARK_LIMIT_FRAMES]);
+    if (rc >= 0 && v->video >= 0) {
+        /* the frames are decoded whole (label, watermark, its detector):
+         * the image limits hold for them */
+        const AVCodecParameters *cp = ic->streams[v->video]->codecpar;
+        int64_t fw = cp->width, fh = cp->height;
+
+        if (fw > m->ctx->limits[MARK_LIMIT_DIMENSION] ||
+            fh > m->ctx->limits[MARK_LIMIT_DIMENSION] ||
+            fw * fh > m->ctx->limits[MARK_LIMIT_PIXELS])
+            rc = mark__err(m->ctx, MARK_ELIMIT, "video of %lldx%lld pixels "
+                           "exceeds the image size limit", (long long)fw,
+                           (long long)fh);
+    }
     if (m->src->seekable) {
         demux_close(&ic);
     } else {

@@ -78,6 +78,8 @@ bounded 3 "$AIMARK" mark --limit duration=1 --producer $CODE -o o \
 has err "FLAC decodes to more than 1 s"
 ok test ! -e o
 refused 3 mp3-id3.mp3 "the ID3v2 tag at byte 0 claims 268435465 bytes"
+cp "$TOP/tests/fuzz-regress/verify_any/frames-65535x65535.mp4" b/huge.mp4
+refused 3 huge.mp4 "video of 65535x65535 pixels exceeds the image size limit"
 refused 3 mp4-box.mp4 "MP4 is truncated (moov runs past the end)"
 refused 3 mp4-big32.mp4 "MP4 is truncated (moov runs past the end)"
 
