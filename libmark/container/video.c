@@ -1961,6 +1961,26 @@ done:
 /* ------------------------------------------------------------------ */
 /* The soundtrack's samples. */
 
+/* Read the next packet and hand it to dc if it is of stream si; at the
+ * end of the input flush dc and set *eof.  A damaged packet is passed
+ * over (0); otherwise what libav returned. */
+static int feed_next(AVFormatContext *ic, AVPacket *pkt, AVCodecContext *dc,
+                     int si, int *eof)
+{
+    int e = av_read_frame(ic, pkt);
+
+    if (e == AVERROR_EOF) {
+        *eof = 1;
+        return avcodec_send_packet(dc, NULL);
+    }
+    if (e < 0)
+        return e;
+    if (pkt->stream_index == si)
+        e = avcodec_send_packet(dc, pkt);
+    av_packet_unref(pkt);
+    return e == AVERROR_INVALIDDATA ? 0 : e;
+}
+
 static int video_pcm(const mark_media *cm,
                      int (*take)(void *u, const float *x, size_t frames),
                      void *u)
@@ -2015,17 +2035,7 @@ static int video_pcm(const mark_media *cm,
         goto out;
     }
     while (e >= 0 && !done) {
-        e = av_read_frame(ic, pkt);
-        if (e == AVERROR_EOF) {
-            e = avcodec_send_packet(dc, NULL);
-            done = 1;
-        } else if (e >= 0) {
-            if (pkt->stream_index == v->audio)
-                e = avcodec_send_packet(dc, pkt);
-            av_packet_unref(pkt);
-            if (e == AVERROR_INVALIDDATA)
-                e = 0;                   /* a damaged packet: go on */
-        }
+        e = feed_next(ic, pkt, dc, v->audio, &done);
         while (e >= 0) {
             int n;
 
@@ -2220,17 +2230,7 @@ static int video_explicit(const mark_media *cm, mark__explicit *res,
             e = AVERROR_EOF;
             break;
         }
-        e = av_read_frame(ic, pkt);
-        if (e == AVERROR_EOF) {
-            eof = 1;
-            e = avcodec_send_packet(dc, NULL);
-        } else if (e >= 0) {
-            if (pkt->stream_index == v->video)
-                e = avcodec_send_packet(dc, pkt);
-            av_packet_unref(pkt);
-            if (e == AVERROR_INVALIDDATA)
-                e = 0;
-        }
+        e = feed_next(ic, pkt, dc, v->video, &eof);
         while (e >= 0 && k < N_CHECK) {
             double ts;
 
@@ -2414,19 +2414,8 @@ int mark__video_frames_detect(mark_media *m, const mark_key *key,
         goto out;
     }
     while (e >= 0 && !res->found) {
-        if (!eof) {
-            e = av_read_frame(ic, pkt);
-            if (e == AVERROR_EOF) {
-                eof = 1;
-                e = avcodec_send_packet(dc, NULL);
-            } else if (e >= 0) {
-                if (pkt->stream_index == vi)
-                    e = avcodec_send_packet(dc, pkt);
-                av_packet_unref(pkt);
-                if (e == AVERROR_INVALIDDATA)
-                    e = 0;
-            }
-        }
+        if (!eof)
+            e = feed_next(ic, pkt, dc, vi, &eof);
         while (e >= 0) {
             const uint8_t *y;
             int ls;
