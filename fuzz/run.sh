@@ -9,7 +9,8 @@
 # leak and timeout inputs land in WORKDIR/crashes/<target>/, the log in
 # WORKDIR/log/<target>.log.  The saved regression inputs
 # (tests/fuzz-regress/<target>) are read too.  One line per target:
-# seconds, executions, executions a second, corpus size, findings; also
+# seconds (wall clock, and CPU when GNU time is there), executions,
+# executions a second, corpus size, findings; also
 # in WORKDIR/summary.txt.  Exits 1 when any target found something.
 set -u
 bin=$1
@@ -23,8 +24,8 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 mkdir -p "$work/log"
 : > "$work/summary.txt"
 bad=0
-printf '%-11s %6s %10s %8s %7s %s\n' target seconds execs exec/s corpus \
-    findings | tee -a "$work/summary.txt"
+printf '%-11s %6s %6s %10s %8s %7s %s\n' target seconds cpu execs exec/s \
+    corpus findings | tee -a "$work/summary.txt"
 for t in $targets; do
     c=$work/corpus/$t
     a=$work/crashes/$t
@@ -36,8 +37,12 @@ for t in $targets; do
     start=$(date +%s)
     # -timeout: one input taking more than 10 s is a finding (a hang);
     # -rss_limit_mb: so is one needing more than 2 GiB
+    # CPU seconds (user + system) by GNU time where it is installed:
+    # the wall clock overstates the fuzzing on a busy machine
+    timer=
+    [ -x /usr/bin/time ] && timer="/usr/bin/time -f %U+%S -o $work/log/$t.cpu"
     # shellcheck disable=SC2086
-    "$bin/$t" -max_total_time="$time" -timeout=10 -rss_limit_mb=2048 \
+    $timer "$bin/$t" -max_total_time="$time" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$a/" ${FUZZ_ARGS:-} \
         $dirs > "$work/log/$t.log" 2>&1
     rc=$?
@@ -46,6 +51,9 @@ for t in $targets; do
         "$work/log/$t.log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' \
         "$work/log/$t.log" | tail -n 1)
+    cpu=?
+    [ -n "$timer" ] && cpu=$(tail -n 1 "$work/log/$t.cpu" |
+        awk -F+ '{ printf "%d", $1 + $2 }')
     n=$(ls "$c" | wc -l)
     found=$(($(ls "$a" | wc -l) - before))
     what=none
@@ -55,7 +63,7 @@ for t in $targets; do
             'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' \
             "$work/log/$t.log" | cut -c1-100)"
     fi
-    printf '%-11s %6s %10s %8s %7s %s\n' "$t" "$secs" "${execs:-?}" \
-        "${rate:-?}" "$n" "$what" | tee -a "$work/summary.txt"
+    printf '%-11s %6s %6s %10s %8s %7s %s\n' "$t" "$secs" "${cpu:-?}" \
+        "${execs:-?}" "${rate:-?}" "$n" "$what" | tee -a "$work/summary.txt"
 done
 exit $bad

@@ -110,8 +110,12 @@ if command -v ffmpeg > /dev/null; then
         cp "$tmp/v.mp4" "$out/mp4/"
     $FF -c:v libx264 -pix_fmt yuv420p -movflags +faststart "$tmp/f.mp4" &&
         cp "$tmp/f.mp4" "$out/mp4/"
+    # fragmented: an empty moov, then moof/mdat pairs (streaming writers)
+    $FF $FA -c:v libx264 -pix_fmt yuv420p -c:a aac -g 1 \
+        -movflags frag_keyframe+empty_moov "$tmp/frag.mp4" &&
+        cp "$tmp/frag.mp4" "$out/mp4/"
     $FF $FA -c:v libvpx-vp9 -c:a flac "$tmp/v.mkv" && cp "$tmp/v.mkv" "$out/mp4/"
-    for f in v.mp4 v.mkv; do
+    for f in v.mp4 v.mkv frag.mp4; do
         mark "$tmp/$f" -o "$tmp/m-$f" && cp "$tmp/m-$f" "$out/mp4/"
     done
 fi
@@ -148,7 +152,8 @@ for f in doc.docx none.pdf xmp.pdf both.pdf; do
 done
 for f in png/m-grad.png png/var-png-itxt-aigc.png jpeg/m-grad.jpg \
          jpeg/var-jpeg-exif-usercomment.jpg wav/m-a.wav flac/m-a.flac \
-         ogg/m-a.opus mp3/id3v4.mp3 mp4/m-v.mp4 mp4/m-v.mkv text/m-plain.txt \
+         ogg/m-a.opus mp3/id3v4.mp3 mp4/m-v.mp4 mp4/m-v.mkv mp4/m-frag.mp4 \
+         text/m-plain.txt \
          text/m-doc.md; do
     [ -f "$out/$f" ] && cp "$out/$f" "$out/verify_any/$(echo $f | tr / -)"
 done

@@ -365,6 +365,9 @@ int mark__sf_pcm(const mark_media *m, const char *what,
  * MARK_ELIMIT naming what, else MARK_OK.  Decoding loops check it as
  * they go, since a header may not say the length, or say less, and a
  * few kilobytes of Opus or FLAC can decode to hours. */
+/* Float samples made safe in place: NaN as silence, anything past 60 dB
+ * over full scale held there (samples from a decoder of hostile data). */
+void mark__samples_clean(float *x, size_t n);
 int mark__too_long(mark_ctx *ctx, const char *what, uint64_t frames,
                    int rate);
 

@@ -1469,6 +1469,7 @@ static int audio_frame(txctx *t, AVFrame *fr)
                     fr->nb_samples);
     if (n < 0)
         return n;
+    mark__samples_clean(a->f, (size_t)n * (size_t)a->ch);
     if (n > 0 && mark__audwm_pump(a->wm, a->f, (size_t)n, a->w, 8192,
                                   audio_out, t) < 0)
         return AVERROR(EIO);
@@ -2072,7 +2073,10 @@ static int video_pcm(const mark_media *cm,
                 break;
             }
             if (n > 0) {
-                int t = take(u, buf, (size_t)n);
+                int t;
+
+                mark__samples_clean(buf, (size_t)n * (size_t)ch);
+                t = take(u, buf, (size_t)n);
 
                 if (t != 0) {
                     rc = t < 0 ? t : MARK_OK;

@@ -46,6 +46,14 @@ static float sample_clean(double x)
     return (float)x;
 }
 
+void mark__samples_clean(float *x, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        x[i] = sample_clean(x[i]);
+}
+
 void mark__pcm_decode(const mark__pcm *f, const unsigned char *in,
                       size_t frames, float *out)
 {
