@@ -236,7 +236,8 @@ char *mark__strndup(mark_ctx *ctx, const char *s, size_t n)
 
     if (d == NULL)
         return NULL;
-    memcpy(d, s, n);
+    if (n > 0)                           /* s may be NULL when empty */
+        memcpy(d, s, n);
     d[n] = '\0';
     return d;
 }
