@@ -292,10 +292,16 @@ extern const mark__container mark__container_mkv;
 struct mark__wm_result;
 int mark__video_frames_detect(mark_media *m, const struct mark_key *key,
                               struct mark__wm_result *res);
+/* Paths one decode of the payload code checks at most (list decoding,
+ * payload/ecc.c): each is a chance of 2^-48 for a wrong codeword to pass
+ * the 48-bit keyed check, so false-positive bounds count decodes x
+ * MARK__LIST. */
+#define MARK__LIST 16
 /* Its decision's false-positive bound: up to 11 searches (10 windows and
- * the mean of all) of up to 32 decodes, each passing the 48-bit check by
- * chance with probability 2^-48. */
-#define MARK__VIDWM_FP_BOUND (352.0 / 281474976710656.0)
+ * the mean of all) of up to 32 decodes, each checking up to MARK__LIST
+ * paths, each passing the 48-bit check by chance with probability
+ * 2^-48: about 2.0e-11. */
+#define MARK__VIDWM_FP_BOUND (352.0 * MARK__LIST / 281474976710656.0)
 extern const mark__container mark__container_text;
 extern const mark__container mark__container_markdown;
 

@@ -65,9 +65,10 @@
  * is correlated at every block phase; the 6 best alignments of the window
  * are decoded (soft Viterbi) over the window, then over the whole input,
  * and a decode counts only if the keyed 48-bit check passes.  A wrong
- * decode passes with probability 2^-48 per try, and a file gets at most
- * MARK__AUDWM_TRIES (960) tries: a false-positive probability under
- * 3.5e-12 per file (MARK__AUDWM_FP_BOUND).
+ * decode passes with probability 2^-48 per path it checks (up to
+ * MARK__LIST, payload/ecc.c), and a file gets at most MARK__AUDWM_TRIES
+ * (960) tries: a false-positive probability under 5.5e-11 per file
+ * (MARK__AUDWM_FP_BOUND).
  *
  * Frozen format: the constants above, the prng domains ("aud-v1 ...")
  * and the order in which layout_make() draws from them (golden digest in

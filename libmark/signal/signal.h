@@ -143,10 +143,11 @@ void mark__audwm_layout_digest(const mark_key *key, unsigned char out[32]);
 /* Shorter input is not marked: too little for the detector. */
 #define MARK__AUDWM_MIN_SECONDS 2
 /* The decision's false-positive bound: at most MARK__AUDWM_TRIES decodes
- * a file, each passing the 48-bit keyed check by chance with
- * probability 2^-48. */
+ * a file, each checking up to MARK__LIST paths, each passing the 48-bit
+ * keyed check by chance with probability 2^-48: about 5.5e-11. */
 #define MARK__AUDWM_TRIES 960
-#define MARK__AUDWM_FP_BOUND (MARK__AUDWM_TRIES / 281474976710656.0)
+#define MARK__AUDWM_FP_BOUND \
+    (MARK__AUDWM_TRIES * MARK__LIST / 281474976710656.0)
 int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
                        size_t frames, uint32_t rate, int channels,
                        mark__wm_result *res);
