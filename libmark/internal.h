@@ -287,7 +287,7 @@ extern const mark__container mark__container_mp3;
 extern const mark__container mark__container_mp4;
 extern const mark__container mark__container_mkv;
 /* The frame watermark of a video (img-v1 in every frame), looked for in
- * the mean of the frames of 2 s windows (container/video.c):
+ * the mean of the frames of 2 s windows (container/video_wm.c):
  * MARK_EUNSUPPORTED when there are no frames big enough. */
 struct mark__wm_result;
 int mark__video_frames_detect(mark_media *m, const struct mark_key *key,
