@@ -5,7 +5,10 @@
 # video (rotation kept); its record (aimark:VisibleLabel, an MP4 mdta
 # key or a Matroska SimpleTag) and verify's check of the opening 2 s:
 # found, and not found once the opening was cut off or the label blurred
-# or cropped away; a damaged record; no record without a label.
+# or cropped away; of the closing frames when the record has them:
+# found, and not found once the end was cut off or replaced (the record
+# kept), nothing looked for at the end of a video labelled at the start
+# only; a damaged record; no record without a label.
 # The clips are made here with ffmpeg's test source (testsrc2).
 . "$TOP/tests/cli_lib.sh"
 command -v ffmpeg > /dev/null || { echo "ffmpeg missing: skipped"; exit 77; }
@@ -60,8 +63,9 @@ has t '"spans":[[0.0,3.0]]'
 expect 0 "$AIMARK" verify --json m.mp4
 has out '"explicit":{"found":true,"checked":true,"text":"AI'
 has out '"meets_rule":true'
-has out '"frames_checked":5,"seconds_checked":2.0'
-has out 'found in all 5 frames sampled over the first 2.0 s'
+has out '"frames_checked":5,"seconds_checked":2.0,"note"'
+has out 'found in all 5 frames sampled over the first 2.0 s"'
+hasnt out '"end":'
 expect 0 "$AIMARK" verify m.mp4
 has out 'explicit label: "AI'
 has out 'at bottom-right, text 15 px = 6.2% of the shortest side (meets 5%)'
@@ -94,6 +98,35 @@ ffprobe -v error -show_entries format_tags -of default=nw=1 both.mp4 > t
 has t '"spans":[[0.0,3.0],[5.0,8.0]]'
 expect 0 "$AIMARK" verify --json both.mp4
 has out '"found":true,"checked":true'
+has out '"end":{"found":true,"from":5.0,"to":8.0,"score":0.7'
+has out '"frames_checked":5,"seconds_checked":2.0}'
+expect 0 "$AIMARK" verify both.mp4
+has out 'found in all 5 frames sampled over the first 2.0 s, and in all 5 sampled over 2.0 s of the closing frames (from 5.00 s))'
+# the end cut off, the record kept: not found there (the opening still
+# meets the rule)
+ok $FF -i both.mp4 -t 2 -c copy -movflags use_metadata_tags -map_metadata 0 \
+    both-cut.mp4
+expect 0 "$AIMARK" verify --json both-cut.mp4
+has out '"explicit":{"found":false,"checked":true'
+has out '"meets_rule":true'
+has out '"end":{"found":false,"from":5.0,"to":8.0,"score":null,"frames_checked":0,"seconds_checked":0.0}'
+expect 0 "$AIMARK" verify both-cut.mp4
+has out 'explicit label: not found (label recorded in the metadata found in all 5 frames sampled over the first 2.0 s; NOT on the closing frames: the record has it from 5.00 s, the video ends at 2.'
+# the closing frames replaced by unlabelled ones, as long
+ok $FF -i both.mp4 -i in8.mp4 -filter_complex \
+    "[0:v]trim=0:5[a];[1:v]trim=5:8[b];[a][b]concat=n=2:v=1[v]" -map "[v]" \
+    -c:v libx264 -pix_fmt yuv420p -movflags use_metadata_tags -map_metadata 0 \
+    both-rep.mp4
+expect 0 "$AIMARK" verify --json both-rep.mp4
+has out '"explicit":{"found":false,"checked":true'
+has out '"end":{"found":false,"from":5.0,"to":8.0,"score":'
+has out '"frames_checked":5,"seconds_checked":2.0},"note"'
+has out 'NOT on the closing frames: missing from 5 of 5 frames sampled over 2.0 s from 5.00 s (first at 5.00 s)"'
+# a variable frame rate at the end
+expect 0 "$AIMARK" mark --producer $CODE --no-watermark --video-label both \
+    vfr.mp4 -o vfr-both.mp4
+expect 0 "$AIMARK" verify --json vfr-both.mp4
+has out '"end":{"found":true'
 # every frame: the record's span runs to the end (null)
 expect 0 "$AIMARK" mark --producer $CODE --no-watermark --label-duration all \
     in.mp4 -o every.mp4
@@ -110,6 +143,9 @@ checks=$((checks + 1))
 [ $? = 0 ] || fail "the end label through a pipe"
 diffs in8.mkv both.mkv > d
 span_ok d 2.96 2.96 3.04
+expect 0 "$AIMARK" verify --json both.mkv
+has out '"found":true,"checked":true'
+has out '"end":{"found":true,"from":5.0,"to":8.0'
 ffmpeg -v error -i in8.mp4 -c copy -f matroska - > live.mkv
 expect 3 sh -c "cat live.mkv | '$AIMARK' mark --producer $CODE \
     --video-label both - -o - > x.mkv"
