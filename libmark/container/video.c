@@ -25,10 +25,11 @@
  * Chapters, stream metadata and side data (rotation), dispositions and
  * timestamps are carried over; an MP4 whose moov came first keeps it
  * first.  The visible label and the frame watermark re-encode the
- * frames (timestamps kept); the label is drawn on the picture as
- * displayed (the display matrix's rotation) and recorded in the key /
+ * frames (timestamps kept); both go in the picture as displayed (the
+ * display matrix's rotation: upright is also what a re-encode that
+ * applies the rotation leaves), and the label is recorded in the key /
  * SimpleTag "aimark:VisibleLabel", which verify checks on the opening
- * 2 s.
+ * 2 s (and the closing frames when it was drawn there).
  *
  * FFmpeg logs to stderr by default; a library must not print, so its log
  * level is set to quiet the first time, unless the program has set a

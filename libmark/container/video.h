@@ -122,6 +122,36 @@ static inline void map_rect(void (*map)(int, int, int, int, int, int *,
     *y1 = (ay < by ? by : ay) + 1;
 }
 
+/* The 8-bit plane of a w x h coded picture (ls bytes a row) copied to
+ * up (upls a row) as displayed, or back (back). */
+static inline void turn_plane(int rot, int w, int h, uint8_t *c,
+                              ptrdiff_t ls, uint8_t *up, ptrdiff_t upls,
+                              int back)
+{
+    ptrdiff_t base, sx, sy;              /* where (x, y) upright is:
+                                            base + x * sx + y * sy */
+    int dw, dh, x, y;
+
+    switch (rot) {
+    case 90: base = w - 1; sx = ls; sy = -1; break;
+    case 180: base = (ptrdiff_t)(h - 1) * ls + w - 1; sx = -1; sy = -ls;
+        break;
+    case 270: base = (ptrdiff_t)(h - 1) * ls; sx = -ls; sy = 1; break;
+    default: base = 0; sx = 1; sy = ls; break;
+    }
+    displayed(rot, w, h, &dw, &dh);
+    for (y = 0; y < dh; y++) {
+        uint8_t *p = c + base + (ptrdiff_t)y * sy, *u = up + y * upls;
+
+        if (back)
+            for (x = 0; x < dw; x++)
+                p[x * sx] = u[x];
+        else
+            for (x = 0; x < dw; x++)
+                u[x] = p[x * sx];
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Re-encoding: the visible label on the opening frames, the audio
  * watermark in the soundtrack. */
@@ -148,6 +178,7 @@ typedef struct vtx {
                                             INT64_MAX none */
     mark_visible *vis;
     int wm;                              /* img-v1 in every frame */
+    uint8_t *up;                         /* its luma upright, if turned */
     float *luma;
     int16_t *qd;                         /* a cell row's change, rounded */
     mark__imgwm_plan *plan;              /* made every PLAN_FRAMES */

@@ -403,6 +403,7 @@ void mark__video_tx_free(txctx *t)
     av_frame_free(&t->v.yuv);
     av_free(t->v.rgb);
     av_free(t->v.drgb);
+    av_free(t->v.up);
     av_free(t->v.luma);
     av_free(t->v.qd);
     mark__imgwm_plan_free(t->m->ctx, t->v.plan);

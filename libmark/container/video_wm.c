@@ -1,6 +1,7 @@
 /*
  * video_wm.c - the watermarks of a video: img-v1 embedded in every
- * frame's luma, and found again by adding the frames of 2 s windows up;
+ * frame's luma (as displayed: a phone video's frames are turned upright
+ * for it), and found again by adding the frames of 2 s windows up;
  * and the soundtrack's samples, for the audio watermark's embedder (in
  * video_tx.c) and reader.
  */
@@ -19,11 +20,11 @@
  * PLAN_FRAMES frames, with the picture's motion small between. */
 #define PLAN_FRAMES 4
 
-int mark__video_wm_frame(txctx *t, AVFrame *f)
+static int wm_luma(txctx *t, uint8_t *Y, int ls, int fw, int fh)
 {
     vtx *v = &t->v;
     mark_ctx *ctx = t->m->ctx;
-    uint32_t w = (uint32_t)f->width, h = (uint32_t)f->height, x, y;
+    uint32_t w = (uint32_t)fw, h = (uint32_t)fh, x, y;
     uint32_t w2 = (w + 1) / 2, h2 = (h + 1) / 2;
     int cells = mark__imgwm_work_step(w, h) >= 2, rc;
     size_t n = cells ? (size_t)w2 * h2 * 2 : (size_t)w * h;
@@ -33,14 +34,12 @@ int mark__video_wm_frame(txctx *t, AVFrame *f)
         if (v->luma == NULL)
             return AVERROR(ENOMEM);
     }
-    if (!av_frame_is_writable(f) && av_frame_make_writable(f) < 0)
-        return AVERROR(ENOMEM);
     if (cells) {
         float *v2 = v->luma, *s2 = v->luma + (size_t)w2 * h2;
 
         for (y = 0; y < h2; y++) {
-            const uint8_t *r0 = f->data[0] + (size_t)(2 * y) * f->linesize[0];
-            const uint8_t *r1 = 2 * y + 1 < h ? r0 + f->linesize[0] : r0;
+            const uint8_t *r0 = Y + (size_t)(2 * y) * ls;
+            const uint8_t *r1 = 2 * y + 1 < h ? r0 + ls : r0;
 
             float *restrict mv = v2 + (size_t)y * w2;
             float *restrict ms = s2 + (size_t)y * w2;
@@ -61,7 +60,7 @@ int mark__video_wm_frame(txctx *t, AVFrame *f)
         }
     } else {
         for (y = 0; y < h; y++) {
-            const uint8_t *row = f->data[0] + (size_t)y * f->linesize[0];
+            const uint8_t *row = Y + (size_t)y * ls;
             float *o = v->luma + (size_t)y * w;
 
             for (x = 0; x < w; x++)
@@ -111,7 +110,7 @@ int mark__video_wm_frame(txctx *t, AVFrame *f)
                 return AVERROR(ENOMEM);
         }
         for (y = 0; y < h; y++) {
-            uint8_t *restrict row = f->data[0] + (size_t)y * f->linesize[0];
+            uint8_t *restrict row = Y + (size_t)y * ls;
             int16_t *restrict qd = v->qd;
 
             if (y % 2 == 0) {
@@ -142,7 +141,7 @@ int mark__video_wm_frame(txctx *t, AVFrame *f)
     if (rc < 0)
         return AVERROR_EXTERNAL;
     for (y = 0; y < h; y++) {
-        uint8_t *row = f->data[0] + (size_t)y * f->linesize[0];
+        uint8_t *row = Y + (size_t)y * ls;
         const float *d = v->luma + (size_t)y * w;
 
         for (x = 0; x < w; x++) {
@@ -152,6 +151,33 @@ int mark__video_wm_frame(txctx *t, AVFrame *f)
         }
     }
     return 0;
+}
+
+int mark__video_wm_frame(txctx *t, AVFrame *f)
+{
+    vtx *v = &t->v;
+    int dw, dh, e;
+
+    if (!av_frame_is_writable(f) && av_frame_make_writable(f) < 0)
+        return AVERROR(ENOMEM);
+    if (v->rot == 0)
+        return wm_luma(t, f->data[0], f->linesize[0], f->width, f->height);
+    /* a phone's video: in the picture as displayed, upright, which is
+     * what a re-encode that applies the rotation leaves (and what the
+     * detector turns the frames to) */
+    displayed(v->rot, f->width, f->height, &dw, &dh);
+    if (v->up == NULL) {
+        v->up = av_malloc((size_t)dw * (size_t)dh);
+        if (v->up == NULL)
+            return AVERROR(ENOMEM);
+    }
+    turn_plane(v->rot, f->width, f->height, f->data[0], f->linesize[0],
+               v->up, dw, 0);
+    e = wm_luma(t, v->up, dw, dw, dh);
+    if (e >= 0)
+        turn_plane(v->rot, f->width, f->height, f->data[0],
+                   f->linesize[0], v->up, dw, 1);
+    return e;
 }
 
 /* ------------------------------------------------------------------ */
@@ -278,20 +304,36 @@ out:
  * same in every frame, the picture moves, so the mean of the frames of
  * a window holds the pattern with the picture partly averaged away.
  * Windows of WM_WINDOW seconds over the first WM_SECONDS, then the mean
- * of all of them; the first window that decodes is reported. */
+ * of all of them; the first window that decodes is reported.  The mean
+ * is turned upright by the display matrix first: the watermark is in
+ * the picture as displayed. */
 
 #define WM_WINDOW 2.0
 #define WM_SECONDS 20.0
 
+/* The mean of n frames' sums (w x h, as coded), turned upright by rot
+ * (as the watermark was embedded), tried. */
 static int frames_try(mark_media *m, const mark_key *key, const double *sum,
-                      int n, uint32_t w, uint32_t h, float *mean,
+                      int n, uint32_t w, uint32_t h, int rot, float *mean,
                       mark__wm_result *res)
 {
     size_t i, np = (size_t)w * h;
+    int dw, dh, x, y, cx, cy;
 
-    for (i = 0; i < np; i++)
-        mean[i] = (float)(sum[i] / n);
-    return mark__imgwm_detect(m->ctx, key, mean, w, h, res);
+    if (rot == 0) {
+        for (i = 0; i < np; i++)
+            mean[i] = (float)(sum[i] / n);
+        return mark__imgwm_detect(m->ctx, key, mean, w, h, res);
+    }
+    displayed(rot, (int)w, (int)h, &dw, &dh);
+    for (y = 0; y < dh; y++)
+        for (x = 0; x < dw; x++) {
+            to_coded(rot, (int)w, (int)h, x, y, &cx, &cy);
+            mean[(size_t)y * (size_t)dw + (size_t)x] =
+                (float)(sum[(size_t)cy * w + (size_t)cx] / n);
+        }
+    return mark__imgwm_detect(m->ctx, key, mean, (uint32_t)dw, (uint32_t)dh,
+                              res);
 }
 
 int mark__video_frames_detect(mark_media *m, const mark_key *key,
@@ -306,12 +348,13 @@ int mark__video_frames_detect(mark_media *m, const mark_key *key,
     float *mean = NULL;
     uint8_t *g = NULL;
     uint32_t w = 0, h = 0;
-    int vi = -1, nw = 0, na = 0, e = 0, rc, eof = 0, windows = 0;
+    int vi = -1, nw = 0, na = 0, e = 0, rc, eof = 0, windows = 0, rot;
 
     memset(res, 0, sizeof *res);
     vi = m->priv != NULL ? ((video_priv *)m->priv)->video : -1;
     if (vi < 0)
         return MARK_EUNSUPPORTED;
+    rot = ((video_priv *)m->priv)->rot;
     rc = mark__video_demux_open(m, &ic);
     if (rc < 0)
         return rc;
@@ -396,7 +439,7 @@ int mark__video_frames_detect(mark_media *m, const mark_key *key,
                 for (px = 0; px < (size_t)w * h; px++)
                     all[px] += win[px];
                 na += nw;
-                rc = frames_try(m, key, win, nw, w, h, mean, res);
+                rc = frames_try(m, key, win, nw, w, h, rot, mean, res);
                 if (rc < 0)
                     goto out;
                 windows++;
@@ -430,7 +473,7 @@ int mark__video_frames_detect(mark_media *m, const mark_key *key,
             all[px] += win[px];
         na += nw;
         if (windows == 0 || nw > 0 || windows > 1) {
-            rc = frames_try(m, key, all, na, w, h, mean, res);
+            rc = frames_try(m, key, all, na, w, h, rot, mean, res);
             if (rc < 0)
                 goto out;
             windows++;

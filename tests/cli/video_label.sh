@@ -151,7 +151,7 @@ expect 3 sh -c "cat live.mkv | '$AIMARK' mark --producer $CODE \
     --video-label both - -o - > x.mkv"
 has err "the label on the closing frames needs the video's length"
 
-# a phone video: turned by its display matrix (90 and 270 degrees);
+# a phone video: turned by its display matrix (90, 180 and 270 degrees);
 # the label sits upright in the bottom-right corner as displayed (the
 # corner as an upright copy marked the same way has it: RMSE 0.10
 # against it, 0.29 to 0.35 against the input) and the rotation stays
@@ -163,7 +163,7 @@ corner() {
         -vf "crop=iw/4:ih/5:iw*3/4:ih*4/5" "$2"
 }
 rmse() { compare -metric RMSE "$1" "$2" null: 2>&1 | sed 's/.*(\(.*\))/\1/'; }
-for r in 90 270; do
+for r in 90 180 270; do
     ok $FF -i base.mp4 -c copy -metadata:s:v:0 rotate=$r r$r.mp4
     expect 0 "$AIMARK" mark --producer $CODE --no-watermark r$r.mp4 \
         -o mr$r.mp4
@@ -187,6 +187,24 @@ for r in 90 270; do
         awk "BEGIN { exit !($a * 2 < $b && $b > 0.15) }" ||
             fail "rotation $r: corner against the upright copy $a, against the input $b"
     fi
+done
+# its frame watermark is in the picture as displayed: found in the marked
+# file, after a re-encode that turns the frames upright (ffmpeg's
+# default, the matrix dropped) and after one that keeps them as coded
+for r in 90 180; do
+    expect 0 "$AIMARK" mark --producer $CODE --json r$r.mp4 -o wm$r.mp4
+    has out '"embedded":true,"scheme":"vid-v1"'
+    P=$(sed 's/.*"payload":"\([0-9a-f]*\)".*/\1/' out)
+    ok $FF -i wm$r.mp4 -c:v libx264 -crf 23 wm$r-up.mp4
+    ok $FF -noautorotate -i wm$r.mp4 -c:v libx264 -crf 23 wm$r-kept.mp4
+    checks=$((checks + 1))
+    [ -z "$(rot wm$r-up.mp4)" ] && [ -n "$(rot wm$r-kept.mp4)" ] ||
+        fail "rotation $r re-encoded: '$(rot wm$r-up.mp4)' '$(rot wm$r-kept.mp4)'"
+    for f in wm$r.mp4 wm$r-up.mp4 wm$r-kept.mp4; do
+        expect 0 "$AIMARK" verify --json $f
+        has out '"scheme":"vid-v1"'
+        has out "\"payload\":\"$P\""
+    done
 done
 
 # verify finds it missing: the opening 1.5 s cut off (the record kept:
