@@ -234,6 +234,21 @@ has out '"found":true,"checked":true'
 ok $FF -i m.mkv -c copy -metadata 'aimark:VisibleLabel={"v":1,"text"' bad.mkv
 expect 0 "$AIMARK" verify --json bad.mkv
 has out '"explicit":{"found":false,"checked":false,"note":"the label record in the metadata is damaged"}'
+# frames read through a grey copy (10 bits) that grow midway: the copy
+# follows the frame size (it was sized for the first frame, and the
+# larger ones overflowed it: ASan, valgrind); no metadata label, so
+# the verdict is none
+ok $FF -f lavfi -i $T:rate=25 -t 0.6 -vf scale=160:120 -c:v libx264 \
+    -pix_fmt yuv420p10le g1.mkv
+ok $FF -f lavfi -i $T:rate=25 -t 2 -c:v libx264 -pix_fmt yuv420p10le g2.mkv
+printf "file 'g1.mkv'\nfile 'g2.mkv'\n" > g.txt
+rec=$(ffprobe -v error -show_entries format_tags -of default=nw=1 m.mp4 |
+    sed -n 's/^TAG:aimark:VisibleLabel=//p')
+ok $FF -f concat -safe 0 -i g.txt -c copy -metadata "aimark:VisibleLabel=$rec" \
+    grow.mkv
+expect 1 "$AIMARK" verify --json grow.mkv
+has out '"checked":true,"text":"AI'
+has out '"frames_checked":5'
 # no label drawn, no record: the metadata alone (a remux) and
 # --no-visible
 expect 0 "$AIMARK" mark --producer $CODE --no-visible --no-watermark \
