@@ -46,8 +46,12 @@ int mark_media_verdict(const mark_media *m)
     }
     if (best == MARK_VERDICT_NONE)
         mark__explicit_ensure(m, 1);
+    /* a video label seen at one end is a trace, even when the record
+     * says it was also at the other */
     if (best == MARK_VERDICT_NONE &&
-        ((m->explicit_res != NULL && m->explicit_res->found) ||
+        ((m->explicit_res != NULL &&
+          (m->explicit_res->found || m->explicit_res->start_found ||
+           m->explicit_res->end_found)) ||
          (m->wm.detected && m->wm.found)))
         best = MARK_VERDICT_SUSPECTED;
     return best;
@@ -329,8 +333,7 @@ static json_t *end_json(const mark__explicit *e)
                                                        0.5) / 1000)
                             : json_null());
     json_object_set_new(o, "frames_checked", json_integer(e->end_frames));
-    json_object_set_new(o, "seconds_checked",
-                        jsec(e->end_seconds));
+    json_object_set_new(o, "seconds_checked", jsec(e->end_seconds));
     return o;
 }
 

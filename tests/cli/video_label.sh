@@ -112,6 +112,12 @@ has out '"meets_rule":true'
 has out '"end":{"found":false,"from":5.0,"to":8.0,"score":null,"frames_checked":0,"seconds_checked":0.0}'
 expect 0 "$AIMARK" verify both-cut.mp4
 has out 'explicit label: not found (label recorded in the metadata found in all 5 frames sampled over the first 2.0 s; NOT on the closing frames: the record has it from 5.00 s, the video ends at 2.'
+# without the metadata label, the opening label alone is a trace
+ok $FF -i both-cut.mp4 -c copy -movflags use_metadata_tags -map_metadata 0 \
+    -metadata AIGC= both-cut-nl.mp4
+expect 0 "$AIMARK" verify --json both-cut-nl.mp4
+has out '"verdict":"suspected"'
+has out '"explicit":{"found":false,"checked":true'
 # the closing frames replaced by unlabelled ones, as long
 ok $FF -i both.mp4 -i in8.mp4 -filter_complex \
     "[0:v]trim=0:5[a];[1:v]trim=5:8[b];[a][b]concat=n=2:v=1[v]" -map "[v]" \
