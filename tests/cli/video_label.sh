@@ -128,6 +128,13 @@ has out '"explicit":{"found":false,"checked":true'
 has out '"end":{"found":false,"from":5.0,"to":8.0,"score":'
 has out '"frames_checked":5,"seconds_checked":2.0},"note"'
 has out 'NOT on the closing frames: missing from 5 of 5 frames sampled over 2.0 s from 5.00 s (first at 5.00 s)"'
+# a closing span under 2 s (a 1.5 s clip): sampled over all of it
+ok $FF -f lavfi -i $T:rate=25 -t 1.5 -c:v libx264 -pix_fmt yuv420p s15.mp4
+expect 0 "$AIMARK" mark --producer $CODE --no-watermark --video-label both \
+    s15.mp4 -o s15-both.mp4
+expect 0 "$AIMARK" verify --json s15-both.mp4
+has out '"end":{"found":true,"from":0.0,"to":1.52,'
+has out '"frames_checked":5,"seconds_checked":1.52}'
 # a variable frame rate at the end
 expect 0 "$AIMARK" mark --producer $CODE --no-watermark --video-label both \
     vfr.mp4 -o vfr-both.mp4
