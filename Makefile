@@ -145,6 +145,11 @@ $(O)/pic/%.o: %.c libmark/include/mark.h libmark/internal.h \
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -fPIC -fvisibility=hidden \
 	    -Ilibmark -c $< -o $@
 
+# The video container's files share a header of their own.
+VIDEO_SRC := $(wildcard libmark/container/video*.c)
+$(VIDEO_SRC:%.c=$(O)/%.o) $(VIDEO_SRC:%.c=$(O)/pic/%.o): \
+    libmark/container/video.h
+
 $(O)/dirs:
 	@mkdir -p $(O)
 	@touch $@

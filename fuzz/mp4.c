@@ -1,5 +1,5 @@
 /*
- * mp4.c - fuzz target: MP4 through our own box walker (container/video.c:
+ * mp4.c - fuzz target: MP4 through our own box walker (container/video_mp4.c:
  * moov/udta/meta/ilst, mdta keys, the XMP uuid box) and Matroska through
  * libavformat and our reading of its tags.  Input that sniffs as
  * Matroska is opened as such, the rest is forced to MP4.  No save: it

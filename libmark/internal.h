@@ -219,9 +219,25 @@ typedef struct mark__explicit {
     double ratio;                        /* ink_h / shortest side */
     int frames;                          /* video: frames checked */
     double seconds;                      /* ... over this many seconds */
+    int start_found;                     /* video: on the opening frames
+                                            (found: also at the end, if
+                                            the record has it there) */
+    int end_checked;                     /* video: the record has the
+                                            label on the closing frames,
+                                            looked for there */
+    int end_found;
+    int end_bad;                         /* ... the span is not valid */
+    int end_frames, end_missing;         /* frames scored, those without */
+    int end_gone;                        /* targets past the last frame */
+    double end_score, end_seconds;       /* lowest; span sampled */
+    double end_from, end_to;             /* the record's span (s from the
+                                            first frame; to -1: the end) */
+    double end_miss_at;                  /* first target missed */
+    double video_end;                    /* where the frames end (s),
+                                            when end_gone */
     char text[256];
     char position[32];
-    char note[256];
+    char note[512];
 } mark__explicit;
 
 /* Backend descriptor: one per container file, listed in the registry. */
@@ -287,7 +303,7 @@ extern const mark__container mark__container_mp3;
 extern const mark__container mark__container_mp4;
 extern const mark__container mark__container_mkv;
 /* The frame watermark of a video (img-v1 in every frame), looked for in
- * the mean of the frames of 2 s windows (container/video.c):
+ * the mean of the frames of 2 s windows (container/video_wm.c):
  * MARK_EUNSUPPORTED when there are no frames big enough. */
 struct mark__wm_result;
 int mark__video_frames_detect(mark_media *m, const struct mark_key *key,

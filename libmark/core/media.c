@@ -1254,10 +1254,11 @@ static int media_save(mark_media *m, mark__sink *k)
         mark_visible *keep = m->visible;
 
         /* a video label this toolkit drew is still on the opening frames:
-         * not drawn a second time, its record stays (as for images) */
+         * not drawn a second time, its record stays (as for images);
+         * also when the closing frames it was drawn on are gone */
         if (m->visible != NULL && m->visible_record != NULL) {
             mark__explicit_ensure(m, 1);
-            if (m->explicit_res != NULL && m->explicit_res->found)
+            if (m->explicit_res != NULL && m->explicit_res->start_found)
                 m->visible = NULL;
         }
         memset(&ops, 0, sizeof ops);

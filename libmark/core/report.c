@@ -46,8 +46,12 @@ int mark_media_verdict(const mark_media *m)
     }
     if (best == MARK_VERDICT_NONE)
         mark__explicit_ensure(m, 1);
+    /* a video label seen at one end is a trace, even when the record
+     * says it was also at the other */
     if (best == MARK_VERDICT_NONE &&
-        ((m->explicit_res != NULL && m->explicit_res->found) ||
+        ((m->explicit_res != NULL &&
+          (m->explicit_res->found || m->explicit_res->start_found ||
+           m->explicit_res->end_found)) ||
          (m->wm.detected && m->wm.found)))
         best = MARK_VERDICT_SUSPECTED;
     return best;
@@ -296,12 +300,42 @@ int mark_media_explicit(const mark_media *m, mark_explicit_info *out)
     out->checked = e->checked;
     out->found = e->found;
     out->score = e->score;
+    /* a video's closing frames: the lower of the two */
+    if (e->end_checked && e->end_frames > 0 && e->end_score < e->score)
+        out->score = e->end_score;
     out->height_px = e->ink_h;
     out->height_ratio = e->ratio;
     out->text = e->text;
     out->position = e->position;
     out->note = e->note;
     return MARK_OK;
+}
+
+/* Seconds to the hundredth, or null (a damaged record's span). */
+static json_t *jsec(double x)
+{
+    x = round(x * 100) / 100;
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+/* A video's label on the closing frames, when its record has it there:
+ * shaped as the opening check (found, score, frames and seconds
+ * checked), with the record's span. */
+static json_t *end_json(const mark__explicit *e)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "found", json_boolean(e->end_found));
+    json_object_set_new(o, "from", jsec(e->end_from));
+    json_object_set_new(o, "to", e->end_to >= 0 ? jsec(e->end_to)
+                                                   : json_null());
+    json_object_set_new(o, "score", e->end_frames > 0
+                            ? json_real((double)(long)(e->end_score * 1000 +
+                                                       0.5) / 1000)
+                            : json_null());
+    json_object_set_new(o, "frames_checked", json_integer(e->end_frames));
+    json_object_set_new(o, "seconds_checked", jsec(e->end_seconds));
+    return o;
 }
 
 static json_t *explicit_json(const mark_media *m, const mark__explicit *e)
@@ -332,8 +366,11 @@ static json_t *explicit_json(const mark_media *m, const mark__explicit *e)
         json_object_set_new(o, "height_ratio",
                             json_real((double)(long)(e->ratio * 10000 + 0.5)
                                       / 10000));
+        /* the rule asks for the opening frames alone */
         json_object_set_new(o, "meets_rule",
-                            json_boolean(e->found && e->ratio >= 0.05));
+                            json_boolean((m->info.type == MARK_MEDIA_VIDEO
+                                          ? e->start_found : e->found) &&
+                                         e->ratio >= 0.05));
         json_object_set_new(o, "score",
                             json_real((double)(long)(e->score * 1000 + 0.5)
                                       / 1000));
@@ -344,6 +381,8 @@ static json_t *explicit_json(const mark_media *m, const mark__explicit *e)
             json_object_set_new(o, "seconds_checked",
                                 json_real((double)(long)(e->seconds * 100 +
                                                          0.5) / 100));
+            if (e->end_checked)
+                json_object_set_new(o, "end", end_json(e));
         }
     }
     json_object_set_new(o, "note", jstr(e != NULL ? e->note : ""));

@@ -5,7 +5,10 @@
 # video (rotation kept); its record (aimark:VisibleLabel, an MP4 mdta
 # key or a Matroska SimpleTag) and verify's check of the opening 2 s:
 # found, and not found once the opening was cut off or the label blurred
-# or cropped away; a damaged record; no record without a label.
+# or cropped away; of the closing frames when the record has them:
+# found, and not found once the end was cut off or replaced (the record
+# kept), nothing looked for at the end of a video labelled at the start
+# only; a damaged record; no record without a label.
 # The clips are made here with ffmpeg's test source (testsrc2).
 . "$TOP/tests/cli_lib.sh"
 command -v ffmpeg > /dev/null || { echo "ffmpeg missing: skipped"; exit 77; }
@@ -60,8 +63,9 @@ has t '"spans":[[0.0,3.0]]'
 expect 0 "$AIMARK" verify --json m.mp4
 has out '"explicit":{"found":true,"checked":true,"text":"AI'
 has out '"meets_rule":true'
-has out '"frames_checked":5,"seconds_checked":2.0'
-has out 'found in all 5 frames sampled over the first 2.0 s'
+has out '"frames_checked":5,"seconds_checked":2.0,"note"'
+has out 'found in all 5 frames sampled over the first 2.0 s"'
+hasnt out '"end":'
 expect 0 "$AIMARK" verify m.mp4
 has out 'explicit label: "AI'
 has out 'at bottom-right, text 15 px = 6.2% of the shortest side (meets 5%)'
@@ -94,6 +98,48 @@ ffprobe -v error -show_entries format_tags -of default=nw=1 both.mp4 > t
 has t '"spans":[[0.0,3.0],[5.0,8.0]]'
 expect 0 "$AIMARK" verify --json both.mp4
 has out '"found":true,"checked":true'
+has out '"end":{"found":true,"from":5.0,"to":8.0,"score":0.7'
+has out '"frames_checked":5,"seconds_checked":2.0}'
+expect 0 "$AIMARK" verify both.mp4
+has out 'found in all 5 frames sampled over the first 2.0 s, and in all 5 sampled over 2.0 s of the closing frames (from 5.00 s))'
+# the end cut off, the record kept: not found there (the opening still
+# meets the rule)
+ok $FF -i both.mp4 -t 2 -c copy -movflags use_metadata_tags -map_metadata 0 \
+    both-cut.mp4
+expect 0 "$AIMARK" verify --json both-cut.mp4
+has out '"explicit":{"found":false,"checked":true'
+has out '"meets_rule":true'
+has out '"end":{"found":false,"from":5.0,"to":8.0,"score":null,"frames_checked":0,"seconds_checked":0.0}'
+expect 0 "$AIMARK" verify both-cut.mp4
+has out 'explicit label: not found (label recorded in the metadata found in all 5 frames sampled over the first 2.0 s; NOT on the closing frames: the record has it from 5.00 s, the video ends at 2.'
+# without the metadata label, the opening label alone is a trace
+ok $FF -i both-cut.mp4 -c copy -movflags use_metadata_tags -map_metadata 0 \
+    -metadata AIGC= both-cut-nl.mp4
+expect 0 "$AIMARK" verify --json both-cut-nl.mp4
+has out '"verdict":"suspected"'
+has out '"explicit":{"found":false,"checked":true'
+# the closing frames replaced by unlabelled ones, as long
+ok $FF -i both.mp4 -i in8.mp4 -filter_complex \
+    "[0:v]trim=0:5[a];[1:v]trim=5:8[b];[a][b]concat=n=2:v=1[v]" -map "[v]" \
+    -c:v libx264 -pix_fmt yuv420p -movflags use_metadata_tags -map_metadata 0 \
+    both-rep.mp4
+expect 0 "$AIMARK" verify --json both-rep.mp4
+has out '"explicit":{"found":false,"checked":true'
+has out '"end":{"found":false,"from":5.0,"to":8.0,"score":'
+has out '"frames_checked":5,"seconds_checked":2.0},"note"'
+has out 'NOT on the closing frames: missing from 5 of 5 frames sampled over 2.0 s from 5.00 s (first at 5.00 s)"'
+# a closing span under 2 s (a 1.5 s clip): sampled over all of it
+ok $FF -f lavfi -i $T:rate=25 -t 1.5 -c:v libx264 -pix_fmt yuv420p s15.mp4
+expect 0 "$AIMARK" mark --producer $CODE --no-watermark --video-label both \
+    s15.mp4 -o s15-both.mp4
+expect 0 "$AIMARK" verify --json s15-both.mp4
+has out '"end":{"found":true,"from":0.0,"to":1.52,'
+has out '"frames_checked":5,"seconds_checked":1.52}'
+# a variable frame rate at the end
+expect 0 "$AIMARK" mark --producer $CODE --no-watermark --video-label both \
+    vfr.mp4 -o vfr-both.mp4
+expect 0 "$AIMARK" verify --json vfr-both.mp4
+has out '"end":{"found":true'
 # every frame: the record's span runs to the end (null)
 expect 0 "$AIMARK" mark --producer $CODE --no-watermark --label-duration all \
     in.mp4 -o every.mp4
@@ -110,12 +156,15 @@ checks=$((checks + 1))
 [ $? = 0 ] || fail "the end label through a pipe"
 diffs in8.mkv both.mkv > d
 span_ok d 2.96 2.96 3.04
+expect 0 "$AIMARK" verify --json both.mkv
+has out '"found":true,"checked":true'
+has out '"end":{"found":true,"from":5.0,"to":8.0'
 ffmpeg -v error -i in8.mp4 -c copy -f matroska - > live.mkv
 expect 3 sh -c "cat live.mkv | '$AIMARK' mark --producer $CODE \
     --video-label both - -o - > x.mkv"
 has err "the label on the closing frames needs the video's length"
 
-# a phone video: turned by its display matrix (90 and 270 degrees);
+# a phone video: turned by its display matrix (90, 180 and 270 degrees);
 # the label sits upright in the bottom-right corner as displayed (the
 # corner as an upright copy marked the same way has it: RMSE 0.10
 # against it, 0.29 to 0.35 against the input) and the rotation stays
@@ -127,7 +176,7 @@ corner() {
         -vf "crop=iw/4:ih/5:iw*3/4:ih*4/5" "$2"
 }
 rmse() { compare -metric RMSE "$1" "$2" null: 2>&1 | sed 's/.*(\(.*\))/\1/'; }
-for r in 90 270; do
+for r in 90 180 270; do
     ok $FF -i base.mp4 -c copy -metadata:s:v:0 rotate=$r r$r.mp4
     expect 0 "$AIMARK" mark --producer $CODE --no-watermark r$r.mp4 \
         -o mr$r.mp4
@@ -151,6 +200,24 @@ for r in 90 270; do
         awk "BEGIN { exit !($a * 2 < $b && $b > 0.15) }" ||
             fail "rotation $r: corner against the upright copy $a, against the input $b"
     fi
+done
+# its frame watermark is in the picture as displayed: found in the marked
+# file, after a re-encode that turns the frames upright (ffmpeg's
+# default, the matrix dropped) and after one that keeps them as coded
+for r in 90 180; do
+    expect 0 "$AIMARK" mark --producer $CODE --json r$r.mp4 -o wm$r.mp4
+    has out '"embedded":true,"scheme":"vid-v1"'
+    P=$(sed 's/.*"payload":"\([0-9a-f]*\)".*/\1/' out)
+    ok $FF -i wm$r.mp4 -c:v libx264 -crf 23 wm$r-up.mp4
+    ok $FF -noautorotate -i wm$r.mp4 -c:v libx264 -crf 23 wm$r-kept.mp4
+    checks=$((checks + 1))
+    [ -z "$(rot wm$r-up.mp4)" ] && [ -n "$(rot wm$r-kept.mp4)" ] ||
+        fail "rotation $r re-encoded: '$(rot wm$r-up.mp4)' '$(rot wm$r-kept.mp4)'"
+    for f in wm$r.mp4 wm$r-up.mp4 wm$r-kept.mp4; do
+        expect 0 "$AIMARK" verify --json $f
+        has out '"scheme":"vid-v1"'
+        has out "\"payload\":\"$P\""
+    done
 done
 
 # verify finds it missing: the opening 1.5 s cut off (the record kept:
@@ -180,6 +247,21 @@ has out '"found":true,"checked":true'
 ok $FF -i m.mkv -c copy -metadata 'aimark:VisibleLabel={"v":1,"text"' bad.mkv
 expect 0 "$AIMARK" verify --json bad.mkv
 has out '"explicit":{"found":false,"checked":false,"note":"the label record in the metadata is damaged"}'
+# frames read through a grey copy (10 bits) that grow midway: the copy
+# follows the frame size (it was sized for the first frame, and the
+# larger ones overflowed it: ASan, valgrind); no metadata label, so
+# the verdict is none
+ok $FF -f lavfi -i $T:rate=25 -t 0.6 -vf scale=160:120 -c:v libx264 \
+    -pix_fmt yuv420p10le g1.mkv
+ok $FF -f lavfi -i $T:rate=25 -t 2 -c:v libx264 -pix_fmt yuv420p10le g2.mkv
+printf "file 'g1.mkv'\nfile 'g2.mkv'\n" > g.txt
+rec=$(ffprobe -v error -show_entries format_tags -of default=nw=1 m.mp4 |
+    sed -n 's/^TAG:aimark:VisibleLabel=//p')
+ok $FF -f concat -safe 0 -i g.txt -c copy -metadata "aimark:VisibleLabel=$rec" \
+    grow.mkv
+expect 1 "$AIMARK" verify --json grow.mkv
+has out '"checked":true,"text":"AI'
+has out '"frames_checked":5'
 # no label drawn, no record: the metadata alone (a remux) and
 # --no-visible
 expect 0 "$AIMARK" mark --producer $CODE --no-visible --no-watermark \
