@@ -180,7 +180,8 @@ typedef struct vtx {
     int wm;                              /* img-v1 in every frame */
     uint8_t *up;                         /* its luma upright, if turned */
     float *luma;
-    int16_t *qd;                         /* a cell row's change, rounded */
+    int16_t *qd;                         /* a cell row's change, rounded,
+                                            for each column */
     mark__imgwm_plan *plan;              /* made every PLAN_FRAMES */
     int plan_age;
     int64_t frames;                      /* decoded and re-encoded */

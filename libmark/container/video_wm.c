@@ -102,35 +102,37 @@ static int wm_luma(txctx *t, uint8_t *Y, int ls, int fw, int fh)
         rc = mark__imgwm_plan_delta2(ctx, v->plan, v->luma, d2);
         if (rc < 0)
             return AVERROR_EXTERNAL;
-        /* each cell's change rounded once, then added to its 2 x 2
-         * pixels in integers (loops the compiler vectorises) */
+        /* each cell's change rounded once and spread over its two
+         * columns (qd, a whole row), then added to its 2 x 2 pixels in
+         * integers: a plain loop over the row, which the compiler
+         * vectorises */
         if (v->qd == NULL) {
-            v->qd = av_malloc(sizeof *v->qd * (w2 + 1));
+            v->qd = av_malloc(sizeof *v->qd * (2 * (size_t)w2 + 2));
             if (v->qd == NULL)
                 return AVERROR(ENOMEM);
         }
         for (y = 0; y < h; y++) {
             uint8_t *restrict row = Y + (size_t)y * ls;
-            int16_t *restrict qd = v->qd;
+            const int16_t *restrict qr = v->qd;
 
             if (y % 2 == 0) {
                 const float *dr = d2 + (size_t)(y / 2) * w2;
+                int16_t *restrict qd = v->qd;
 
+                /* rounded to the nearest by adding and taking away 1.5 x
+                 * 2^23 (no library call, so the loop vectorises too) */
                 for (x = 0; x < w2; x++) {
                     float d = dr[x] < -255.0f ? -255.0f
                             : dr[x] > 255.0f ? 255.0f : dr[x];
+                    int16_t q = (int16_t)(int)((d + 12582912.0f) -
+                                               12582912.0f);
 
-                    qd[x] = (int16_t)lrintf(d);
+                    qd[2 * x] = q;
+                    qd[2 * x + 1] = q;
                 }
             }
-            for (x = 0; x + 1 < w; x += 2) {
-                int a = row[x] + qd[x / 2], b = row[x + 1] + qd[x / 2];
-
-                row[x] = (uint8_t)(a < 0 ? 0 : a > 255 ? 255 : a);
-                row[x + 1] = (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b);
-            }
-            if (x < w) {
-                int a = row[x] + qd[x / 2];
+            for (x = 0; x < w; x++) {
+                int a = row[x] + qr[x];
 
                 row[x] = (uint8_t)(a < 0 ? 0 : a > 255 ? 255 : a);
             }
