@@ -133,22 +133,19 @@ lib: $(STATIC) $(O)/libmark.so
 
 tools: $(AIMARK)
 
-$(O)/%.o: %.c libmark/include/mark.h libmark/internal.h \
-          libmark/visible/visible.h libmark/payload/payload.h | $(O)/dirs
+# Every library object depends on every header of the library: a header
+# left out (signal.h, video.h were) leaves stale objects that crash.
+LIB_HDR := $(wildcard libmark/*.h libmark/*/*.h)
+
+$(O)/%.o: %.c $(LIB_HDR) | $(O)/dirs
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -fvisibility=hidden -Ilibmark \
 	    -c $< -o $@
 
-$(O)/pic/%.o: %.c libmark/include/mark.h libmark/internal.h \
-              libmark/visible/visible.h libmark/payload/payload.h | $(O)/dirs
+$(O)/pic/%.o: %.c $(LIB_HDR) | $(O)/dirs
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -fPIC -fvisibility=hidden \
 	    -Ilibmark -c $< -o $@
-
-# The video container's files share a header of their own.
-VIDEO_SRC := $(wildcard libmark/container/video*.c)
-$(VIDEO_SRC:%.c=$(O)/%.o) $(VIDEO_SRC:%.c=$(O)/pic/%.o): \
-    libmark/container/video.h
 
 $(O)/dirs:
 	@mkdir -p $(O)
