@@ -615,7 +615,9 @@ int mark__video_explicit(const mark_media *cm, mark__explicit *res,
             goto out;
         end_note(res, strlen(res->note));
     }
-    res->found = res->start_found && (!res->end_checked || res->end_found);
+    /* found: where the rule asks for it, on the opening frames; what the
+     * closing frames showed is in end_found and the note */
+    res->found = res->start_found;
 out:
     mark__free(m->ctx, r);
     av_free(s.g);

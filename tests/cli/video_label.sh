@@ -6,7 +6,7 @@
 # key or a Matroska SimpleTag) and verify's check of the opening 2 s:
 # found, and not found once the opening was cut off or the label blurred
 # or cropped away; of the closing frames when the record has them:
-# found, and not found once the end was cut off or replaced (the record
+# found, and missing there once the end was cut off or replaced (the record
 # kept), nothing looked for at the end of a video labelled at the start
 # only; a damaged record; no record without a label.
 # The clips are made here with ffmpeg's test source (testsrc2).
@@ -102,29 +102,30 @@ has out '"end":{"found":true,"from":5.0,"to":8.0,"score":0.7'
 has out '"frames_checked":5,"seconds_checked":2.0}'
 expect 0 "$AIMARK" verify both.mp4
 has out 'found in all 5 frames sampled over the first 2.0 s, and in all 5 sampled over 2.0 s of the closing frames (from 5.00 s))'
-# the end cut off, the record kept: not found there (the opening still
-# meets the rule)
+# the end cut off, the record kept: missing there, while the label is
+# found on the opening frames (what the rule asks for)
 ok $FF -i both.mp4 -t 2 -c copy -movflags use_metadata_tags -map_metadata 0 \
     both-cut.mp4
 expect 0 "$AIMARK" verify --json both-cut.mp4
-has out '"explicit":{"found":false,"checked":true'
+has out '"explicit":{"found":true,"checked":true'
 has out '"meets_rule":true'
 has out '"end":{"found":false,"from":5.0,"to":8.0,"score":null,"frames_checked":0,"seconds_checked":0.0}'
 expect 0 "$AIMARK" verify both-cut.mp4
-has out 'explicit label: not found (label recorded in the metadata found in all 5 frames sampled over the first 2.0 s; NOT on the closing frames: the record has it from 5.00 s, the video ends at 2.'
+has out 'explicit label: "AI生成" at bottom-right, '
+has out '(label recorded in the metadata found in all 5 frames sampled over the first 2.0 s; NOT on the closing frames: the record has it from 5.00 s, the video ends at 2.'
 # without the metadata label, the opening label alone is a trace
 ok $FF -i both-cut.mp4 -c copy -movflags use_metadata_tags -map_metadata 0 \
     -metadata AIGC= both-cut-nl.mp4
 expect 0 "$AIMARK" verify --json both-cut-nl.mp4
 has out '"verdict":"suspected"'
-has out '"explicit":{"found":false,"checked":true'
+has out '"explicit":{"found":true,"checked":true'
 # the closing frames replaced by unlabelled ones, as long
 ok $FF -i both.mp4 -i in8.mp4 -filter_complex \
     "[0:v]trim=0:5[a];[1:v]trim=5:8[b];[a][b]concat=n=2:v=1[v]" -map "[v]" \
     -c:v libx264 -pix_fmt yuv420p -movflags use_metadata_tags -map_metadata 0 \
     both-rep.mp4
 expect 0 "$AIMARK" verify --json both-rep.mp4
-has out '"explicit":{"found":false,"checked":true'
+has out '"explicit":{"found":true,"checked":true'
 has out '"end":{"found":false,"from":5.0,"to":8.0,"score":'
 has out '"frames_checked":5,"seconds_checked":2.0},"note"'
 has out 'NOT on the closing frames: missing from 5 of 5 frames sampled over 2.0 s from 5.00 s (first at 5.00 s)"'
