@@ -65,6 +65,7 @@ expect 1 "$AIMARK" verify in.mp4
 has out "format: mp4 video (h264), 320x240"
 has out "soundtrack 1 channel at 48000 Hz"
 has out "metadata: 0 labels"
+has out "watermark: none found (vid-v1 in the frames, aud-v1 in the soundtrack)"
 expect 0 "$AIMARK" verify m-in.webm
 has out "format: mkv video (vp9)"
 # the QuickTime brand stays (a mov stays a mov), WebM stays WebM
