@@ -1,5 +1,5 @@
 /*
- * audwm.c - fuzz target: the aud-v1 detector on arbitrary PCM.  Byte 0
+ * audwm.c - fuzz target: the audio detector on arbitrary PCM.  Byte 0
  * picks the rate and the search (quick or full), byte 1 the channels
  * (1 to 8), the rest are 16-bit little-endian samples, repeated to fill
  * FUZZ_AUD_SECONDS (the detector's work grows with the length, so it is

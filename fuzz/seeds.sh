@@ -1,7 +1,7 @@
 #!/bin/sh
 # seeds.sh - write the seed corpus of every fuzz target, all made by the
 # project itself: the test generators (genimg, genwav, genaudio, gendoc),
-# files marked by aimark (labels, XMP, txt-v1, img-v1, aud-v1 in them),
+# files marked by aimark (labels, XMP, txt-v1, img-v1, aud-v2 in them),
 # a few label and Markdown texts written out below, and, when ffmpeg is
 # there, two tiny videos from its test sources.  Small on purpose:
 # libFuzzer's -max_len follows the largest seed.
@@ -93,7 +93,7 @@ for f in flac/a.flac ogg/a.ogg ogg/a.opus mp3/a.mp3; do
     mark "$out/$f" -o "$tmp/m.${f##*.}" && cp "$tmp/m.${f##*.}" "$out/${f%/*}/m-${f#*/}"
 done
 
-# aud-v1: byte 0 = 2 (16 kHz, full search), byte 1 = 0 (mono), then
+# audwm: byte 0 = 2 (16 kHz, full search), byte 1 = 0 (mono), then
 # 16-bit samples: a marked clip and the same unmarked
 if mark "$tmp/l.wav" -o "$tmp/m-l.wav" && command -v sox > /dev/null; then
     for f in l m-l; do

@@ -3,7 +3,7 @@
  * decoded, converted to the encoder's 4:2:0, watermarked and labelled
  * (video_wm.c, video_label.c) and encoded again (libx264, libvpx-vp9 for
  * WebM, or the encoder named) with its timestamps kept; the soundtrack
- * decoded, watermarked (aud-v1) and encoded with the input's codec and
+ * decoded, watermarked (aud-v2) and encoded with the input's codec and
  * bit rate where an encoder exists, else AAC (Opus in WebM).
  */
 #include <stdlib.h>
@@ -167,8 +167,9 @@ static int open_aenc(txctx *t, const AVStream *st, int webm)
     e->sample_fmt = c->sample_fmts != NULL ? c->sample_fmts[0]
                                            : AV_SAMPLE_FMT_FLTP;
     /* at the usual rates the codecs remove most of a mark just embedded
-     * (aud-v1's weakness, issue 5): at least this much a channel, for
-     * up to two (FFmpeg's AAC needs 192 kbit/s for mono speech) */
+     * (the audio watermark's weakness, issue 5): at least this much a
+     * channel, for up to two (FFmpeg's AAC needs 192 kbit/s for mono
+     * speech) */
     e->bit_rate = st->codecpar->bit_rate > 0 ? st->codecpar->bit_rate
                                              : 192000;
     {

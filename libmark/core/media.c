@@ -1092,6 +1092,13 @@ static void wm_found(mark__wm_state *st, const mark__wm_result *r)
     st->speed = r->speed;
 }
 
+/* The audio watermark's result: its version when one was found. */
+static void wm_found_audio(mark__wm_state *st, const mark__wm_result *r)
+{
+    wm_found(st, r);
+    st->scheme = r->found && r->scheme != NULL ? r->scheme : NULL;
+}
+
 static int take_samples(void *u, const float *x, size_t frames)
 {
     return mark__audwm_in_feed(u, x, frames);
@@ -1138,7 +1145,7 @@ static int detect_audio(mark_media *m, const mark_key *key, int quick)
     }
     if (rc < 0)
         return rc;
-    wm_found(&m->wm, &r);
+    wm_found_audio(&m->wm, &r);
     return MARK_OK;
 }
 

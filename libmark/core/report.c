@@ -184,11 +184,11 @@ void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
 
     memset(out, 0, sizeof *out);
     out->matches_metadata = -1;
-    /* video: the frames' (vid-v1) or the soundtrack's (aud-v1) */
+    /* video: the frames' (vid-v1) or the soundtrack's (aud-v2 or aud-v1) */
     out->scheme = m->wm.scheme != NULL ? m->wm.scheme
                 : m->info.type == MARK_MEDIA_IMAGE ? "img-v1"
                 : m->info.type == MARK_MEDIA_TEXT ? MARK__TXTWM_SCHEME
-                                                  : "aud-v1";
+                                                  : MARK__AUDWM_SCHEME;
     out->checked = m->wm.detected;
     out->note = m->wm.detected ? NULL : m->wm.note;
     out->found = m->wm.detected && m->wm.found;

@@ -27,6 +27,7 @@ typedef struct mark__wm_result {
     double period_y;
     double angle;                        /* tile rotation found, degrees */
     int candidates;                      /* decodes tried */
+    const char *scheme;                  /* audio: the version found */
     /* audio: where the mark was read and how the time axis was found */
     double t_start, t_end;               /* seconds of the input */
     double tempo;                        /* time scale, 1 unchanged */
@@ -92,11 +93,14 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
                        const float *luma, uint32_t w, uint32_t h,
                        mark__wm_result *res);
 
-/* aud-v1: the audio watermark (aud_v1.c).  It lives in the log
- * magnitudes of 500-4500 Hz of the mono mix at 16 kHz, so it is the same
+/* aud-v2: the audio watermark (aud_v1.c).  It lives in the log
+ * magnitudes of 250-6250 Hz of the mono mix at 16 kHz, so it is the same
  * mark at every sample rate; the change is computed there and resampled
- * to the input's rate.  Samples are interleaved floats, full scale 1. */
-#define MARK__AUDWM_SCHEME "aud-v1"
+ * to the input's rate.  Samples are interleaved floats, full scale 1.
+ * aud-v2 is aud-v1 with twice the quantisation step (5 dB): the
+ * embedder writes aud-v2, the detector reads both. */
+#define MARK__AUDWM_SCHEME "aud-v2"
+#define MARK__AUDWM_SCHEME_V1 "aud-v1"
 
 /* The streaming embedder: samples go in, the same number come out, a
  * bounded delay (well under a second) later; constant memory. */
@@ -121,6 +125,12 @@ int mark__audwm_pump(mark__audwm *e, const float *x, size_t n, float *buf,
 int mark__audwm_embed(mark_ctx *ctx, const mark_key *key,
                       const mark_payload *p, float *x, size_t frames,
                       uint32_t rate, int channels, double strength);
+/* The same as an older version wrote it (version 1: aud-v1's 2.5 dB
+ * step; 2: aud-v2, what _embed writes), for tests of the reader. */
+int mark__audwm_embed_version(mark_ctx *ctx, const mark_key *key,
+                              const mark_payload *p, float *x,
+                              size_t frames, uint32_t rate, int channels,
+                              double strength, int version);
 /* The detector fed in pieces (only the 16 kHz mono work signal is held):
  * _feed takes interleaved frames and returns 1 once it has all it wants
  * (MARK__AUDWM_MAX_SECONDS); _detect searches once.  quick: only the time
@@ -143,11 +153,12 @@ void mark__audwm_layout_digest(const mark_key *key, unsigned char out[32]);
 /* Shorter input is not marked: too little for the detector. */
 #define MARK__AUDWM_MIN_SECONDS 2
 /* The decision's false-positive bound: at most MARK__AUDWM_TRIES decodes
- * a file, each checking up to MARK__LIST paths, each passing the 48-bit
- * keyed check by chance with probability 2^-48: about 5.5e-11. */
+ * a file for each of the two versions, each checking up to MARK__LIST
+ * paths, each passing the 48-bit keyed check by chance with probability
+ * 2^-48: about 1.1e-10. */
 #define MARK__AUDWM_TRIES 960
 #define MARK__AUDWM_FP_BOUND \
-    (MARK__AUDWM_TRIES * MARK__LIST / 281474976710656.0)
+    (2.0 * MARK__AUDWM_TRIES * MARK__LIST / 281474976710656.0)
 int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
                        size_t frames, uint32_t rate, int channels,
                        mark__wm_result *res);

@@ -1,10 +1,10 @@
 /*
- * test_audwm.c - the aud-v1 audio watermark on synthetic signals: the
+ * test_audwm.c - the aud-v2 audio watermark on synthetic signals: the
  * frozen layout (golden digest), quality (SNR, silence stays silent),
  * the streaming embedder against the one-shot one, blind detection at
  * several rates and channel counts, after a cut, a gain change, added
- * noise and a 1% tempo change, and no detection on unmarked audio or
- * under a wrong key.  Codecs are tested by tests/cli/audio_wm.sh (with
+ * noise and a 1% tempo change, a file aud-v1 marked still read, and no
+ * detection on unmarked audio or under a wrong key.  Codecs are tested by tests/cli/audio_wm.sh (with
  * ffmpeg), the full robustness table is `make robustness-audio`.
  *
  * The signals are made here: "speech" is noise bursts at a syllable rate
@@ -217,6 +217,7 @@ int main(void)
                   memcmp(r.payload.bytes, p.bytes, 8) == 0,
                   "case %u: not found", ci);
         CHECK(r.score > 0.5);
+        CHECK_STR(r.scheme, "aud-v2");
         /* a wrong key finds nothing */
         CHECK(!detect(k2, m, n, rate, ch, &r));
         /* cut, then quieter */
@@ -242,6 +243,22 @@ int main(void)
         fp += detect(k, x, n, rate, ch, &r);
         free(x);
         free(m);
+    }
+
+    /* a file an earlier build marked (aud-v1: the 2.5 dB step) is still
+     * read, and named so */
+    {
+        uint32_t rate = 44100;
+        size_t n = rate * 12;
+        float *x = signal_make(0, 5, rate, 2, 12, 0, 0);
+
+        CHECK_RC(mark__audwm_embed_version(ctx, k, &p, x, n, rate, 2, 1.0, 1),
+                 MARK_OK);
+        CHECK_MSG(detect(k, x, n, rate, 2, &r) &&
+                  memcmp(r.payload.bytes, p.bytes, 8) == 0,
+                  "aud-v1 not found");
+        CHECK_STR(r.scheme, "aud-v1");
+        free(x);
     }
 
     /* 1% faster, pitch and all: shorter slots, higher bins */
