@@ -213,15 +213,13 @@ typedef struct mark__explicit {
     int state;                           /* 0 not looked yet, 1 only at
                                             the edges, 2 all */
     int checked;                         /* a check could be made */
-    int found;
+    int found;                           /* video: on the opening frames
+                                            (the closing ones: end_*) */
     double score;                        /* correlation with the record */
     uint32_t ink_h;                      /* measured text height, px */
     double ratio;                        /* ink_h / shortest side */
     int frames;                          /* video: frames checked */
     double seconds;                      /* ... over this many seconds */
-    int start_found;                     /* video: on the opening frames
-                                            (found: also at the end, if
-                                            the record has it there) */
     int end_checked;                     /* video: the record has the
                                             label on the closing frames,
                                             looked for there */

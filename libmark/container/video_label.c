@@ -593,7 +593,9 @@ int mark__video_explicit(const mark_media *cm, mark__explicit *res,
     displayed(v->rot, s.prev->width, s.prev->height, &dw, &dh);
     res->checked = 1;
     res->score = s.min;
-    res->start_found = s.missing == 0;
+    /* found: where the rule asks for it, on the opening frames; what the
+     * closing frames showed is in end_found and the note */
+    res->found = s.missing == 0;
     res->frames = s.n;
     res->seconds = s.prev_ts < CHECK_SECONDS && s.k < N_CHECK
                    ? s.prev_ts : CHECK_SECONDS;
@@ -601,7 +603,7 @@ int mark__video_explicit(const mark_media *cm, mark__explicit *res,
     res->ratio = (double)res->ink_h / (double)(dw < dh ? dw : dh);
     if (s.missing > 0)
         snprintf(miss, sizeof miss, " (first at %.2f s)", s.miss_at);
-    if (res->start_found)
+    if (res->found)
         snprintf(res->note, sizeof res->note, "label recorded in the "
                  "metadata found in all %d frames sampled over the first "
                  "%.1f s", s.n, res->seconds);
@@ -615,9 +617,6 @@ int mark__video_explicit(const mark_media *cm, mark__explicit *res,
             goto out;
         end_note(res, strlen(res->note));
     }
-    /* found: where the rule asks for it, on the opening frames; what the
-     * closing frames showed is in end_found and the note */
-    res->found = res->start_found;
 out:
     mark__free(m->ctx, r);
     av_free(s.g);

@@ -1090,13 +1090,8 @@ static void wm_found(mark__wm_state *st, const mark__wm_result *r)
     st->t_end = r->t_end;
     st->tempo = r->tempo;
     st->speed = r->speed;
-}
-
-/* The audio watermark's result: its version when one was found. */
-static void wm_found_audio(mark__wm_state *st, const mark__wm_result *r)
-{
-    wm_found(st, r);
-    st->scheme = r->found && r->scheme != NULL ? r->scheme : NULL;
+    /* the version found (audio says it; NULL: the medium's) */
+    st->scheme = r->found ? r->scheme : NULL;
 }
 
 static int take_samples(void *u, const float *x, size_t frames)
@@ -1145,7 +1140,7 @@ static int detect_audio(mark_media *m, const mark_key *key, int quick)
     }
     if (rc < 0)
         return rc;
-    wm_found_audio(&m->wm, &r);
+    wm_found(&m->wm, &r);
     return MARK_OK;
 }
 
@@ -1265,7 +1260,7 @@ static int media_save(mark_media *m, mark__sink *k)
          * also when the closing frames it was drawn on are gone */
         if (m->visible != NULL && m->visible_record != NULL) {
             mark__explicit_ensure(m, 1);
-            if (m->explicit_res != NULL && m->explicit_res->start_found)
+            if (m->explicit_res != NULL && m->explicit_res->found)
                 m->visible = NULL;
         }
         memset(&ops, 0, sizeof ops);

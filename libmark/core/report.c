@@ -46,12 +46,10 @@ int mark_media_verdict(const mark_media *m)
     }
     if (best == MARK_VERDICT_NONE)
         mark__explicit_ensure(m, 1);
-    /* a video label seen at one end is a trace, even when the record
-     * says it was also at the other */
+    /* a video label seen on its closing frames alone is a trace too */
     if (best == MARK_VERDICT_NONE &&
         ((m->explicit_res != NULL &&
-          (m->explicit_res->found || m->explicit_res->start_found ||
-           m->explicit_res->end_found)) ||
+          (m->explicit_res->found || m->explicit_res->end_found)) ||
          (m->wm.detected && m->wm.found)))
         best = MARK_VERDICT_SUSPECTED;
     return best;
@@ -366,11 +364,10 @@ static json_t *explicit_json(const mark_media *m, const mark__explicit *e)
         json_object_set_new(o, "height_ratio",
                             json_real((double)(long)(e->ratio * 10000 + 0.5)
                                       / 10000));
-        /* the rule asks for the opening frames alone */
+        /* a video's found tells its opening frames, which the rule
+         * asks for */
         json_object_set_new(o, "meets_rule",
-                            json_boolean((m->info.type == MARK_MEDIA_VIDEO
-                                          ? e->start_found : e->found) &&
-                                         e->ratio >= 0.05));
+                            json_boolean(e->found && e->ratio >= 0.05));
         json_object_set_new(o, "score",
                             json_real((double)(long)(e->score * 1000 + 0.5)
                                       / 1000));

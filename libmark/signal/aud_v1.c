@@ -46,8 +46,8 @@
  * most 3 dB a cell.  (Shares by level alone cost 4-10 dB more energy for
  * the same change, so the budget below stopped many slots short of their
  * lattice point: MP3 128 kbit/s 13 -> 15 of 17 clips, 5 s excerpts 50
- * -> 57 of 60, with 41 dB SNR instead of 34.)  A slot's change may cost at most
- * 27.5 dB under the larger of its energy and the recent mean (quiet
+ * -> 57 of 60, with 41 dB SNR instead of 34.)  A slot's change may cost
+ * at most 27.5 dB under the larger of its energy and the recent mean (quiet
  * slots between loud ones carry the mark too), and never more than a
  * budget that keeps the change so far 28.6 dB under the signal so far,
  * which measures as at least 30 dB SNR over a file (the analysis window
@@ -769,8 +769,8 @@ int mark__audwm_process(mark__audwm *e, const float *in, size_t n,
             return rc;
     } else if (in != NULL && n > 0) {
         if (e->flushed)
-            return mark__err(e->ctx, MARK_EINVAL, "audio watermark: input after "
-                             "the end");
+            return mark__err(e->ctx, MARK_EINVAL, "audio watermark: input "
+                             "after the end");
         if ((rc = grow(e->ctx, &e->q, &e->q_cap,
                        (e->q_len + n) * e->ch)) != MARK_OK)
             return rc;
