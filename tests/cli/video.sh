@@ -345,6 +345,23 @@ expect 3 sh -c "cat in.mp4 | '$AIMARK' mark --producer $CODE --no-visible \
 has err "MP4 cannot be read from a pipe"
 ok test ! -e p.mp4
 
+# a float soundtrack with NaN samples (every 100th, written here): the
+# soundtrack reader and the marking chain take them as silence (under
+# the sanitizers, a NaN reaching a float-to-int conversion stops them)
+perl -e 'my $d = ""; for my $i (0 .. 48000 * 3 - 1) {
+    $d .= $i % 100 == 7 ? pack("V", 0x7fc00000)
+                        : pack("f<", 0.3 * sin($i * 0.05)); }
+    print "RIFF", pack("V", 36 + length $d), "WAVEfmt ",
+        pack("VvvVVvv", 16, 3, 1, 48000, 192000, 4, 32), "data",
+        pack("V", length $d), $d;' > nan.wav
+ok $FF -f lavfi -i testsrc2=size=160x120:rate=25 -i nan.wav -t 3 \
+    -c:v libx264 -pix_fmt yuv420p -c:a copy nan.mkv
+expect 1 "$AIMARK" verify nan.mkv
+has out "soundtrack 1 channel at 48000 Hz"
+expect 0 "$AIMARK" mark --producer $CODE nan.mkv -o nan-m.mkv
+expect 0 "$AIMARK" verify nan-m.mkv
+has out "metadata: 1 label"
+
 # damage: a truncated MP4, a Matroska cut in its header
 head -c 60000 in.mp4 > cut.mp4
 expect 3 "$AIMARK" verify cut.mp4

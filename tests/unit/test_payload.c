@@ -137,7 +137,7 @@ static void test_noise(void)
     CHECK_MSG(ok >= 270, "decoded %d of 300 at sigma 0.85", ok);
     /* 18% flipped: the best path alone fails on about one in five (238
      * of 300 decoded); checking the runner-up paths too (list decoding)
-     * rescues most of those (282) */
+     * rescues most of those (279) */
     ok = decode_rate(1.1, 0, 300, &flips);
     CHECK_MSG(ok >= 270, "decoded %d of 300 at sigma 1.1", ok);
     if (getenv("PRINT_GOLDEN") != NULL) {
