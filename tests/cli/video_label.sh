@@ -102,6 +102,17 @@ has out '"end":{"found":true,"from":5.0,"to":8.0,"score":0.7'
 has out '"frames_checked":5,"seconds_checked":2.0}'
 expect 0 "$AIMARK" verify both.mp4
 has out 'found in all 5 frames sampled over the first 2.0 s, and in all 5 sampled over 2.0 s of the closing frames (from 5.00 s))'
+# a record whose closing span runs backwards (written by hand): reported
+# as not valid, nothing sought there, the opening still checked
+rec=$(sed -n 's/^TAG:aimark:VisibleLabel=//p' t |
+    sed 's/"spans":\[\[0.0,3.0\],\[5.0,8.0\]\]/"spans":[[0.0,3.0],[8.0,5.0]]/')
+case $rec in *'[8.0,5.0]'*) ;; *) fail "no record to rewrite: $rec" ;; esac
+ok $FF -i both.mp4 -c copy -movflags use_metadata_tags -map_metadata 0 \
+    -metadata "aimark:VisibleLabel=$rec" both-bad.mp4
+expect 0 "$AIMARK" verify --json both-bad.mp4
+has out '"explicit":{"found":true,"checked":true'
+has out '"end":{"found":false,"from":8.0,"to":5.0,"score":null'
+has out "the record's span on the closing frames is not valid"
 # the end cut off, the record kept: missing there, while the label is
 # found on the opening frames (what the rule asks for)
 ok $FF -i both.mp4 -t 2 -c copy -movflags use_metadata_tags -map_metadata 0 \
