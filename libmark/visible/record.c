@@ -251,9 +251,12 @@ int mark__vrecord_box(const mark__vrecord *r, uint32_t W, uint32_t H,
     box[1] = r->ink[1] * sy;
     box[2] = r->ink[2] * sx;
     box[3] = r->ink[3] * sy;
-    if (!(sx > 0 && sy > 0) || box[2] + 0.5 < 2 || box[3] + 0.5 < 2 ||
-        (uint32_t)box[0] + (uint32_t)(box[2] + 0.5) > W ||
-        (uint32_t)box[1] + (uint32_t)(box[3] + 0.5) > H)
+    /* in doubles: a record's negative or huge box must not reach an
+     * integer conversion (undefined for values out of range) */
+    if (!(sx > 0 && sy > 0) || !(box[0] >= 0 && box[1] >= 0) ||
+        !(box[2] + 0.5 >= 2 && box[3] + 0.5 >= 2) ||
+        floor(box[0]) + floor(box[2] + 0.5) > W ||
+        floor(box[1]) + floor(box[3] + 0.5) > H)
         return -1;
     return 0;
 }
