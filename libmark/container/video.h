@@ -46,6 +46,7 @@ typedef struct video_priv {
                                             counterclockwise: 0, 90, 180,
                                             270 */
     int n_boxes;
+    uint64_t frag_samples;               /* samples the trun boxes claim */
     AVFormatContext *ic;                 /* a pipe's demuxer, kept open
                                             from parse for one reading */
 } video_priv;

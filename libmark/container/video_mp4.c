@@ -14,7 +14,8 @@
 #include "video.h"
 
 #define BOX_DEPTH 8
-#define BOX_COUNT 200000                 /* boxes walked at most */
+#define BOX_COUNT 1000000                /* boxes walked at most (a day
+                                            cut in 1 s fragments: 700 k) */
 #define META_MAX (4u << 20)              /* a meta/XMP box read whole */
 
 static const unsigned char xmp_uuid[16] = {
@@ -203,25 +204,58 @@ static int table_check(mark_media *m, const unsigned char *h, int hdr,
     return MARK_OK;
 }
 
+/* A track fragment's run (moof/traf/trun, fragmented MP4): its per-sample
+ * entries must fit in the box, and all the runs of the file may claim at
+ * most 64 samples a byte of the file, as for stsz above.  libavformat
+ * adds every sample of a run to its index, entries or none: a trun
+ * without per-sample fields claiming 50 million samples cost 10 s and
+ * 1.6 GB before the duration limit refused it. */
+static int trun_check(mark_media *m, const unsigned char *h, int hdr,
+                      uint64_t size, int64_t pos)
+{
+    video_priv *v = m->priv;
+    uint32_t flags, count;
+    uint64_t room, entry = 0;
+    int fixed = 8;                        /* version/flags, count */
+
+    if (size < (uint64_t)hdr + 8)
+        return MARK_OK;                   /* libavformat reads nothing */
+    flags = mark__be32(h + hdr) & 0xffffff;
+    count = mark__be32(h + hdr + 4);
+    fixed += (flags & 0x1 ? 4 : 0) + (flags & 0x4 ? 4 : 0);
+    entry = (flags & 0x100 ? 4 : 0) + (flags & 0x200 ? 4 : 0) +
+            (flags & 0x400 ? 4 : 0) + (flags & 0x800 ? 4 : 0);
+    room = size > (uint64_t)hdr + fixed ? size - (uint64_t)hdr - fixed : 0;
+    v->frag_samples += count;
+    if (entry * count > room ||
+        v->frag_samples > (uint64_t)m->src->size * 64)
+        return mark__err(m->ctx, MARK_EFORMAT, "MP4 box 'trun' at byte "
+                         "%lld claims %lu samples, more than it or the "
+                         "file holds", (long long)pos, (unsigned long)count);
+    return MARK_OK;
+}
+
 static int walk(mark_media *m, int64_t start, int64_t end, int level);
 
-/* A box on the way to the sample tables (moov, trak, mdia, minf, stbl)
- * that runs past its parent: its sample tables checked as far as it
+/* A box on the way to the sample tables (moov, trak, mdia, minf, stbl;
+ * moof, traf) that runs past its parent: its sample tables checked as far as it
  * goes (nothing else is read from it). */
 static int tables_only(mark_media *m, const unsigned char *h, int hdr,
                        int64_t pos, int64_t end)
 {
-    static const char path[][5] = { "moov", "trak", "mdia", "minf", "stbl" };
+    static const char path[][5] = { "moov", "trak", "mdia", "minf", "stbl",
+                                    "moof", "traf" };
+    static const int into[] = { 3, 3, 3, 3, 4, 5, 6 };
     size_t i;
 
-    for (i = 0; i < 5; i++)
+    for (i = 0; i < sizeof into / sizeof into[0]; i++)
         if (memcmp(h + 4, path[i], 4) == 0)
-            return walk(m, pos + hdr, end, i == 4 ? 4 : 3);
+            return walk(m, pos + hdr, end, into[i]);
     return MARK_OK;
 }
 
 /* Walk the boxes in [start, end) of a parent (0 top, 1 moov, 2 udta,
- * 3 trak, mdia or minf, 4 stbl). */
+ * 3 trak, mdia or minf, 4 stbl, 5 moof, 6 traf). */
 static int walk(mark_media *m, int64_t start, int64_t end, int level)
 {
     video_priv *v = m->priv;
@@ -285,6 +319,12 @@ static int walk(mark_media *m, int64_t start, int64_t end, int level)
             rc = walk(m, pos + hdr, pos + (int64_t)size, 4);
         } else if (level == 4) {
             rc = table_check(m, h, hdr, size, pos);
+        } else if (level == 0 && memcmp(h + 4, "moof", 4) == 0) {
+            rc = walk(m, pos + hdr, pos + (int64_t)size, 5);
+        } else if (level == 5 && memcmp(h + 4, "traf", 4) == 0) {
+            rc = walk(m, pos + hdr, pos + (int64_t)size, 6);
+        } else if (level == 6 && memcmp(h + 4, "trun", 4) == 0) {
+            rc = trun_check(m, h, hdr, size, pos);
         } else if ((level == 1 || level == 2) &&
                    memcmp(h + 4, "meta", 4) == 0 && size >= 16) {
             rc = read_box(m, pos + hdr, size - (uint64_t)hdr, &buf);

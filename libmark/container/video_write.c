@@ -182,6 +182,22 @@ static void progress(mark_media *m, const AVFormatContext *ic,
     m->ctx->progress(m->ctx->progress_user, t < 0 ? 0 : t > 1 ? 1 : t);
 }
 
+/* A copied packet's decoding time must grow within its stream, or the
+ * muxer refuses it.  Some files repeat one (the last audio packets of a
+ * fragmented MP4 written one frame a fragment); like ffmpeg, move such
+ * a packet just past its predecessor. */
+static void copy_ts(AVPacket *pkt, int64_t *last)
+{
+    if (pkt->dts == AV_NOPTS_VALUE)
+        return;
+    if (*last != AV_NOPTS_VALUE && pkt->dts <= *last) {
+        pkt->dts = *last + 1;
+        if (pkt->pts != AV_NOPTS_VALUE && pkt->pts < pkt->dts)
+            pkt->pts = pkt->dts;
+    }
+    *last = pkt->dts;
+}
+
 int mark__video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
 {
     video_priv *v = m->priv;
@@ -200,6 +216,7 @@ int mark__video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
                     m->video.label_seconds >= 0 && v->video >= 0;
     double last = 0;
     int64_t frames = 0;                 /* video packets read */
+    int64_t *last_dts = NULL;           /* of each copied stream */
     txctx t;
 
     memset(&t, 0, sizeof t);
@@ -292,10 +309,14 @@ int mark__video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
         /* moov first stays first: the muxer's faststart reads its output
          * back by name, which a callback output has not, so room is kept
          * for it at the start instead (the same sample tables, plus the
-         * label; what is left becomes a free box) */
+         * label; what is left becomes a free box).  A fragmented input's
+         * moov is all but empty and its samples are listed in the moof
+         * boxes: the output's tables list them all, at most 32 bytes a
+         * sample (a 60 s clip in one-frame fragments needed 14.6). */
         if (v->moov_first == 1)
             av_dict_set_int(&opts, "moov_size", (int64_t)(v->moov_size +
                                                           v->moov_size / 8 +
+                                                          v->frag_samples * 32 +
                                                           json_len + 65536),
                             0);
     }
@@ -315,10 +336,14 @@ int mark__video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
     if (e < 0)
         goto done;
     pkt = av_packet_alloc();
-    if (pkt == NULL) {
+    last_dts = av_malloc_array(oc->nb_streams ? oc->nb_streams : 1,
+                               sizeof *last_dts);
+    if (pkt == NULL || last_dts == NULL) {
         e = AVERROR(ENOMEM);
         goto done;
     }
+    for (i = 0; i < oc->nb_streams; i++)
+        last_dts[i] = AV_NOPTS_VALUE;
     for (;;) {
         e = av_read_frame(ic, pkt);
         if (e == AVERROR_EOF) {
@@ -353,6 +378,7 @@ int mark__video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
                                  ic->streams[pkt->stream_index]->time_base,
                                  oc->streams[pkt->stream_index]->time_base);
             pkt->pos = -1;
+            copy_ts(pkt, &last_dts[pkt->stream_index]);
             e = av_interleaved_write_frame(oc, pkt);
         }
         if (e < 0)
@@ -393,6 +419,7 @@ done:
                                          ? "cannot mark the video"
                                          : "cannot remux the video", e);
     av_dict_free(&opts);
+    av_free(last_dts);
     av_packet_free(&pkt);
     av_packet_free(&t.pkt);
     mark__video_tx_free(&t);

@@ -82,6 +82,23 @@ cp "$TOP/tests/fuzz-regress/verify_any/frames-65535x65535.mp4" b/huge.mp4
 refused 3 huge.mp4 "video of 65535x65535 pixels exceeds the image size limit"
 refused 3 mp4-box.mp4 "MP4 is truncated (moov runs past the end)"
 refused 3 mp4-big32.mp4 "MP4 is truncated (moov runs past the end)"
+# fragmented MP4: a run (moof/traf/trun) that claims 50 million samples,
+# once with per-sample fields it has no room for, once with none (the
+# tfhd defaults then describe every sample, and libavformat indexed all
+# of them: 10 s and 1.6 GB before the duration limit refused the file)
+ok ffmpeg -v error -i a.mp4 -c copy -movflags frag_keyframe+empty_moov \
+    f.mp4
+expect 1 "$AIMARK" verify f.mp4
+for fields in keep drop; do
+    perl -e 'local $/; my $d = <STDIN>; my $at = index($d, "trun") - 4;
+        die "no trun\n" if $at < 0;
+        my $fl = unpack("N", substr($d, $at + 8, 4));
+        $fl = ($fl & 0xff) | 0x200 if $ARGV[0] eq "keep";
+        $fl &= 0xff if $ARGV[0] eq "drop";
+        substr($d, $at + 8, 8) = pack("NN", $fl, 50000000);
+        print $d' $fields < f.mp4 > b/trun-$fields.mp4
+    refused 3 trun-$fields.mp4 "claims 50000000 samples, more than it or the file holds"
+done
 
 # 300 MiB of inflated text: an XMP iTXt is read up to the metadata
 # limit and no further; a zTXt comment is not inflated at all

@@ -87,6 +87,24 @@ checks=$((checks + 1))
 moov=$(grep -boa moov m-fast.mp4 | head -1 | cut -d: -f1)
 mdat=$(grep -boa mdat m-fast.mp4 | head -1 | cut -d: -f1)
 [ "$moov" -lt "$mdat" ] || fail "moov no longer first in m-fast.mp4"
+# a fragmented MP4 in one-frame fragments, 60 s: an empty moov first, the
+# 4,600 samples listed only in the moof boxes (the output's moov needs
+# more room than the input's), and the last audio packets repeating a
+# decoding time (which the muxer refuses unless moved on)
+ok $FF -f lavfi -i testsrc2=size=160x120:rate=30 -f lavfi \
+    -i sine=frequency=440:sample_rate=48000 -t 60 -c:v libx264 \
+    -preset ultrafast -c:a aac -movflags frag_every_frame+empty_moov frag.mp4
+expect 0 "$AIMARK" mark --producer $CODE --no-visible --no-watermark \
+    frag.mp4 -o m-frag.mp4
+same_streams frag.mp4 m-frag.mp4
+checks=$((checks + 1))
+moov=$(grep -boa moov m-frag.mp4 | head -1 | cut -d: -f1)
+mdat=$(grep -boa mdat m-frag.mp4 | head -1 | cut -d: -f1)
+[ "$moov" -lt "$mdat" ] || fail "moov not first in m-frag.mp4"
+expect 0 "$AIMARK" mark --producer $CODE frag.mp4 -o a-frag.mp4
+expect 0 "$AIMARK" verify a-frag.mp4
+has out "60.0"
+has out 'explicit label: "AI生成" at bottom-right'
 if command -v exiftool > /dev/null; then
     exiftool -s -Keys:AIGC m-in.mp4 > t
     has t '"ProduceID":"id-in.mp4"'
