@@ -143,13 +143,16 @@ typedef struct mark__pixel_ops {
     const struct mark_key *key;
     mark_payload payload;
     double strength;
-    int wm_skipped;                      /* out: image too small */
+    int wm_skipped;                      /* out: 1 too small or short,
+                                            MARK__WM_COARSE 8-bit audio */
     int audible;                         /* audio: MARK_AUDIBLE_START |
                                             MARK_AUDIBLE_END, 0 none */
     int audible_mix;                     /* enum mark_audible_mix */
     int audible_voice;                   /* spoken, not the rhythm */
     int audible_done;                    /* out: where labels went */
 } mark__pixel_ops;
+
+#define MARK__WM_COARSE 2                /* wm_skipped: 8-bit audio */
 
 /* Watermark state of a media object. */
 typedef struct mark__wm_state {

@@ -476,6 +476,10 @@ static void json_report(const job *j, const char *format,
                 "or code only)\"}"
               : ",\"watermark\":{\"embedded\":false,\"note\":\"image "
                 "under 128 pixels a side\"}", stdout);
+    } else if (wm != NULL && wm[0] == 'c') {
+        fputs(",\"watermark\":{\"embedded\":false,\"note\":\"8-bit "
+              "samples: rounding to 256 levels would wipe the watermark "
+              "out\"}", stdout);
     } else if (wm != NULL && wm[0] == 'k') {
         fputs(",\"watermark\":{\"embedded\":false,\"kept\":true,\"note\":"
               "\"the file already carries a watermark aimark embedded; it "
@@ -641,6 +645,7 @@ done:
                         ? (wm_none ? "a"
                            : mark_media_watermark_skipped(m) == 1 ? ""
                            : mark_media_watermark_skipped(m) == 2 ? "k"
+                           : mark_media_watermark_skipped(m) == 3 ? "c"
                                                                   : "x")
                         : NULL, &wmp,
                     st == 0 && audio && o->visible ? o : NULL,

@@ -929,6 +929,8 @@ static int flac_draw(mark_media *m, mark__pixel_ops *ops, mark__buf *out)
     p.clip = &clip;
     if (ops->watermark && N < (uint64_t)fp->rate * MARK__AUDWM_MIN_SECONDS) {
         ops->wm_skipped = 1;            /* too short to carry a mark */
+    } else if (ops->watermark && fp->bits < MARK__AUDWM_MIN_BITS) {
+        ops->wm_skipped = MARK__WM_COARSE;
     } else if (ops->watermark) {
         rc = mark__audwm_new(m->ctx, ops->key, &ops->payload, fp->rate,
                              p.ch, ops->strength, &p.wm);

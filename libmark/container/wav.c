@@ -849,6 +849,8 @@ static int wav_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *out)
         if (wp->data_known && wp->frames < (int64_t)wp->pcm.rate *
                                                MARK__AUDWM_MIN_SECONDS)
             ops->wm_skipped = 1;
+        else if (wp->pcm.enc == MARK__PCM_U8)
+            ops->wm_skipped = MARK__WM_COARSE;
         else
             rc = mark__audwm_new(m->ctx, ops->key, &ops->payload,
                                  wp->pcm.rate, wp->pcm.channels,

@@ -1075,7 +1075,7 @@ int mark_media_watermark_skipped(const mark_media *m)
         return 0;
     if (m->wm_recorded)
         return 2;
-    return m->wm.skipped ? 1 : 0;
+    return m->wm.skipped == MARK__WM_COARSE ? 3 : m->wm.skipped ? 1 : 0;
 }
 
 /* A detector's finding into the media's watermark state. */

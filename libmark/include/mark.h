@@ -814,9 +814,11 @@ MARK_API int mark_media_set_watermark(mark_media *m, const mark_key *key,
                                       const mark_payload *payload,
                                       double strength);
 /* After a save: 0 when the watermark was embedded, 1 when it was skipped
- * because the image is too small, 2 when the file already carried a
- * watermark this toolkit embedded (its XMP records one), which was kept
- * and not embedded a second time. */
+ * because the image is too small (or the audio too short, the text
+ * without a place for it), 2 when the file already carried a watermark
+ * this toolkit embedded (its XMP records one), which was kept and not
+ * embedded a second time, 3 when it was skipped because the audio has 8
+ * bits a sample (rounding to 256 levels wipes the mark out). */
 MARK_API int mark_media_watermark_skipped(const mark_media *m);
 
 typedef struct mark_watermark_info {

@@ -152,6 +152,10 @@ void mark__audwm_layout_digest(const mark_key *key, unsigned char out[32]);
 #define MARK__AUDWM_MAX_SECONDS 600
 /* Shorter input is not marked: too little for the detector. */
 #define MARK__AUDWM_MIN_SECONDS 2
+/* Audio of 8 bits a sample gets no watermark: rounding the marked
+ * samples to 256 levels adds noise as strong as the mark (a marked 8-bit
+ * WAV or FLAC of music was not found even unattacked). */
+#define MARK__AUDWM_MIN_BITS 9
 /* The decision's false-positive bound: at most MARK__AUDWM_TRIES decodes
  * a file for each of the two versions, each checking up to MARK__LIST
  * paths, each passing the 48-bit keyed check by chance with probability

@@ -132,4 +132,16 @@ done
 ok "$G" short.wav --content speech --seconds 1.5
 expect 0 "$AIMARK" mark --producer $CODE --json short.wav -o short-out.wav
 has out '"watermark":{"embedded":false,"note":"audio under 2 seconds"}'
+
+# 8 bits a sample (WAV and FLAC): rounding to 256 levels wipes the mark
+# out (a marked 8-bit file of music was not found even unattacked), so
+# none is embedded and the report says why
+ok "$G" u8.wav --content music --seconds 6 --format u8
+expect 0 "$AIMARK" mark --producer $CODE --json u8.wav -o u8-out.wav
+has out '"watermark":{"embedded":false,"note":"8-bit samples: rounding'
+if command -v sox > /dev/null; then
+    ok sox u8.wav -b 8 u8.flac
+    expect 0 "$AIMARK" mark --producer $CODE --json u8.flac -o u8-out.flac
+    has out '"watermark":{"embedded":false,"note":"8-bit samples: rounding'
+fi
 done_
