@@ -145,6 +145,7 @@ typedef struct mark__pixel_ops {
     double strength;
     int wm_skipped;                      /* out: 1 too small or short,
                                             MARK__WM_COARSE 8-bit audio */
+    int orient;                          /* images: EXIF Orientation */
     int audible;                         /* audio: MARK_AUDIBLE_START |
                                             MARK_AUDIBLE_END, 0 none */
     int audible_mix;                     /* enum mark_audible_mix */
@@ -188,6 +189,9 @@ struct mark_media {
     mark_problems *problems;             /* reader findings, file level */
     mark_label *staged;                  /* label to write on save */
     mark_visible *visible;               /* label to draw on save */
+    int orient;                          /* EXIF Orientation, 1-8 (0: none):
+                                            the label goes upright on the
+                                            picture as displayed */
     mark__wm_state wm;                   /* watermark to embed / found */
     char *visible_json;                  /* record of a drawn label, for
                                             the XMP writer */
@@ -685,6 +689,30 @@ int mark__visible_record(mark_visible *v, uint32_t width, uint32_t height,
 int mark__visible_record_spans(mark_visible *v, uint32_t width,
                                uint32_t height, const double *spans,
                                int n_spans, char **json);
+/* EXIF Orientation o (1-8, libmark/visible/orient.c): the displayed size
+ * of a stored w x h picture, the stored pixel shown at displayed (x, y),
+ * the stored box under a displayed one. */
+void mark__orient_size(int o, uint32_t w, uint32_t h, uint32_t *dw,
+                       uint32_t *dh);
+void mark__orient_to_stored(int o, uint32_t w, uint32_t h, uint32_t x,
+                            uint32_t y, uint32_t *sx, uint32_t *sy);
+void mark__orient_rect(int o, uint32_t w, uint32_t h, const mark_box *d,
+                       mark_box *s);
+/* A copy (data to mark__free) of the displayed box d of a stored w x h
+ * picture, turned upright, from the stored region f whose top-left is
+ * at (rx, ry); MARK_EINVAL when f does not cover d. */
+int mark__orient_frame(mark_ctx *ctx, int o, uint32_t w, uint32_t h,
+                       const mark_frame *f, uint32_t rx, uint32_t ry,
+                       const mark_box *d, mark_frame *out);
+/* The stored box under the label's plate, laid out on the picture as
+ * displayed. */
+int mark__visible_plate_stored(mark_visible *v, uint32_t w, uint32_t h,
+                               int o, mark_box *s);
+/* mark__visible_draw_region on the picture as displayed: f is the stored
+ * region at (rx, ry) of the stored w x h picture. */
+int mark__visible_draw_oriented(mark_visible *v, const mark_frame *f,
+                                uint32_t w, uint32_t h, uint32_t rx,
+                                uint32_t ry, int o);
 /* Check the pixels of m against the record in its XMP. */
 int mark__visible_check(mark_media *m, mark__explicit *res);
 

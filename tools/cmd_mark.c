@@ -635,9 +635,11 @@ done:
         mark_box ink;
         int audio = m != NULL && info.type == MARK_MEDIA_AUDIO;
         int text = m != NULL && info.type == MARK_MEDIA_TEXT;
+        int swap = mark_media_orientation(m) >= 5;
         int drew = st == 0 && v != NULL && !audio && !text &&
-                   mark_visible_layout(v, info.width, info.height, NULL,
-                                       &ink) == MARK_OK;
+                   mark_visible_layout(v, swap ? info.height : info.width,
+                                       swap ? info.width : info.height,
+                                       NULL, &ink) == MARK_OK;
 
         json_report(j, fmt, st == 0 ? l : NULL, st == 0 ? NULL : err,
                     drew ? &ink : NULL, &info,

@@ -396,7 +396,8 @@ static int jpeg_draw(mark_media *m, mark__pixel_ops *ops,
         plate.w = W;
         plate.h = H;
     } else if (rc == MARK_OK && ops->visible != NULL) {
-        rc = mark_visible_layout(ops->visible, W, H, &plate, NULL);
+        rc = mark__visible_plate_stored(ops->visible, W, H, ops->orient,
+                                        &plate);
     }
     if (rc == MARK_OK && plate.w > 0 && plate.h > 0) {
         rc = mark__jpeg_edit_get(e, plate.x, plate.y, plate.w, plate.h,
@@ -406,8 +407,8 @@ static int jpeg_draw(mark_media *m, mark__pixel_ops *ops,
             if (whole)
                 rc = mark__apply_pixel_ops(m->ctx, ops, &f);
             else
-                rc = mark__visible_draw_region(ops->visible, &f, W, H, rx,
-                                               ry);
+                rc = mark__visible_draw_oriented(ops->visible, &f, W, H,
+                                                 rx, ry, ops->orient);
         }
         if (rc == MARK_OK)
             rc = mark__jpeg_edit_put(e, &img, rx, ry);

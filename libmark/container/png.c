@@ -250,6 +250,9 @@ static int png_parse(mark_media *m)
         } else if (strcmp(c->type, "eXIf") == 0) {
             rc = mark__exif_scan(m, p + pos + 8, len, "PNG eXIf",
                                  &c->uc_off, &c->uc_len);
+            /* viewers differ on whether eXIf's Orientation turns a PNG
+             * (ImageMagick does not): the label goes on it as stored */
+            m->orient = 0;
             if (rc == MARK_OK && c->uc_len > 0)
                 c->role = ROLE_EXIF_BLANK;
         }

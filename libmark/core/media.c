@@ -676,6 +676,11 @@ int mark_media_open_file(mark_ctx *ctx, mark_media **out, const char *path)
     return open_src(ctx, out, s, name_hint(path));
 }
 
+int mark_media_orientation(const mark_media *m)
+{
+    return m != NULL && m->orient >= 1 && m->orient <= 8 ? m->orient : 1;
+}
+
 int mark_media_get_info(const mark_media *m, mark_media_info *out)
 {
     if (m == NULL || out == NULL)
@@ -813,6 +818,7 @@ static int encode_pixels(mark_media *m, mark_visible *v, int audible,
     ops.audible = audible & MARK_AUDIBLE_BOTH;
     ops.audible_voice = !!(m->audible & MARK_AUDIBLE_VOICE);
     ops.audible_mix = m->audible_mix;
+    ops.orient = m->orient;
     rc = wm_ops(m, &ops);
     if (rc < 0)
         return rc;
@@ -828,9 +834,14 @@ static int encode_pixels(mark_media *m, mark_visible *v, int audible,
         return rc;
     if (m->staged != NULL)
         rc = mark_label_copy(m->staged, &t->staged);
-    if (rc == MARK_OK && v != NULL)
-        rc = mark__visible_record(v, t->info.width, t->info.height,
-                                  &t->visible_json);
+    if (rc == MARK_OK && v != NULL) {
+        uint32_t dw, dh;
+
+        /* laid out on the picture as displayed */
+        mark__orient_size(t->orient, t->info.width, t->info.height, &dw,
+                          &dh);
+        rc = mark__visible_record(v, dw, dh, &t->visible_json);
+    }
     if (ops.watermark && !ops.wm_skipped && m->info.type == MARK_MEDIA_IMAGE)
         t->wm_json = "img-v1";
     if (rc == MARK_OK)

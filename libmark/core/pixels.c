@@ -154,8 +154,8 @@ int mark__apply_pixel_ops(mark_ctx *ctx, mark__pixel_ops *ops,
     if (ops->watermark)
         rc = embed_frame(ctx, ops, f);
     if (rc == MARK_OK && ops->visible != NULL)
-        rc = mark__visible_draw_region(ops->visible, f, f->width, f->height,
-                                       0, 0);
+        rc = mark__visible_draw_oriented(ops->visible, f, f->width,
+                                         f->height, 0, 0, ops->orient);
     return rc;
 }
 

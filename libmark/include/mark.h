@@ -447,6 +447,12 @@ typedef struct mark_media_info {
 } mark_media_info;
 
 MARK_API int mark_media_get_info(const mark_media *m, mark_media_info *out);
+/* A JPEG's EXIF Orientation (1-8: how viewers turn or mirror the stored
+ * pixels; 5-8 swap width and height), 1 for every other file.  The
+ * visible label is laid out and drawn upright on the picture as
+ * displayed, so mark_visible_layout() with the displayed size gives its
+ * box there. */
+MARK_API int mark_media_orientation(const mark_media *m);
 
 /* Metadata labels found in the file, in file order. */
 typedef struct mark_found_label {

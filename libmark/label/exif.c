@@ -13,6 +13,8 @@
 
 #define TAG_EXIF_IFD 0x8769
 #define TAG_USER_COMMENT 0x9286
+#define TAG_ORIENTATION 0x0112
+#define TYPE_SHORT 3
 #define TYPE_UNDEFINED 7
 #define TYPE_ASCII 2
 
@@ -155,6 +157,11 @@ int mark__exif_scan(mark_media *m, const unsigned char *p, size_t len,
                                  location);
     t.le = p[0] == 'I';
     ifd0 = rd32(&t, 4);
+    /* Orientation (SHORT, in IFD0): how viewers turn the picture */
+    if (find_tag(&t, ifd0, TAG_ORIENTATION, &type, &o, &l) &&
+        type == TYPE_SHORT && l == 2 && rd16(&t, o) >= 1 &&
+        rd16(&t, o) <= 8)
+        m->orient = rd16(&t, o);
     if (find_tag(&t, ifd0, TAG_EXIF_IFD, &type, &o, &l) && l == 4) {
         exif_ifd = rd32(&t, o);
         if (exif_ifd != ifd0)

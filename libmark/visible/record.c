@@ -285,11 +285,15 @@ int mark__vrecord_found(double score)
 int mark__visible_check(mark_media *m, mark__explicit *res)
 {
     mark__vrecord *r;
-    uint32_t W = m->info.width, H = m->info.height, bw, bh, rx, ry;
+    uint32_t W, H, bw, bh, rx, ry;
     mark__image img;
+    mark_box d, s;
+    mark_frame f, df;
     double box[4];
-    int rc;
+    int rc, o = m->orient;
 
+    /* the record describes the picture as displayed */
+    mark__orient_size(o, m->info.width, m->info.height, &W, &H);
     memset(res, 0, sizeof *res);
     memset(&img, 0, sizeof img);
     if (m->visible_record == NULL) {
@@ -321,8 +325,29 @@ int mark__visible_check(mark_media *m, mark__explicit *res)
     }
     bw = (uint32_t)(box[2] + 0.5);
     bh = (uint32_t)(box[3] + 0.5);
-    rc = m->c->pixels(m, (uint32_t)box[0], (uint32_t)box[1], bw + 2, bh + 2,
-                      &img, &rx, &ry);
+    d.x = (uint32_t)box[0];
+    d.y = (uint32_t)box[1];
+    d.w = d.x + bw + 2 <= W ? bw + 2 : W - d.x;
+    d.h = d.y + bh + 2 <= H ? bh + 2 : H - d.y;
+    mark__orient_rect(o, m->info.width, m->info.height, &d, &s);
+    rc = m->c->pixels(m, s.x, s.y, s.w, s.h, &img, &rx, &ry);
+    if (rc == MARK_OK && o > 1 && o <= 8) {
+        /* turned upright: the box's pixels as displayed */
+        mark__image_frame(&img, &f);
+        rc = mark__orient_frame(m->ctx, o, m->info.width, m->info.height,
+                                &f, rx, ry, &d, &df);
+        mark__image_free(m->ctx, &img);
+        if (rc == MARK_OK) {
+            img.data = df.data;
+            img.stride = df.stride;
+            img.width = df.width;
+            img.height = df.height;
+            img.channels = (df.pixel % 4 >= 2 ? 3 : 1) + df.pixel % 2;
+            img.depth = df.pixel >= MARK_PIXEL_GRAY16 ? 16 : 8;
+            rx = d.x;
+            ry = d.y;
+        }
+    }
     if (rc < 0) {
         snprintf(res->note, sizeof res->note, "pixels unreadable: %s",
                  mark_ctx_errmsg(m->ctx));

@@ -88,4 +88,55 @@ for f in k/*; do
 done
 expect 0 "$AIMARK" verify --json k/*
 hasnt out '"explicit":{"found":false'
+# EXIF Orientation (as phones store photos): the label is laid out and
+# drawn upright on the picture as displayed, in its bottom-right corner,
+# which is another corner as stored (3: top-left, 6: top-right, 8:
+# bottom-left), and the verifier finds it there.  The tag is put in by
+# perl: an APP1 Exif after SOI with one IFD0 entry.
+exif_orient() {
+    perl -e 'local $/; my $d = <STDIN>; my $o = $ARGV[0];
+        my $tiff = "MM\0*" . pack("N", 8) . pack("n", 1) .
+            pack("nnNnn", 0x0112, 3, 1, $o, 0) . pack("N", 0);
+        my $app = "Exif\0\0" . $tiff;
+        print substr($d, 0, 2), "\xff\xe1", pack("n", length($app) + 2),
+            $app, substr($d, 2)' "$2" < "$1"
+}
+# which corner (tl tr bl br) of two same-size PGMs differs most
+corner() {
+    perl -e 'sub rd { local $/; open my $f, "<", $_[0] or die; binmode $f;
+            my $d = <$f>; $d =~ s/^P5\s+(\d+)\s+(\d+)\s+\d+\s//s or die;
+            return ($1, $2, $d) }
+        my ($w, $h, $a) = rd($ARGV[0]); my (undef, undef, $b) = rd($ARGV[1]);
+        my $s = 60; my %c = (tl => [0, 0], tr => [$w - $s, 0],
+            bl => [0, $h - $s], br => [$w - $s, $h - $s]); my ($best, $bv);
+        for my $k (sort keys %c) { my ($x0, $y0) = @{$c{$k}}; my $t = 0;
+            for my $y ($y0 .. $y0 + $s - 1) { for my $x ($x0 .. $x0 + $s - 1) {
+                $t += abs(ord(substr($a, $y * $w + $x, 1)) -
+                          ord(substr($b, $y * $w + $x, 1))) } }
+            ($best, $bv) = ($k, $t) if !defined $bv || $t > $bv }
+        print "$best\n"' "$1" "$2"
+}
+djpeg -grayscale -pnm photo.jpg > o0.pgm
+for ow in 3:tl 6:tr 8:bl 1:br; do
+    o=${ow%:*}
+    exif_orient photo.jpg $o > o$o.jpg
+    expect 0 "$AIMARK" mark --json --producer $CODE --no-watermark o$o.jpg \
+        -o mo$o.jpg
+    # the ink box of the report is on the picture as displayed: 360 x 480
+    # for 6 and 8, whose bottom rows lie below the stored height
+    case $o in
+    6|8) checks=$((checks + 1))
+        y=$(sed -n 's/.*"ink":\[[0-9]*,\([0-9]*\),.*/\1/p' out)
+        [ "${y:-0}" -gt 360 ] || fail "orientation $o: ink row $y" ;;
+    esac
+    expect 0 "$AIMARK" verify --json mo$o.jpg
+    has out '"explicit":{"found":true,"checked":true'
+    expect 0 "$AIMARK" verify mo$o.jpg
+    has out 'explicit label: "AI生成" at bottom-right'
+    djpeg -grayscale -pnm mo$o.jpg > mo$o.pgm
+    checks=$((checks + 1))
+    got=$(corner o0.pgm mo$o.pgm)
+    [ "$got" = "${ow#*:}" ] ||
+        fail "orientation $o: the label is in corner $got as stored, not ${ow#*:}"
+done
 done_
