@@ -105,6 +105,10 @@ static const attack attacks[] = {
       { "-colorspace", "Gray" }, 0, 0.80, 0 },
     { "Gaussian noise sigma 5 on luma (info)", BY_NOISE_LUMA, NULL,
       { NULL }, 0, 0, 0 },
+    { "quarter turn + JPEG 85 (info)", BY_MAGICK, "jpg",
+      { "-rotate", "90", "-quality", "85" }, 0, 0, 0 },
+    { "mirror + JPEG 85 (info)", BY_MAGICK, "jpg",
+      { "-flop", "-quality", "85" }, 0, 0, 0 },
 };
 #define N_ATTACKS (sizeof attacks / sizeof attacks[0])
 

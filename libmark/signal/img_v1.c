@@ -33,11 +33,12 @@
  * the grid with the pilot gives the offset, i.e. where a crop cut the
  * tiling.  (6) The aligned chips, despread, give soft bits for the
  * Viterbi decoder and the keyed check decides.  At most MAX_TRIES
- * lattices are tried and each is decoded at most twice (the second time
- * with the fold moved onto the chips' edges), each decode checking up to
+ * lattices are tried and each is decoded at most three times (the second
+ * time with the fold moved onto the chips' edges, the third turned by
+ * quarter turns or mirrored: try_turned()), each decode checking up to
  * MARK__LIST paths of the code, each passing the 48-bit check with
  * probability 2^-48 by chance, which bounds the false-positive rate far
- * below 1e-9 per image (1.8e-12).
+ * below 1e-9 per image (2.7e-12).
  *
  * Frozen format (once img-v1 meets its targets): the domains of the
  * keyed streams, the chip size rule, the chip layout and the bit
@@ -995,7 +996,7 @@ static size_t pow2_at_least(size_t n)
 #define PEAKS 6                          /* lattice vector candidates an
                                             axis */
 #define MAX_TRIES 16                     /* lattices tried, each decoded
-                                            at most twice; the false-
+                                            at most three times; the false-
                                             positive bound in
                                             core/report.c counts them */
 #define SQUARE_TRIES 8                   /* of them square completions */
@@ -1213,12 +1214,12 @@ static int lattice_vectors(const float *ac, size_t fw, size_t fh, int axis,
  * scaled as the image was) into acc (BINS x BINS, the mean of each bin),
  * the bins moved by (su, sv) bins; then the circular cross-correlation
  * with the pilot into re.  cnt is scratch. */
+static void pilot_corr(float *work);
+
 static void fold(const float *res, uint32_t w, uint32_t h, const double *v,
                  double su, double sv, float *work, unsigned *cnt)
 {
-    float *re = work, *im = work + BINS * BINS, *col = work + 2 * BINS *
-        BINS, *re2 = work + 2 * BINS * BINS + 2 * BINS, *im2 = re2 + BINS *
-        BINS, *acc = im2 + BINS * BINS;
+    float *acc = work + 4 * BINS * BINS + 2 * BINS;
     double det = v[0] * v[3] - v[2] * v[1];
     int64_t m00, m01, m10, m11, u0, t0;
     uint32_t x, y, i;
@@ -1247,8 +1248,19 @@ static void fold(const float *res, uint32_t w, uint32_t h, const double *v,
     }
     for (i = 0; i < BINS * BINS; i++)
         acc[i] = cnt[i] ? acc[i] / (float)cnt[i] : 0;
-    /* circular cross-correlation with the pilot (its spectrum, two bins
-     * a chip, made once per detection in re2 / im2) */
+    pilot_corr(work);
+}
+
+/* The circular cross-correlation of the fold (acc, in work) with the
+ * pilot (its spectrum, two bins a chip, made once per detection in re2 /
+ * im2), into re. */
+static void pilot_corr(float *work)
+{
+    float *re = work, *im = work + BINS * BINS, *col = work + 2 * BINS *
+        BINS, *re2 = work + 2 * BINS * BINS + 2 * BINS, *im2 = re2 + BINS *
+        BINS, *acc = im2 + BINS * BINS;
+    uint32_t i;
+
     memcpy(re, acc, sizeof(float) * BINS * BINS);
     memset(im, 0, sizeof(float) * BINS * BINS);
     mark__fft2(re, im, BINS, BINS, 0, col);
@@ -1345,6 +1357,122 @@ static int decode_fold(const mark_key *key, const pattern *pt,
  * moved bins that were right.)  So a lattice is decoded at most twice. */
 #define PHASE_REFOLD 0.2                 /* bins off before folding again */
 
+/* A picture turned by a multiple of 90 degrees or mirrored (a viewer or
+ * a platform applying an EXIF Orientation, a flip) has the same square
+ * tile lattice, with the chips turned: its fold is the marked one's
+ * transposed and reflected.  When the fold as it lies did not decode,
+ * the other seven ways of laying it are correlated with the pilot and
+ * the one whose peak stands out most, if more than the fold's own, is
+ * decoded: one decode more per lattice at most.  (Bin k reflects to
+ * BINS - 1 - k, which keeps a chip's two bins together.) */
+static void turn_fold(const float *in, int way, float *out)
+{
+    uint32_t u, t;
+
+    for (t = 0; t < BINS; t++)
+        for (u = 0; u < BINS; u++) {
+            uint32_t su = way & 1 ? t : u, st = way & 1 ? u : t;
+
+            if (way & 2)
+                su = BINS - 1 - su;
+            if (way & 4)
+                st = BINS - 1 - st;
+            out[t * BINS + u] = in[st * BINS + su];
+        }
+}
+
+static int try_turned(const mark_key *key, const pattern *pt, float *acc,
+                      double z0, const double *v, float *work,
+                      mark__wm_result *out)
+{
+    /* orig: the fold as it lies; sr / si its spectrum */
+    static _Thread_local float orig[BINS * BINS], sr[BINS * BINS],
+        si[BINS * BINS];
+    float ct[BINS], st[BINS];
+    float *re = work, *im = work + BINS * BINS, *col = work + 2 * BINS *
+        BINS, *re2 = work + 2 * BINS * BINS + 2 * BINS, *im2 = re2 + BINS *
+        BINS;
+    double fx, fy, z, zb = z0;
+    uint32_t best, f, g;
+    int way, wb = 0, k;
+
+    for (k = 0; k < BINS; k++) {
+        ct[k] = (float)cos(2 * M_PI * k / BINS);
+        st[k] = (float)sin(2 * M_PI * k / BINS);
+    }
+    memcpy(orig, acc, sizeof orig);
+    memcpy(sr, acc, sizeof sr);
+    memset(si, 0, sizeof si);
+    mark__fft2(sr, si, BINS, BINS, 0, col);
+    /* the turned folds' correlations from that one spectrum, two ways an
+     * inverse transform (both are real: one comes out as the real part,
+     * the other as the imaginary): a way's spectrum is the fold's with
+     * its axes swapped (way & 1) and each reflected axis (way & 2 along
+     * u, 4 along t) read at minus its frequency times exp(2 pi i f / B),
+     * since bin k goes to -(k + 1) */
+    for (way = 1; way < 8; way += 2) {
+        int w2 = way + 1;                 /* with 7: alone */
+
+        for (g = 0; g < BINS; g++)
+            for (f = 0; f < BINS; f++) {
+                float cr = 0, ci = 0;
+
+                for (k = 0; k < (w2 < 8 ? 2 : 1); k++) {
+                    int w = k ? w2 : way;
+                    uint32_t fu = w & 1 ? g : f, ft = w & 1 ? f : g;
+                    uint32_t ph = 0;
+                    float ar, ai, br, bi, xr, xi;
+
+                    if (w & 2) {
+                        ph += fu;
+                        fu = (BINS - fu) % BINS;
+                    }
+                    if (w & 4) {
+                        ph += ft;
+                        ft = (BINS - ft) % BINS;
+                    }
+                    ar = sr[ft * BINS + fu];
+                    ai = si[ft * BINS + fu];
+                    br = ct[ph % BINS];
+                    bi = st[ph % BINS];
+                    xr = ar * br - ai * bi;
+                    xi = ar * bi + ai * br;
+                    /* times the pilot's conjugate */
+                    ar = xr * re2[g * BINS + f] + xi * im2[g * BINS + f];
+                    ai = xi * re2[g * BINS + f] - xr * im2[g * BINS + f];
+                    if (k == 0) {
+                        cr += ar;
+                        ci += ai;
+                    } else {                /* times i */
+                        cr -= ai;
+                        ci += ar;
+                    }
+                }
+                re[g * BINS + f] = cr;
+                im[g * BINS + f] = ci;
+            }
+        mark__fft2(re, im, BINS, BINS, 1, col);
+        peak_of(re, &fx, &fy, &z);
+        if (z > zb) {
+            zb = z;
+            wb = way;
+        }
+        if (w2 < 8) {
+            peak_of(im, &fx, &fy, &z);
+            if (z > zb) {
+                zb = z;
+                wb = w2;
+            }
+        }
+    }
+    if (wb == 0)
+        return 0;
+    turn_fold(orig, wb, acc);
+    pilot_corr(work);
+    best = peak_of(re, &fx, &fy, &z);
+    return decode_fold(key, pt, acc, best, z, v, out);
+}
+
 static int try_lattice(const mark_key *key, const pattern *pt,
                        const float *res, uint32_t w, uint32_t h,
                        const double *v, float *work, mark__wm_result *out)
@@ -1362,12 +1490,14 @@ static int try_lattice(const mark_key *key, const pattern *pt,
     if (decode_fold(key, pt, acc, best, z, v, out))
         return 1;
     if (fabs(fx) <= PHASE_REFOLD && fabs(fy) <= PHASE_REFOLD)
-        return 0;
+        return try_turned(key, pt, acc, z, v, work, out);
     /* the chips start fx, fy bins past the peak bin: move the bins back
      * by that much */
     fold(res, w, h, v, -fx, -fy, work, cnt);
     best = peak_of(re, &fx, &fy, &z);
-    return decode_fold(key, pt, acc, best, z, v, out);
+    if (decode_fold(key, pt, acc, best, z, v, out))
+        return 1;
+    return try_turned(key, pt, acc, z, v, work, out);
 }
 
 /* The lattices one detection has decoded, so none is decoded twice,

@@ -27,6 +27,13 @@ has out '"watermark":{"found":true'
 payload=$(sed -n 's/.*"payload":"\([0-9a-f]*\)".*/\1/p' out)
 "$AIMARK" verify --json b2.jpg > out2
 has out2 "\"payload\":\"$payload\""
+# quarter turns and mirrors (a platform applying an EXIF Orientation, a
+# flip): the fold is tried in its eight ways, the payload the same
+for t in "-rotate 90" "-rotate 270" "-flop" "-transverse"; do
+    "$IM" b.jpg $t -quality 85 b4.jpg
+    expect 0 "$AIMARK" verify --json b4.jpg
+    has out "\"watermark\":{\"found\":true,\"payload\":\"$payload\""
+done
 # a larger JPEG takes the 2 x 2 cell path (coefficients, no pixel plane);
 # an odd width, and again after a resize and recompression
 "$IM" -size 1301x1100 plasma:fractal -seed 5 -quality 90 big.jpg
