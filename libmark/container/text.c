@@ -54,6 +54,9 @@ typedef struct text_priv {
     size_t ncarry;
     uint64_t vpos;                      /* input offset of carry[0] */
     uint64_t total;                     /* bytes read from the source */
+    char enc[64];                       /* encoding of the input ("" UTF-8):
+                                           the ctx's, or UTF-16 told by
+                                           its byte order mark */
 } text_priv;
 
 /* ------------------------------------------------------------------ */
@@ -400,7 +403,7 @@ static int read_rest(mark_media *m, text_priv *t)
 /* Convert the whole input from the ctx encoding to UTF-8. */
 static int convert_in(mark_media *m, text_priv *t)
 {
-    const char *enc = m->ctx->encoding;
+    const char *enc = t->enc;
     iconv_t cd = iconv_open("UTF-8", enc);
     mark__buf o;
     char *ip = (char *)t->in.data, *op;
@@ -477,7 +480,7 @@ static int head_decided(const mark_media *m, text_priv *t)
 
 static void set_info(mark_media *m, const text_priv *t)
 {
-    m->info.encoding = m->ctx->encoding[0] != '\0' ? m->ctx->encoding
+    m->info.encoding = t->enc[0] != '\0' ? t->enc
                      : t->bom ? "UTF-8 with BOM" : "UTF-8";
     if (t->whole) {
         m->info.bytes = (int64_t)t->in.len;
@@ -488,6 +491,19 @@ static void set_info(mark_media *m, const text_priv *t)
         m->info.lines = -1;
         m->info.line_ends = "unknown";
     }
+}
+
+/* The input so far starts with a UTF-16 byte order mark: its byte order
+ * becomes the encoding.  The mark itself is decoded as U+FEFF, a UTF-8
+ * BOM here, kept and written back as it was. */
+static void utf16_bom(const mark_media *m, text_priv *t)
+{
+    (void)m;
+    if (t->in.len >= 2 && t->in.data[0] == 0xff && t->in.data[1] == 0xfe)
+        snprintf(t->enc, sizeof t->enc, "UTF-16LE");
+    else if (t->in.len >= 2 && t->in.data[0] == 0xfe &&
+             t->in.data[1] == 0xff)
+        snprintf(t->enc, sizeof t->enc, "UTF-16BE");
 }
 
 static int text_parse(mark_media *m)
@@ -523,9 +539,19 @@ static int text_parse(mark_media *m)
         rc = text_limit(m, t->total);
     if (rc < 0)
         return rc;
-    if (m->src->seekable || m->ctx->encoding[0] != '\0') {
+    snprintf(t->enc, sizeof t->enc, "%s", m->ctx->encoding);
+    /* UTF-16 with a byte order mark (Windows' "Unicode" text) is read as
+     * such without being told: a pipe's first two bytes say */
+    while (rc == MARK_OK && t->enc[0] == '\0' && !m->src->seekable &&
+           !t->eof && t->in.len < 2)
+        rc = take(m, t, PIECE);
+    if (rc == MARK_OK && t->enc[0] == '\0')
+        utf16_bom(m, t);
+    if (m->src->seekable || t->enc[0] != '\0') {
         rc = read_rest(m, t);
-        if (rc == MARK_OK && m->ctx->encoding[0] != '\0')
+        if (rc == MARK_OK && t->enc[0] == '\0')
+            utf16_bom(m, t);
+        if (rc == MARK_OK && t->enc[0] != '\0')
             rc = convert_in(m, t);
         if (rc < 0)
             return rc;
@@ -535,13 +561,14 @@ static int text_parse(mark_media *m)
     } else {
         /* a pipe: only as far as the head needs (a few bytes, or the
          * front matter) */
-        do {
+        while (rc == MARK_OK && !t->eof &&
+               !(t->in.len > 0 && head_decided(m, t))) {
             rc = take(m, t, PIECE);
             if (rc == MARK_OK && (int64_t)t->in.len > fm_limit + 8)
                 rc = mark__err(m->ctx, MARK_ELIMIT, "front matter longer "
                                "than the limit of %lld bytes",
                                (long long)fm_limit);
-        } while (rc == MARK_OK && !t->eof && !head_decided(m, t));
+        }
         if (rc < 0)
             return rc;
         if (t->eof)
@@ -828,7 +855,7 @@ static int body_piece(out_state *s, const unsigned char *p, size_t n)
 /* The output converted back to the ctx encoding, written. */
 static int write_converted(out_state *s)
 {
-    const char *enc = s->m->ctx->encoding;
+    const char *enc = s->t->enc;
     iconv_t cd = iconv_open(enc, "UTF-8");
     char buf[PIECE], *ip = (char *)s->o.data, *op;
     size_t il = s->o.len, ol;
@@ -898,7 +925,7 @@ static int text_stream(mark_media *m, mark__pixel_ops *ops,
     s.m = m;
     s.t = t;
     s.sink = sink;
-    s.direct = m->ctx->encoding[0] == '\0';
+    s.direct = t->enc[0] == '\0';
     s.md = m->info.format == MARK_FORMAT_MARKDOWN;
     mark__buf_init(&s.o, m->ctx);
     /* a label already at an end is not added there again; a stream's

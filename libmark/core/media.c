@@ -140,6 +140,40 @@ static int opens_front_matter(const unsigned char *p, size_t len)
     return has(p, len, 0, "---\n", 4) || has(p, len, 0, "---\r\n", 5);
 }
 
+/* A UTF-16 byte order mark, then code units that read as text: no
+ * control characters but tab, LF and CR, no non-characters, surrogates
+ * in pairs (as far as the bytes go). */
+static int utf16_text(const unsigned char *p, size_t len)
+{
+    int le;
+    size_t i;
+
+    if (len < 2 || !((p[0] == 0xff && p[1] == 0xfe) ||
+                     (p[0] == 0xfe && p[1] == 0xff)))
+        return 0;
+    le = p[0] == 0xff;
+    for (i = 2; i + 1 < len; i += 2) {
+        unsigned u = le ? p[i] | (unsigned)p[i + 1] << 8
+                        : (unsigned)p[i] << 8 | p[i + 1];
+
+        if ((u < 0x20 && u != 9 && u != 10 && u != 13) || u >= 0xfffe ||
+            (u >= 0xdc00 && u < 0xe000))
+            return 0;
+        if (u >= 0xd800 && u < 0xdc00) {
+            unsigned v;
+
+            if (i + 3 >= len)
+                break;
+            v = le ? p[i + 2] | (unsigned)p[i + 3] << 8
+                   : (unsigned)p[i + 2] << 8 | p[i + 3];
+            if (v < 0xdc00 || v >= 0xe000)
+                return 0;
+            i += 2;
+        }
+    }
+    return 1;
+}
+
 int mark_sniff(const void *data, size_t len)
 {
     const unsigned char *p = data;
@@ -180,6 +214,10 @@ int mark_sniff(const void *data, size_t len)
         return MARK_FORMAT_MP4;
     if (has(p, len, 0, "ID3", 3))
         return MARK_FORMAT_MP3;
+    /* UTF-16 text after its byte order mark (FF FE is also the sync of
+     * an MPEG layer I frame, which is not supported) */
+    if (utf16_text(p, len))
+        return MARK_FORMAT_TEXT;
     /* MPEG audio frame header: sync, a valid layer, a valid bitrate */
     if (len >= 3 && p[0] == 0xff && (p[1] & 0xe0) == 0xe0 &&
         ((p[1] >> 1) & 3) != 0 && (p[2] >> 4) != 15 && (p[2] >> 4) != 0)

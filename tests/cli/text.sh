@@ -230,6 +230,29 @@ has out "GB18030, line ends LF"
 has out "explicit label: \"$LABEL\""
 expect 2 M --encoding NO-SUCH-CODE gb.txt -o x.txt
 has err "unknown encoding 'NO-SUCH-CODE'"
+# UTF-16 with its byte order mark (Windows' "Unicode"), either byte
+# order, from a file or a pipe: read as such without --encoding (FF FE
+# was taken for an MPEG frame sync before), written back in the same
+# byte order with its mark
+for bo in LE BE; do
+    case $bo in LE) bom='\377\376' ;; BE) bom='\376\377' ;; esac
+    { printf "$bom"; iconv -f UTF-8 -t UTF-16$bo gb.utf8; } > u16$bo.txt
+    expect 0 M u16$bo.txt -o u16$bo.aigc.txt
+    checks=$((checks + 1))
+    [ "$(head -c 2 u16$bo.aigc.txt | od -An -tx1 | tr -d ' ')" = \
+      "$(head -c 2 u16$bo.txt | od -An -tx1 | tr -d ' ')" ] ||
+        fail "UTF-16$bo: byte order mark not kept"
+    tail -c +3 u16$bo.aigc.txt | iconv -f UTF-16$bo -t UTF-8 > u16.back
+    strip u16.back > u16.stripped
+    same u16.stripped gb.want
+    expect 0 "$AIMARK" verify u16$bo.aigc.txt
+    has out "UTF-16$bo, line ends LF"
+    has out "explicit label: \"$LABEL\""
+    M - < u16$bo.txt > u16pipe.txt
+    tail -c +3 u16pipe.txt | iconv -f UTF-16$bo -t UTF-8 > u16.back
+    strip u16.back > u16.stripped
+    same u16.stripped gb.want
+done
 # an encoding without the label's characters: refused, nothing written
 printf 'plain ascii\n' > ascii.txt
 expect 3 M --encoding ISO-8859-1 ascii.txt
