@@ -582,6 +582,8 @@ typedef struct mark__image {
 void mark__image_free(mark_ctx *ctx, mark__image *img);
 /* The enum mark_pixel value describing img. */
 int mark__image_pixel(const mark__image *img);
+/* Its inverse: the channels (1-4) and bits a sample (8, 16) of pixel. */
+void mark__pixel_layout(int pixel, int *channels, int *depth);
 int mark__image_promote_rgb(mark_ctx *ctx, mark__image *img);
 /* A frame (public view) of img's pixels; img keeps owning them. */
 void mark__image_frame(const mark__image *img, mark_frame *f);

@@ -400,7 +400,7 @@ static int read_rest(mark_media *m, text_priv *t)
     return MARK_OK;
 }
 
-/* Convert the whole input from the ctx encoding to UTF-8. */
+/* Convert the whole input from its encoding (t->enc) to UTF-8. */
 static int convert_in(mark_media *m, text_priv *t)
 {
     const char *enc = t->enc;
@@ -496,9 +496,8 @@ static void set_info(mark_media *m, const text_priv *t)
 /* The input so far starts with a UTF-16 byte order mark: its byte order
  * becomes the encoding.  The mark itself is decoded as U+FEFF, a UTF-8
  * BOM here, kept and written back as it was. */
-static void utf16_bom(const mark_media *m, text_priv *t)
+static void utf16_bom(text_priv *t)
 {
-    (void)m;
     if (t->in.len >= 2 && t->in.data[0] == 0xff && t->in.data[1] == 0xfe)
         snprintf(t->enc, sizeof t->enc, "UTF-16LE");
     else if (t->in.len >= 2 && t->in.data[0] == 0xfe &&
@@ -546,11 +545,11 @@ static int text_parse(mark_media *m)
            !t->eof && t->in.len < 2)
         rc = take(m, t, PIECE);
     if (rc == MARK_OK && t->enc[0] == '\0')
-        utf16_bom(m, t);
+        utf16_bom(t);
     if (m->src->seekable || t->enc[0] != '\0') {
         rc = read_rest(m, t);
         if (rc == MARK_OK && t->enc[0] == '\0')
-            utf16_bom(m, t);
+            utf16_bom(t);
         if (rc == MARK_OK && t->enc[0] != '\0')
             rc = convert_in(m, t);
         if (rc < 0)
@@ -852,7 +851,7 @@ static int body_piece(out_state *s, const unsigned char *p, size_t n)
     return rc;
 }
 
-/* The output converted back to the ctx encoding, written. */
+/* The output converted back to the input's encoding, written. */
 static int write_converted(out_state *s)
 {
     const char *enc = s->t->enc;

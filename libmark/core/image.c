@@ -18,6 +18,12 @@ int mark__image_pixel(const mark__image *img)
     return (img->channels - 1) + (img->depth == 16 ? 4 : 0);
 }
 
+void mark__pixel_layout(int pixel, int *channels, int *depth)
+{
+    *channels = pixel % 4 + 1;
+    *depth = pixel >= MARK_PIXEL_GRAY16 ? 16 : 8;
+}
+
 void mark__image_frame(const mark__image *img, mark_frame *f)
 {
     f->data = img->data;

@@ -62,9 +62,10 @@ void mark__orient_rect(int o, uint32_t w, uint32_t h, const mark_box *d,
 
 static size_t pixel_bytes(int pixel)
 {
-    int colour = (pixel % 4) >= 2, wide = pixel >= MARK_PIXEL_GRAY16;
+    int ch, depth;
 
-    return (size_t)((colour ? 3 : 1) + (pixel % 2)) * (wide ? 2 : 1);
+    mark__pixel_layout(pixel, &ch, &depth);
+    return (size_t)ch * (size_t)(depth / 8);
 }
 
 /* Copy between the stored region f (its top-left at rx, ry of the w x h

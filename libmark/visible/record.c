@@ -342,8 +342,7 @@ int mark__visible_check(mark_media *m, mark__explicit *res)
             img.stride = df.stride;
             img.width = df.width;
             img.height = df.height;
-            img.channels = (df.pixel % 4 >= 2 ? 3 : 1) + df.pixel % 2;
-            img.depth = df.pixel >= MARK_PIXEL_GRAY16 ? 16 : 8;
+            mark__pixel_layout(df.pixel, &img.channels, &img.depth);
             rx = d.x;
             ry = d.y;
         }
