@@ -170,11 +170,11 @@ static json_t *not_checked(const char *why, int watermark)
     return o;
 }
 
-/* The decision bound: up to 16 lattice candidates, each decoded at most
+/* The decision bound: up to 24 lattice candidates, each decoded at most
  * three times (as it lies, refolded, turned), each decode checking up to
  * MARK__LIST paths, each passing the 48-bit keyed check with probability
- * 2^-48 when nothing is there: about 2.7e-12. */
-#define WM_FALSE_POSITIVE (48.0 * MARK__LIST / 281474976710656.0)
+ * 2^-48 when nothing is there: about 4.1e-12. */
+#define WM_FALSE_POSITIVE (72.0 * MARK__LIST / 281474976710656.0)
 
 void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
 {
