@@ -1748,10 +1748,19 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     for (y = 0; y < hw; y++)
         memcpy(re + y * fw, res + (size_t)y * ww, sizeof(float) * ww);
     mark__fft2_real(re, im, fw, fh, col + 2 * (fw > fh ? fw : fh), col);
+    /* a second autocorrelation from the magnitude spectrum with its
+     * lines clipped, rc2, is made without the JPEG notch: the clipping
+     * caps the block grid's lines already, and against a flat clipped
+     * spectrum the notch's own holes would show as peaks at multiples
+     * of 8 px (a notch three bins wide rings negative beyond fw / 3
+     * lags; a charcoal drawing's crop chain lost its tiling to them) */
+    for (y = 0; y < fh; y++)
+        for (x = 0; x <= fw / 2; x++) {
+            size_t k = (size_t)y * fw + x;
+
+            rc2[k] = sqrtf(re[k] * re[k] + im[k] * im[k]);
+        }
     spectrum_step(re, im, fw, fh, d);
-    /* and a second autocorrelation with the spectrum's lines clipped
-     * (rc2; im is scratch once the first is made) */
-    memcpy(rc2, re, sizeof(float) * fw * fh);
     mark__ifft2_real(re, im, fw, fh, col + 2 * (fw > fh ? fw : fh), col);
     clip_spectrum(rc2, fw, fh, im);
     memset(im, 0, sizeof(float) * fw * fh);
