@@ -1002,7 +1002,7 @@ static size_t pow2_at_least(size_t n)
                                             at most three times; the false-
                                             positive bound in
                                             core/report.c counts them */
-#define SQUARE_TRIES 18                   /* of them square completions */
+#define SQUARE_TRIES 18                  /* of them square completions */
 #define AC_CLIP 4.0f                     /* residual spectrum cap / median */
 #define LINE_CLIP 2.0f                   /* fold spectrum cap / median */
 #define TILT 0.18                        /* search +-10 degrees */
@@ -1607,16 +1607,15 @@ static int best_unused(const cand *c, int n, const int *used)
     return bi;
 }
 
-/* The residual's spectrum (columns 0..fw/2 of fw x fh) made into what
- * the autocorrelation is taken of.  d: the work step. */
-static void spectrum_step(float *re, float *im, size_t fw, size_t fh,
-                          uint32_t d)
+/* What the first autocorrelation is taken of, into re and im (columns
+ * 0..fw/2 of fw x fh): the magnitude spectrum mag with JPEG's 8x8 block
+ * grid (period 8/d work pixels, d the work step) notched out, or its
+ * harmonics would pose as tile periods. */
+static void notch_grid(const float *mag, float *re, float *im, size_t fw,
+                       size_t fh, uint32_t d)
 {
     size_t x, y;
 
-    /* magnitude, not power: a partly whitened spectrum gives sharper
-     * period peaks; and JPEG's 8x8 block grid (period 8/d work pixels)
-     * is notched out, or its harmonics would pose as tile periods */
     for (y = 0; y < fh; y++)
         for (x = 0; x <= fw / 2; x++) {
             size_t k = (size_t)y * fw + x;
@@ -1626,7 +1625,7 @@ static void spectrum_step(float *re, float *im, size_t fw, size_t fh,
             int notch = (x > 2 && fabs(mx) < 1.5) ||
                         (y > 2 && fabs(my) < 1.5);
 
-            re[k] = notch ? 0.0f : sqrtf(re[k] * re[k] + im[k] * im[k]);
+            re[k] = notch ? 0.0f : mag[k];
             im[k] = 0;
         }
 }
@@ -1748,19 +1747,21 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     for (y = 0; y < hw; y++)
         memcpy(re + y * fw, res + (size_t)y * ww, sizeof(float) * ww);
     mark__fft2_real(re, im, fw, fh, col + 2 * (fw > fh ? fw : fh), col);
-    /* a second autocorrelation from the magnitude spectrum with its
-     * lines clipped, rc2, is made without the JPEG notch: the clipping
-     * caps the block grid's lines already, and against a flat clipped
-     * spectrum the notch's own holes would show as peaks at multiples
-     * of 8 px (a notch three bins wide rings negative beyond fw / 3
-     * lags; a charcoal drawing's crop chain lost its tiling to them) */
+    /* the magnitude spectrum (rc2), not power: a partly whitened
+     * spectrum gives sharper period peaks.  Two autocorrelations of it:
+     * re with the JPEG grid notched, rc2 with its lines clipped and no
+     * notch: the clipping caps the block grid's lines already, and
+     * against a flat clipped spectrum the notch's own holes would show
+     * as peaks at multiples of 8 px (a notch three bins wide rings
+     * negative beyond fw / 3 lags; a charcoal drawing's crop chain lost
+     * its tiling to them) */
     for (y = 0; y < fh; y++)
         for (x = 0; x <= fw / 2; x++) {
             size_t k = (size_t)y * fw + x;
 
             rc2[k] = sqrtf(re[k] * re[k] + im[k] * im[k]);
         }
-    spectrum_step(re, im, fw, fh, d);
+    notch_grid(rc2, re, im, fw, fh, d);
     mark__ifft2_real(re, im, fw, fh, col + 2 * (fw > fh ? fw : fh), col);
     clip_spectrum(rc2, fw, fh, im);
     memset(im, 0, sizeof(float) * fw * fh);
