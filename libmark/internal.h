@@ -19,6 +19,29 @@
 #define MARK__PRINTF(a, b)
 #endif
 
+/* The pixel loops of the watermark, in two builds chosen when the library
+ * loads: one for AVX2 (eight float lanes, half the instructions of the
+ * baseline's SSE2 on the same loops) and the baseline one.  AVX2 alone,
+ * without FMA, so both builds round every operation the same and give
+ * the same output bit for bit; only the loops whose lane sums are
+ * written out by hand reduce across lanes.  Elsewhere (other compilers
+ * and targets) the attribute is empty. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && \
+    defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define MARK__SIMD __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef MARK__SIMD
+#define MARK__SIMD
+#endif
+/* For the helpers of such loops, so that each build gets its own copy. */
+#if defined(__GNUC__)
+#define MARK__INLINE inline __attribute__((always_inline))
+#else
+#define MARK__INLINE inline
+#endif
+
 #define MARK__ERRMSG_MAX 1024
 
 #define MARK__SPARES 12

@@ -1363,25 +1363,27 @@ int mark__jpeg_edit_luma(mark__jpeg_edit *e, float **out)
  * in quantiser steps (iq: 1 / step), rounded to the nearest and kept in
  * the range the encoder takes (10 bits AC, one more step down for the
  * DC).  Adding and taking away 1.5 * 2^23 rounds a float of magnitude
- * under 2^22 to an integer without a branch or a library call, so the
- * loops vectorise. */
-static void add_in_steps(JCOEF *cf, float *f, const float *iq)
+ * under 2^22 to an integer without a branch or a library call; rounding
+ * first and clamping the whole numbers after, in one loop, lets the
+ * compiler vectorise it (clamping first, in a loop of its own, it did
+ * not, and that loop cost as much as the rest of the change). */
+static MARK__INLINE void add_in_steps(JCOEF *restrict cf,
+                                      const float *restrict f,
+                                      const float *restrict iq)
 {
-    int ir[64], u;
+    float dc = (float)cf[0] + f[0] * iq[0];
+    int u;
 
-    for (u = 0; u < 64; u++)
-        f[u] = (float)cf[u] + f[u] * iq[u];
     for (u = 0; u < 64; u++) {
-        float r = f[u];
+        float r = (float)cf[u] + f[u] * iq[u];
 
+        r = (r + 12582912.0f) - 12582912.0f;
         r = r < -1023.0f ? -1023.0f : r;
         r = r > 1023.0f ? 1023.0f : r;
-        ir[u] = (int)((r + 12582912.0f) - 12582912.0f);
+        cf[u] = (JCOEF)(int)r;
     }
-    if (f[0] < -1023.5f)
-        ir[0] = -1024;
-    for (u = 0; u < 64; u++)
-        cf[u] = (JCOEF)ir[u];
+    if (dc < -1023.5f)
+        cf[0] = -1024;
 }
 
 /* The change for Y block (bx, by), as transform coefficients in f;
@@ -1390,7 +1392,8 @@ typedef int block_change(const mark__jpeg_edit *e, const void *arg,
                          uint32_t bx, uint32_t by, float *f);
 
 /* Add each Y block's change in quantiser steps. */
-static void add_to_y(mark__jpeg_edit *e, block_change *fn, const void *arg)
+static MARK__INLINE void add_to_y(mark__jpeg_edit *e, block_change *fn,
+                                  const void *arg)
 {
     const comp *c = &e->c[0];
     float iq[64];
@@ -1414,8 +1417,9 @@ static void add_to_y(mark__jpeg_edit *e, block_change *fn, const void *arg)
 
 /* A block's share of a change of luma (W x H; pixels past the image edge
  * repeat the last: the block's padding), transformed. */
-static int luma_change(const mark__jpeg_edit *e, const void *arg,
-                       uint32_t bx, uint32_t by, float *f)
+static MARK__INLINE int luma_change(const mark__jpeg_edit *e,
+                                    const void *arg, uint32_t bx,
+                                    uint32_t by, float *f)
 {
     const float *delta = arg;
     float blk[64];
@@ -1449,6 +1453,7 @@ static int luma_change(const mark__jpeg_edit *e, const void *arg,
     return any;
 }
 
+MARK__SIMD
 static int add_luma_work(mark__jpeg_edit *e, void *arg)
 {
     add_to_y(e, luma_change, arg);
@@ -1488,6 +1493,7 @@ static void cells_basis(const mark__jpeg_edit *e, cells_job *cj)
         }
 }
 
+MARK__SIMD
 static int cells_get_work(mark__jpeg_edit *e, void *arg)
 {
     cells_job *cj = arg;
@@ -1504,35 +1510,48 @@ static int cells_get_work(mark__jpeg_edit *e, void *arg)
         for (bx = 0; bx < c->wb; bx++) {
             const JCOEF *cf = rows[0][bx];
             uint32_t i0 = bx * 4, ni = w2 - i0 < 4 ? w2 - i0 : 4, i, j;
-            float f[64], t[8][4], m[4][4], energy = 0, kept = 0, r;
-            float lane[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
-            int u, v;
+            float f[64], sv[4][8], m[4][4], energy = 0, kept = 0, r;
+            float lane[8];
+            int u;
 
             for (u = 0; u < 64; u++)
                 f[u] = (float)cf[u] * c->q[u];
-            for (v = 0; v < 8; v++)
-                for (u = 0; u < 8; u++)
-                    lane[u] += f[v * 8 + u] * f[v * 8 + u];
+            /* the energy, a lane per column (one sum each: written as a
+             * loop over the rows, the lanes went through memory) */
+            for (u = 0; u < 8; u++)
+                lane[u] = f[u] * f[u] + f[8 + u] * f[8 + u] +
+                          f[16 + u] * f[16 + u] + f[24 + u] * f[24 + u] +
+                          f[32 + u] * f[32 + u] + f[40 + u] * f[40 + u] +
+                          f[48 + u] * f[48 + u] + f[56 + u] * f[56 + u];
             for (u = 0; u < 8; u++)
                 energy += lane[u];
-            /* t[v][i] = sum_u f[v][u] half[u][i], then
-             * m[j][i] = sum_v half[v][j] t[v][i]; each written as one sum,
-             * which the compiler keeps in registers and vectorises over i */
-            for (v = 0; v < 8; v++) {
-                const float *fv = f + v * 8;
+            /* down the columns first, whole rows at a time:
+             * sv[j][u] = sum_v half[v][j] f[v][u].  The pair sums of the
+             * basis are even in j for even v and odd for odd v
+             * (half[v][3 - j] = (-1)^v half[v][j]), and zero for v = 4
+             * (two neighbours cancel at that frequency), so cells 0 and 1
+             * give 3 and 2 with a sign change */
+            for (j = 0; j < 2; j++) {
+                const float *f0 = f, *f1 = f + 8, *f2 = f + 16, *f3 = f + 24;
+                const float *f5 = f + 40, *f6 = f + 48, *f7 = f + 56;
 
-                for (i = 0; i < 4; i++)
-                    t[v][i] = fv[0] * h[0][i] + fv[1] * h[1][i] +
-                              fv[2] * h[2][i] + fv[3] * h[3][i] +
-                              fv[4] * h[4][i] + fv[5] * h[5][i] +
-                              fv[6] * h[6][i] + fv[7] * h[7][i];
+                for (u = 0; u < 8; u++) {
+                    float ev = h[0][j] * f0[u] + h[2][j] * f2[u] +
+                               h[6][j] * f6[u];
+                    float od = h[1][j] * f1[u] + h[3][j] * f3[u] +
+                               h[5][j] * f5[u] + h[7][j] * f7[u];
+
+                    sv[j][u] = ev + od;
+                    sv[3 - j][u] = ev - od;
+                }
             }
+            /* then along the rows: m[j][i] = sum_u sv[j][u] half[u][i] */
             for (j = 0; j < 4; j++)
                 for (i = 0; i < 4; i++)
-                    m[j][i] = h[0][j] * t[0][i] + h[1][j] * t[1][i] +
-                              h[2][j] * t[2][i] + h[3][j] * t[3][i] +
-                              h[4][j] * t[4][i] + h[5][j] * t[5][i] +
-                              h[6][j] * t[6][i] + h[7][j] * t[7][i];
+                    m[j][i] = sv[j][0] * h[0][i] + sv[j][1] * h[1][i] +
+                              sv[j][2] * h[2][i] + sv[j][3] * h[3][i] +
+                              sv[j][5] * h[5][i] + sv[j][6] * h[6][i] +
+                              sv[j][7] * h[7][i];
             for (j = 0; j < 4; j++)
                 for (i = 0; i < 4; i++)
                     kept += m[j][i] * m[j][i];
@@ -1582,41 +1601,66 @@ int mark__jpeg_edit_cells(mark__jpeg_edit *e, float **v2, float **s2)
 
 /* A block's share of a change constant on 2 x 2 cells ((W + 1) / 2 x
  * (H + 1) / 2; past the edge the last cell, as padding), transformed. */
-static int cells_change(const mark__jpeg_edit *e, const void *arg,
-                        uint32_t bx, uint32_t by, float *f)
+static MARK__INLINE int cells_change(const mark__jpeg_edit *e,
+                                     const void *arg, uint32_t bx,
+                                     uint32_t by, float *f)
 {
     const cells_job *cj = arg;
     const float (*p)[4] = cj->pair, (*pt)[8] = cj->pair_t;
     uint32_t w2 = (e->width + 1) / 2, h2 = (e->height + 1) / 2, i, j;
-    float dl[4][4], t[4][8];
-    int u, v, any = 0;
+    float dl[4][4], t[4][8], ev[2][8], od[2][8];
+    int u, any = 0;
 
-    for (j = 0; j < 4; j++) {
-        uint32_t cy = by * 4 + j < h2 ? by * 4 + j : h2 - 1;
-        const float *row = cj->d2 + (size_t)cy * w2;
+    if (bx * 4 + 4 <= w2 && by * 4 + 4 <= h2) {
+        /* inside: four cells of four rows; the watermark changes nearly
+         * every block, so there is no test for an empty change here
+         * (adding zero steps leaves the coefficients as they were) */
+        for (j = 0; j < 4; j++)
+            memcpy(dl[j], cj->d2 + (size_t)(by * 4 + j) * w2 + bx * 4,
+                   sizeof dl[j]);
+        any = 1;
+    } else
+        for (j = 0; j < 4; j++) {
+            uint32_t cy = by * 4 + j < h2 ? by * 4 + j : h2 - 1;
+            const float *row = cj->d2 + (size_t)cy * w2;
 
-        for (i = 0; i < 4; i++) {
-            uint32_t cx = bx * 4 + i < w2 ? bx * 4 + i : w2 - 1;
+            for (i = 0; i < 4; i++) {
+                uint32_t cx = bx * 4 + i < w2 ? bx * 4 + i : w2 - 1;
 
-            dl[j][i] = row[cx];
-            any |= dl[j][i] != 0.0f;
+                dl[j][i] = row[cx];
+                any |= dl[j][i] != 0.0f;
+            }
         }
-    }
     if (!any)
         return 0;
     /* t[j][u] = sum_i dl[j][i] pair[u][i], then
-     * f[v][u] = sum_j pair[v][j] t[j][u], as sums of scaled rows */
+     * f[v][u] = sum_j pair[v][j] t[j][u], as sums of scaled rows; the
+     * pair sums are even in j for even v, odd for odd v and zero for
+     * v = 4 (see cells_get_work()), so each row of f takes two */
     for (j = 0; j < 4; j++)
         for (u = 0; u < 8; u++)
             t[j][u] = dl[j][0] * pt[0][u] + dl[j][1] * pt[1][u] +
                       dl[j][2] * pt[2][u] + dl[j][3] * pt[3][u];
-    for (v = 0; v < 8; v++)
-        for (u = 0; u < 8; u++)
-            f[v * 8 + u] = p[v][0] * t[0][u] + p[v][1] * t[1][u] +
-                           p[v][2] * t[2][u] + p[v][3] * t[3][u];
+    for (u = 0; u < 8; u++) {
+        ev[0][u] = t[0][u] + t[3][u];
+        ev[1][u] = t[1][u] + t[2][u];
+        od[0][u] = t[0][u] - t[3][u];
+        od[1][u] = t[1][u] - t[2][u];
+    }
+    for (u = 0; u < 8; u++) {
+        f[u] = p[0][0] * ev[0][u] + p[0][1] * ev[1][u];
+        f[8 + u] = p[1][0] * od[0][u] + p[1][1] * od[1][u];
+        f[16 + u] = p[2][0] * ev[0][u] + p[2][1] * ev[1][u];
+        f[24 + u] = p[3][0] * od[0][u] + p[3][1] * od[1][u];
+        f[32 + u] = 0.0f;
+        f[40 + u] = p[5][0] * od[0][u] + p[5][1] * od[1][u];
+        f[48 + u] = p[6][0] * ev[0][u] + p[6][1] * ev[1][u];
+        f[56 + u] = p[7][0] * od[0][u] + p[7][1] * od[1][u];
+    }
     return 1;
 }
 
+MARK__SIMD
 static int cells_add_work(mark__jpeg_edit *e, void *arg)
 {
     add_to_y(e, cells_change, arg);

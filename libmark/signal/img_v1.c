@@ -118,6 +118,7 @@ void mark__imgwm_pattern_digest(const mark_key *key, unsigned char out[32])
  * input rows (fewer at the top and bottom), then of 2 rad + 1 columns of
  * that.  Direct sums, not running ones: in float without drift, and
  * loops the compiler vectorises; the radii used are small. */
+MARK__SIMD
 static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
                     uint32_t rad, float *out)
 {
@@ -141,15 +142,31 @@ static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
         float *restrict o = out + (size_t)y * w;
         float s = 1.0f / (float)(b - a);
 
+        /* the sums in order, three terms a pass (a pass a term was
+         * bound by its loads and stores of the running sum) */
         memcpy(c, in + (size_t)a * w, sizeof(float) * w);
-        for (j = a + 1; j < b; j++) {
+        for (j = a + 1; j + 3 <= b; j += 3) {
+            const float *restrict r0 = in + (size_t)j * w;
+            const float *restrict r1 = r0 + w, *restrict r2 = r1 + w;
+
+            for (x = 0; x < w; x++)
+                c[x] = ((c[x] + r0[x]) + r1[x]) + r2[x];
+        }
+        for (; j < b; j++) {
             const float *restrict r = in + (size_t)j * w;
 
             for (x = 0; x < w; x++)
                 c[x] += r[x];
         }
         memcpy(o, cs, sizeof(float) * w);
-        for (j = 1; j <= 2 * rad; j++) {
+        for (j = 1; j + 3 <= 2 * rad + 1; j += 3) {
+            const float *restrict r0 = cs + j;
+            const float *restrict r1 = r0 + 1, *restrict r2 = r0 + 2;
+
+            for (x = 0; x < w; x++)
+                o[x] = ((o[x] + r0[x]) + r1[x]) + r2[x];
+        }
+        for (; j <= 2 * rad; j++) {
             const float *restrict r = cs + j;
 
             for (x = 0; x < w; x++)
@@ -205,6 +222,7 @@ static uint32_t size_step(uint32_t w, uint32_t h)
 /* Mean of each d x d block of a plane (row stride w), from block
  * (x0, y0) on, into out (ww x hw), and the mean of the squares into sq
  * (if not NULL). */
+MARK__SIMD
 static void downsample(const float *in, uint32_t w, uint32_t x0, uint32_t y0,
                        uint32_t d, uint32_t ww, uint32_t hw, float *out,
                        float *sq)
@@ -265,6 +283,7 @@ static void downsample(const float *in, uint32_t w, uint32_t x0, uint32_t y0,
  * (plus one) so strong texture does not drown the rest.  res gets the
  * result, norm the divisor; norm may be lw itself, which is read only
  * before norm is written. */
+MARK__SIMD
 static int residual(mark_ctx *ctx, const float *lw, uint32_t ww,
                     uint32_t hw, float *res, float *norm)
 {
@@ -323,6 +342,7 @@ static void box_share(double cw, int l, float *aw)
 #define A_SLOPE 0.25f                    /* amplitude per level of std */
 #define A_RMS_MAX 2.4f                   /* RMS cap: PSNR >= 40.5 dB */
 
+MARK__SIMD
 static int mask_amplitude(mark_ctx *ctx, const float *luma,
                           const float *sq, uint32_t w, uint32_t h, double c,
                           double strength, float *amp, double *flat)
@@ -394,9 +414,12 @@ static int mask_amplitude(mark_ctx *ctx, const float *luma,
             a = a > A_MAX ? A_MAX : a;
             o[x] = a;
         }
-        for (x = 0; x + 8 <= w; x += 8)
+        for (x = 0; x + 8 <= w; x += 8) {
+            const float *o8 = o + x;     /* see energy_sums() */
+
             for (k = 0; k < 8; k++)
-                lane[k] += o[x + k] * o[x + k];
+                lane[k] += o8[k] * o8[k];
+        }
         for (; x < w; x++)
             lane[0] += o[x] * o[x];
         for (k = 0; k < 8; k++)
@@ -431,6 +454,7 @@ done:
 #define INF_BOOST_MAX 2.0f               /* extra chip value per bit, max */
 #define INF_RMS_MAX 1.15f                /* chip values' RMS after it */
 
+MARK__SIMD
 static int informed(mark_ctx *ctx, const pattern *pt,
                     const unsigned char *code, const float *lw,
                     const float *mw,
@@ -444,14 +468,18 @@ static int informed(mark_ctx *ctx, const pattern *pt,
     double *hb = mark__calloc(ctx, 3 * BINS * BINS, sizeof(double));
     float *hj = mark__malloc(ctx, sizeof(float) * 4 * CHIPS);
     uint32_t *colbin = mark__malloc(ctx, sizeof(uint32_t) * (ww + 1));
+    float *acc = mark__plane_alloc(ctx, sizeof(float) * 2 * BINS * ww);
     float *rho, *f, *boost;
     float ai[5], ao[5], kern[5][5];
     float soft[MARK__CODED_BITS], gainb[MARK__CODED_BITS];
     float rb[3 * BINS];                  /* a row's bins; counts last */
+    float wrap[G + 4][G + 4];            /* rho chipv, wrapped by 2 */
+    uint32_t rows[BINS];                 /* rows in each row bin */
     double tau = 0, rms = 0;
     int rc = MARK_OK, it, dy, dx;
 
-    if (!res || !norm || !hb || !hj || !colbin) {
+    memset(rows, 0, sizeof rows);
+    if (!res || !norm || !hb || !hj || !colbin || !acc) {
         rc = MARK_ENOMEM;
         goto done;
     }
@@ -462,29 +490,44 @@ static int informed(mark_ctx *ctx, const pattern *pt,
         rc = MARK_ENOMEM;
         goto done;
     }
-    /* fold as the detector does, at offset zero: each row into bins of
-     * its own (small, in float), then those into the fold */
+    /* fold as the detector does, at offset zero: first the rows of each
+     * row bin summed (whole rows, in float: a handful each), then each of
+     * those into the column bins; the per-pixel work is then vector adds,
+     * and the scatter into bins runs once a row bin, not once a row */
     memset(rb, 0, sizeof rb);
     for (x = 0; x < ww; x++) {
         colbin[x] = (uint32_t)fmod(x / bx, BINS);
         rb[2 * BINS + colbin[x]] += 1;
     }
+    memset(acc, 0, sizeof(float) * 2 * BINS * ww);
     for (y = 0; y < hw; y++) {
         uint32_t yb = (uint32_t)fmod(y / bx, BINS);
-        const float *r = res + (size_t)y * ww;
-        const float *m = mw + (size_t)y * ww;
-        const float *nr = norm + (size_t)y * ww;
-        double *h0 = hb + (size_t)yb * BINS;
+        const float *restrict r = res + (size_t)y * ww;
+        const float *restrict m = mw + (size_t)y * ww;
+        const float *restrict nr = norm + (size_t)y * ww;
+        float *restrict ar = acc + (size_t)yb * ww;
+        float *restrict am = acc + (size_t)(BINS + yb) * ww;
+
+        for (x = 0; x < ww; x++) {
+            ar[x] += r[x];
+            am[x] += m[x] / nr[x];
+        }
+        rows[yb]++;
+    }
+    for (k = 0; k < BINS; k++) {
+        const float *ar = acc + (size_t)k * ww;
+        const float *am = acc + (size_t)(BINS + k) * ww;
+        double *h0 = hb + (size_t)k * BINS;
 
         memset(rb, 0, sizeof(float) * 2 * BINS);
         for (x = 0; x < ww; x++) {
-            rb[colbin[x]] += r[x];
-            rb[BINS + colbin[x]] += m[x] / nr[x];
+            rb[colbin[x]] += ar[x];
+            rb[BINS + colbin[x]] += am[x];
         }
-        for (k = 0; k < BINS; k++) {
-            h0[k] += rb[k];
-            h0[BINS * BINS + k] += rb[BINS + k];
-            h0[2 * BINS * BINS + k] += rb[2 * BINS + k];
+        for (j = 0; j < BINS; j++) {
+            h0[j] = rb[j];
+            h0[BINS * BINS + j] = rb[BINS + j];
+            h0[2 * BINS * BINS + j] = (double)rb[2 * BINS + j] * rows[k];
         }
     }
     for (j = 0; j < CHIPS; j++) {
@@ -510,27 +553,38 @@ static int informed(mark_ctx *ctx, const pattern *pt,
     for (dy = 0; dy < 5; dy++)
         for (dx = 0; dx < 5; dx++)
             kern[dy][dx] = ai[dy] * ai[dx] - ao[dy] * ao[dx];
+    memset(gainb, 0, sizeof gainb);
+    for (j = 0; j < CHIPS; j++)
+        gainb[pt->bit[j]] += rho[j] * kern[2][2];
     for (it = 0; it <= INF_ITER; it++) {
-        /* the detector's chip sums under the model */
-        for (j = 0; j < CHIPS; j++) {
-            uint32_t cy = j / G, cx = j % G;
-            float s = 0;
+        /* the detector's chip sums under the model: the 5 x 5 kernel
+         * over rho chipv, the tile wrapping round (a copy with a border
+         * of two chips, so the sums run along whole rows) */
+        for (y = 0; y < G + 4; y++)
+            for (x = 0; x < G + 4; x++) {
+                uint32_t q = ((y + G - 2) % G) * G + (x + G - 2) % G;
 
-            for (dy = -2; dy <= 2; dy++)
-                for (dx = -2; dx <= 2; dx++) {
-                    uint32_t q = ((cy + G + dy) % G) * G + (cx + G + dx) % G;
+                wrap[y][x] = rho[q] * chipv[q];
+            }
+        for (y = 0; y < G; y++) {
+            float *restrict fr = f + (size_t)y * G;
 
-                    s += kern[dy + 2][dx + 2] * rho[q] * chipv[q];
+            for (x = 0; x < G; x++)
+                fr[x] = 0;
+            for (dy = 0; dy < 5; dy++)
+                for (dx = 0; dx < 5; dx++) {
+                    const float *restrict wr = &wrap[y + (uint32_t)dy][dx];
+                    float kv = kern[dy][dx];
+
+                    for (x = 0; x < G; x++)
+                        fr[x] += kv * wr[x];
                 }
-            f[j] = s;
         }
         memset(soft, 0, sizeof soft);
-        memset(gainb, 0, sizeof gainb);
         for (j = 0; j < CHIPS; j++) {
             float sg = code[pt->bit[j]] ? 1.0f : -1.0f;
 
             soft[pt->bit[j]] += sg * pt->pn[j] * (f[j] + (it ? hj[j] : 0));
-            gainb[pt->bit[j]] += rho[j] * kern[2][2];
         }
         if (it == 0) {
             /* the margin each bit would have on a featureless image, and
@@ -569,6 +623,7 @@ done:
     mark__free(ctx, hb);
     mark__free(ctx, hj);
     mark__free(ctx, colbin);
+    mark__plane_free(ctx, acc, sizeof(float) * 2 * BINS * ww);
     return rc;
 }
 
@@ -577,7 +632,7 @@ done:
  * would clip, so the whole pattern survives on white backgrounds.  The
  * shift follows the picture's own levels, so over a flat white area it
  * is a constant the detector's high-pass does not see. */
-static float headroom(float l, float a)
+static MARK__INLINE float headroom(float l, float a)
 {
     float hi = l + a - 255.0f, lo = a - l;
 
@@ -588,8 +643,9 @@ static float headroom(float l, float a)
  * times the chip value, am the amplitude a, for every column; the chip
  * values are scaled by k, the headroom added and the result kept within
  * 0..255.  out may be row. */
-static void delta_row(const float *row, const float *av, const float *am,
-                      uint32_t w, float k, float *out)
+static MARK__INLINE void delta_row(const float *row, const float *av,
+                                   const float *am, uint32_t w, float k,
+                                   float *out)
 {
     uint32_t x;
 
@@ -600,6 +656,48 @@ static void delta_row(const float *row, const float *av, const float *am,
         o = o < 0.0f ? 0.0f : o;
         o = o > 255.0f ? 255.0f : o;
         out[x] = o - l;
+    }
+}
+
+/* For the RMS cap, over a work plane of levels l and amplitudes a: the
+ * energy of the amplitude, the headroom's cross term with it and the
+ * headroom's own (per row in float lanes, then in double). */
+MARK__SIMD
+static void energy_sums(const float *lw, const float *amp, uint32_t ww,
+                        uint32_t hw, double sums[3])
+{
+    uint32_t x, y, j;
+
+    for (y = 0; y < hw; y++) {
+        const float *l = lw + (size_t)y * ww, *a = amp + (size_t)y * ww;
+        float s[3][8];                   /* per row, in lanes */
+
+        memset(s, 0, sizeof s);
+        for (x = 0; x + 8 <= ww; x += 8) {
+            /* pointers to the eight, not indices x + j: with a 32-bit
+             * index that might wrap, GCC kept the lanes in memory */
+            const float *l8 = l + x, *a8 = a + x;
+
+            for (j = 0; j < 8; j++) {
+                float hr = headroom(l8[j], a8[j]);
+
+                s[0][j] += a8[j] * a8[j];
+                s[1][j] += a8[j] * hr;
+                s[2][j] += hr * hr;
+            }
+        }
+        for (; x < ww; x++) {
+            float hr = headroom(l[x], a[x]);
+
+            s[0][0] += a[x] * a[x];
+            s[1][0] += a[x] * hr;
+            s[2][0] += hr * hr;
+        }
+        for (j = 0; j < 8; j++) {
+            sums[0] += s[0][j];
+            sums[1] += s[1][j];
+            sums[2] += s[2][j];
+        }
     }
 }
 
@@ -635,7 +733,7 @@ int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
     mark__imgwm_plan *pl = NULL;
     double c = chip_size(w, h, 0), sums[3] = { 0, 0, 0 }, flat;
     double cap = A_RMS_MAX * strength, k = 1.0;
-    uint32_t d = size_step(w, h), ww = w / d, hw = h / d, x, y, j;
+    uint32_t d = size_step(w, h), ww = w / d, hw = h / d, j;
     float *chipv;
     int rc = MARK_OK;
 
@@ -675,34 +773,8 @@ int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
             break;
         c = chip_size(w, h, 1);
     }
-    /* for the RMS cap, at the work scale: the energy of the amplitude, the headroom's
-     * cross term with it and the headroom's own */
-    for (y = 0; y < hw; y++) {
-        const float *l = lw + (size_t)y * ww, *a = pl->amp + (size_t)y * ww;
-        float s[3][8];                   /* per row, in lanes */
-
-        memset(s, 0, sizeof s);
-        for (x = 0; x + 8 <= ww; x += 8)
-            for (j = 0; j < 8; j++) {
-                float hr = headroom(l[x + j], a[x + j]);
-
-                s[0][j] += a[x + j] * a[x + j];
-                s[1][j] += a[x + j] * hr;
-                s[2][j] += hr * hr;
-            }
-        for (; x < ww; x++) {
-            float hr = headroom(l[x], a[x]);
-
-            s[0][0] += a[x] * a[x];
-            s[1][0] += a[x] * hr;
-            s[2][0] += hr * hr;
-        }
-        for (j = 0; j < 8; j++) {
-            sums[0] += s[0][j];
-            sums[1] += s[1][j];
-            sums[2] += s[2][j];
-        }
-    }
+    /* for the RMS cap, at the work scale */
+    energy_sums(lw, pl->amp, ww, hw, sums);
     if (informed(ctx, pt, code, lw, pl->amp, ww, hw, c / d, chipv) < 0) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
@@ -751,9 +823,10 @@ done:
 
 /* The amplitude and the amplitude times the chip value of every column
  * of a row: xchip gives each column's chip column, xa its work column. */
-static void row_pattern(const mark__imgwm_plan *pl, uint32_t chip_row,
-                        uint32_t work_row, const uint8_t *xchip,
-                        const uint32_t *xa, uint32_t n, float *av, float *am)
+static MARK__INLINE void row_pattern(const mark__imgwm_plan *pl,
+                                     uint32_t chip_row, uint32_t work_row,
+                                     const uint8_t *xchip, const uint32_t *xa,
+                                     uint32_t n, float *av, float *am)
 {
     const float *cv = pl->chipv + chip_row * G;
     const float *ar = pl->amp + (size_t)work_row * pl->ww;
@@ -768,6 +841,7 @@ static void row_pattern(const mark__imgwm_plan *pl, uint32_t chip_row,
 /* The change on a grid of n x m points, each standing for s x s pixels
  * (s = 1: the pixels themselves), with levels lv there (n x m); delta
  * (n x m, may be lv) gets the change. */
+MARK__SIMD
 static int plan_grid(mark_ctx *ctx, const mark__imgwm_plan *pl,
                      const float *lv, uint32_t n, uint32_t m, uint32_t s,
                      float *delta)
