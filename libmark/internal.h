@@ -25,9 +25,9 @@
  * without FMA, so both builds round every operation the same and give
  * the same output bit for bit; only the loops whose lane sums are
  * written out by hand reduce across lanes.  Elsewhere (other compilers
- * and targets) the attribute is empty. */
+ * and targets, or built with -DMARK_NO_CLONES) the attribute is empty. */
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && \
-    defined(__has_attribute)
+    defined(__has_attribute) && !defined(MARK_NO_CLONES)
 #if __has_attribute(target_clones)
 #define MARK__SIMD __attribute__((target_clones("avx2", "default")))
 #endif
