@@ -6,7 +6,14 @@
  * since absolute times on shared machines mean little.
  *
  * Inputs are made here: a 4096x4096 RGB PNG and a 12 MP (4000x3000)
- * 4:2:0 JPEG at quality 90, both photo-like (gradients under texture).
+ * 4:2:0 JPEG at quality 90, both photo-like (gradients under texture);
+ * and three 2 MP JPEGs at quality 90: the same kind of texture (4:2:0,
+ * libjpeg's standard tables), a smooth photo-like picture saved the way
+ * ImageMagick saves at quality 90 (4:4:4, optimised Huffman tables) and
+ * a text screenshot (white page, dark words; 4:2:0, standard tables).
+ * The plain re-encode keeps the file's chroma sampling and, if its
+ * tables were optimised, optimises its own (as libmark does), so both
+ * sides write the same kind of file.
  */
 #include <math.h>
 #include <stdio.h>
@@ -114,8 +121,17 @@ static size_t png_roundtrip(const mem *in)
     return n;
 }
 
+/* How a JPEG is written: chroma sampling (2: 4:2:0, 1: 4:4:4) and
+ * whether the Huffman tables are optimised. */
+typedef struct jstyle {
+    int sampling;
+    int optimise;
+} jstyle;
+
+static const jstyle LIBJPEG = { 2, 0 }, MAGICK = { 1, 1 };
+
 static void jpeg_encode(unsigned char *rgb, uint32_t w, uint32_t h,
-                        int q, mem *out)
+                        int q, jstyle st, mem *out)
 {
     struct jpeg_compress_struct c;
     struct jpeg_error_mgr e;
@@ -132,6 +148,9 @@ static void jpeg_encode(unsigned char *rgb, uint32_t w, uint32_t h,
     c.in_color_space = JCS_RGB;
     jpeg_set_defaults(&c);
     jpeg_set_quality(&c, q, TRUE);
+    c.comp_info[0].h_samp_factor = st.sampling;
+    c.comp_info[0].v_samp_factor = st.sampling;
+    c.optimize_coding = st.optimise ? TRUE : FALSE;
     jpeg_start_compress(&c, TRUE);
     for (y = 0; y < h; y++) {
         JSAMPROW r = (JSAMPROW)(rgb + (size_t)y * w * 3);
@@ -143,8 +162,12 @@ static void jpeg_encode(unsigned char *rgb, uint32_t w, uint32_t h,
     out->len = len;
 }
 
-/* A plain decode to RGB rows (the caller frees the pixels). */
-static unsigned char *jpeg_decode(const mem *in, uint32_t *pw, uint32_t *ph)
+/* A plain decode to RGB rows (the caller frees the pixels); st (if not
+ * NULL) gets how the file was written: its luma sampling factor, and
+ * optimised tables told by an AC table with fewer than the standard
+ * table's 162 codes (the rule libmark follows). */
+static unsigned char *jpeg_decode(const mem *in, uint32_t *pw, uint32_t *ph,
+                                  jstyle *st)
 {
     struct jpeg_decompress_struct d;
     struct jpeg_error_mgr e;
@@ -155,6 +178,15 @@ static unsigned char *jpeg_decode(const mem *in, uint32_t *pw, uint32_t *ph)
     jpeg_create_decompress(&d);
     jpeg_mem_src(&d, in->p, (unsigned long)in->len);
     jpeg_read_header(&d, TRUE);
+    if (st != NULL) {
+        const JHUFF_TBL *t = d.ac_huff_tbl_ptrs[0];
+        int i, n = 0;
+
+        for (i = 1; t != NULL && i <= 16; i++)
+            n += t->bits[i];
+        st->sampling = d.comp_info[0].h_samp_factor;
+        st->optimise = n < 162;
+    }
     jpeg_start_decompress(&d);
     w = d.output_width;
     h = d.output_height;
@@ -171,19 +203,95 @@ static unsigned char *jpeg_decode(const mem *in, uint32_t *pw, uint32_t *ph)
     return rgb;
 }
 
+/* Decode and encode again at quality q, written as the file was. */
 static size_t jpeg_roundtrip(const mem *in, int q)
 {
     unsigned char *rgb;
     mem out;
     uint32_t w, h;
+    jstyle st;
     size_t n;
 
-    rgb = jpeg_decode(in, &w, &h);
-    jpeg_encode(rgb, w, h, q, &out);
+    rgb = jpeg_decode(in, &w, &h, &st);
+    jpeg_encode(rgb, w, h, q, st, &out);
     free(rgb);
     n = out.len;
     free(out.p);
     return n;
+}
+
+/* A smooth photo-like picture: broad gradients, soft blobs and a little
+ * sensor noise (sigma about 1.5 levels). */
+static void photo_pixel(uint32_t x, uint32_t y, uint32_t *seed,
+                        unsigned char *o)
+{
+    double u = x / 1920.0, v = y / 1080.0;
+    double sky = 200 - 90 * v, hill = 0.55 + 0.08 * sin(6.0 * u);
+    double blob = exp(-((u - 0.3) * (u - 0.3) + (v - 0.6) * (v - 0.6)) * 30);
+    double base[3];
+    int k;
+
+    if (v < hill) {
+        base[0] = sky * 0.55;
+        base[1] = sky * 0.75;
+        base[2] = sky;
+    } else {
+        base[0] = 60 + 40 * sin(13.0 * u + 7.0 * v);
+        base[1] = 110 + 30 * cos(9.0 * u) - 40 * (v - hill);
+        base[2] = 40;
+    }
+    for (k = 0; k < 3; k++) {
+        double c;
+        int n;
+
+        *seed = *seed * 1103515245u + 12345u;
+        n = (int)((*seed >> 16) % 7) - 3;
+        c = base[k] + 90 * blob * (k == 0 ? 1.0 : 0.4) + n * 0.5;
+        o[k] = (unsigned char)(c < 0 ? 0 : c > 255 ? 255 : c);
+    }
+}
+
+/* A text screenshot: a white page with a coloured title bar and lines of
+ * dark "words" (solid letter cells with a light gap between letters and
+ * grey anti-aliased tops and bottoms); about as compressible as a real
+ * one (a 1920x1080 code screenshot from the robustness corpus saved the
+ * same way: 0.2 MB). */
+static void text_page(unsigned char *rgb, uint32_t w, uint32_t h)
+{
+    uint32_t x, y, seed = 11;
+
+    memset(rgb, 255, (size_t)w * h * 3);
+    for (y = 0; y < 60 && y < h; y++)
+        for (x = 0; x < w; x++) {
+            unsigned char *p = rgb + ((size_t)y * w + x) * 3;
+
+            p[0] = 30;
+            p[1] = 90;
+            p[2] = 160;
+        }
+    for (y = 100; y + 14 < h; y += 34) {
+        uint32_t end;
+
+        seed = seed * 1103515245u + 12345u;
+        end = w / 3 + (seed >> 16) % (w / 2);
+        x = 40;
+        while (x + 40 < end) {
+            uint32_t len, xx, yy;
+
+            seed = seed * 1103515245u + 12345u;
+            len = 12 + (seed >> 16) % 90;
+            for (yy = 0; yy < 14; yy++)
+                for (xx = 0; xx < len && x + xx < w - 40; xx++) {
+                    unsigned char *p = rgb + ((size_t)(y + yy) * w + x +
+                                              xx) * 3;
+                    int ink = xx % 8 == 7 ? 235
+                              : yy == 0 || yy == 13 ? 150 : 40;
+
+                    p[0] = p[1] = p[2] = (unsigned char)ink;
+                }
+            x += len + 10;
+        }
+    }
 }
 
 static int with_watermark = 1;
@@ -277,7 +385,7 @@ int main(int argc, char **argv)
     for (y = 0; y < 3000; y++)
         memmove(rgb + (size_t)y * 4000 * 3, rgb + (size_t)y * 4096 * 3,
                 4000 * 3);
-    jpeg_encode(rgb, 4000, 3000, 90, &jpg);
+    jpeg_encode(rgb, 4000, 3000, 90, LIBJPEG, &jpg);
     free(rgb);
     printf("Marking (watermark + visible label + metadata label) vs a "
            "plain decode +\nencode with the same libraries, median of %d "
@@ -304,12 +412,35 @@ int main(int argc, char **argv)
         for (y = 0; y < 1080; y++)
             for (x = 0; x < 1920; x++)
                 pixel(x * 2, y * 2, &seed, small + ((size_t)y * 1920 + x) * 3);
-        jpeg_encode(small, 1920, 1080, 90, &j2);
-        free(small);
+        jpeg_encode(small, 1920, 1080, 90, LIBJPEG, &j2);
         row("JPEG 1920x1080 q90 (2 MP)", ctx, &j2, 90, reps);
         with_watermark = 0;
         row("same, label + metadata only", ctx, &j2, 90, reps);
         with_watermark = 1;
+        {
+            mem jp = { NULL, 0, 0, 0 }, jt = { NULL, 0, 0, 0 };
+
+            seed = 5;
+            for (y = 0; y < 1080; y++)
+                for (x = 0; x < 1920; x++)
+                    photo_pixel(x, y, &seed,
+                                small + ((size_t)y * 1920 + x) * 3);
+            jpeg_encode(small, 1920, 1080, 90, MAGICK, &jp);
+            row("2 MP smooth photo, q90 4:4:4, optimised tables", ctx, &jp,
+                90, reps);
+            with_watermark = 0;
+            row("same, label + metadata only", ctx, &jp, 90, reps);
+            with_watermark = 1;
+            text_page(small, 1920, 1080);
+            jpeg_encode(small, 1920, 1080, 90, LIBJPEG, &jt);
+            row("2 MP text screenshot, q90 4:2:0", ctx, &jt, 90, reps);
+            with_watermark = 0;
+            row("same, label + metadata only", ctx, &jt, 90, reps);
+            with_watermark = 1;
+            free(jp.p);
+            free(jt.p);
+        }
+        free(small);
         {
             mark_media *m = NULL;
             void *out = NULL;
@@ -366,7 +497,7 @@ int main(int argc, char **argv)
                 tr = (now() - t0) / reps;
                 t0 = now();
                 for (r = 0; r < reps; r++)
-                    free(jpeg_decode(&(mem){ out, n, n, 0 }, &w, &h));
+                    free(jpeg_decode(&(mem){ out, n, n, 0 }, &w, &h, NULL));
                 tdec = (now() - t0) / reps;
                 printf("\nDetection in a marked 2 MP JPEG (decode + sync "
                        "search + decoding), median: %.3f s; a plain decode "

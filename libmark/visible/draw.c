@@ -15,6 +15,7 @@
  * the glyphs, so the label reads on white, black, noise and its own
  * colour alike.  Compositing is done in linear light, as light adds.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -63,6 +64,54 @@ static float linear_to_srgb(float c)
                            : 1.055f * powf(c, 1.0f / 2.4f) - 0.055f;
 }
 
+/* The 8-bit sRGB code of a linear value, as linear_to_srgb() rounds it. */
+static int srgb_byte(float c)
+{
+    return (int)(linear_to_srgb(c) * 255.0f + 0.5f);
+}
+
+/* The thresholds of srgb_byte(): t[k] is the least float whose code is k
+ * or more, found from the inverse and then moved one float at a time
+ * (a step or two) to where srgb_byte() itself changes; and the code at
+ * the start of each of BYTE_BINS bins of the linear range.  The code of
+ * c is then the code of its bin, raised while c passes the next
+ * threshold (a step at most, or two in the steep dark end): exactly
+ * srgb_byte(c) (checked for every float from -0.01 to 1.01), without a
+ * powf a channel. */
+static void byte_tables(float *t, unsigned char *at)
+{
+    int k;
+
+    t[0] = -FLT_MAX;
+    for (k = 1; k < 256; k++) {
+        float c = srgb_to_linear(((float)k - 0.5f) / 255.0f);
+
+        while (srgb_byte(c) < k)
+            c = nextafterf(c, 2.0f);
+        while (srgb_byte(nextafterf(c, -1.0f)) >= k)
+            c = nextafterf(c, -1.0f);
+        t[k] = c;
+    }
+    t[256] = FLT_MAX;
+    for (k = 0; k <= BYTE_BINS; k++)
+        at[k] = (unsigned char)srgb_byte((float)k / BYTE_BINS);
+}
+
+/* srgb_byte(c) from the tables. */
+static int table_byte(const mark_visible *v, float c)
+{
+    int k;
+
+    if (c <= 0.0f)
+        return 0;
+    if (c >= 1.0f)
+        return 255;
+    k = v->byte_at[(int)(c * BYTE_BINS)];
+    while (c >= v->to_byte[k + 1])
+        k++;
+    return k;
+}
+
 static void invalidate(mark_visible *v)
 {
     mark__mask_free(v->ctx, &v->mask);
@@ -97,6 +146,7 @@ int mark_visible_new(mark_ctx *ctx, mark_visible **out)
     v->opacity = -1;
     for (i = 0; i < 256; i++)
         v->to_linear[i] = srgb_to_linear((float)i / 255.0f);
+    byte_tables(v->to_byte, v->byte_at);
     *out = v;
     return MARK_OK;
 }
@@ -428,8 +478,8 @@ static void load(const mark_visible *v, const mark_frame *f, px_access a,
         c[1] = c[2] = c[0];
 }
 
-static void store(mark_frame const *f, px_access a, uint32_t x, uint32_t y,
-                  const float c[3])
+static void store(const mark_visible *v, mark_frame const *f, px_access a,
+                  uint32_t x, uint32_t y, const float c[3])
 {
     unsigned char *row = (unsigned char *)f->data + (size_t)y * f->stride;
     int n = a.ch + a.alpha, i;
@@ -440,14 +490,13 @@ static void store(mark_frame const *f, px_access a, uint32_t x, uint32_t y,
     else
         memcpy(g, c, sizeof g);
     for (i = 0; i < a.ch; i++) {
-        float s = linear_to_srgb(g[i]);
-
         if (a.wide) {
+            float s = linear_to_srgb(g[i]);
             uint16_t w = (uint16_t)(s * 65535.0f + 0.5f);
 
             memcpy(row + ((size_t)x * n + i) * 2, &w, 2);
         } else {
-            row[(size_t)x * n + i] = (unsigned char)(s * 255.0f + 0.5f);
+            row[(size_t)x * n + i] = (unsigned char)table_byte(v, g[i]);
         }
     }
     if (a.alpha) {                       /* the label is opaque */
@@ -558,7 +607,7 @@ int mark__visible_draw_region(mark_visible *v, const mark_frame *f,
                 c[i] = c[i] * (1.0f - o) + pc[i] * o;
                 c[i] = c[i] * (1.0f - t) + tc[i] * t;
             }
-            store(f, a, b->x + x - ox, b->y + y - oy, c);
+            store(v, f, a, b->x + x - ox, b->y + y - oy, c);
         }
     }
     return MARK_OK;

@@ -37,6 +37,8 @@ void mark__font_free(mark__font *f);
 void mark__mask_free(mark_ctx *ctx, mark__mask *m);
 
 /* A label renderer (public as an opaque mark_visible). */
+#define BYTE_BINS 4096                   /* linear to 8-bit sRGB table */
+
 struct mark_visible {
     mark_ctx *ctx;
     char *text;
@@ -57,6 +59,12 @@ struct mark_visible {
     uint32_t pad;                        /* plate edge to mask */
     uint32_t margin;                     /* image edge to plate */
     float to_linear[256];                /* sRGB 8-bit -> linear */
+    float to_byte[257];                  /* [k]: the least linear value
+                                            whose 8-bit sRGB is k (k > 0);
+                                            [256]: above all */
+    unsigned char byte_at[BYTE_BINS + 1];/* the 8-bit sRGB of the bin
+                                            starts (linear, BYTE_BINS a
+                                            unit) */
 };
 
 /* What draw.c knows of a renderer, for record.c. */
