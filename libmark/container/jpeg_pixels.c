@@ -1493,6 +1493,67 @@ static void cells_basis(const mark__jpeg_edit *e, cells_job *cj)
         }
 }
 
+/* The sixteen cell means m of a block of coefficients cf (quantiser
+ * steps q) and its energy, the sum of its squared values less the mean's. */
+static MARK__INLINE float block_cells(const float (*h)[4], const JCOEF *cf,
+                                      const float *q, float m[4][4])
+{
+    float f[64], sv[4][8], lane[8], energy = 0;
+    int u, ac = 0;
+    uint32_t i, j;
+
+    for (u = 1; u < 64; u++)
+        ac |= cf[u];
+    if (ac == 0) {
+        /* a flat block (most of a screenshot's): the same values as
+         * below, where every other term is a zero */
+        float dc = (float)cf[0] * q[0];
+
+        for (j = 0; j < 4; j++)
+            for (i = 0; i < 4; i++)
+                m[j][i] = (h[0][j] * dc) * h[0][i];
+        return dc * dc;
+    }
+    for (u = 0; u < 64; u++)
+        f[u] = (float)cf[u] * q[u];
+    /* the energy, a lane per column (one sum each: written as a loop
+     * over the rows, the lanes went through memory) */
+    for (u = 0; u < 8; u++)
+        lane[u] = f[u] * f[u] + f[8 + u] * f[8 + u] +
+                  f[16 + u] * f[16 + u] + f[24 + u] * f[24 + u] +
+                  f[32 + u] * f[32 + u] + f[40 + u] * f[40 + u] +
+                  f[48 + u] * f[48 + u] + f[56 + u] * f[56 + u];
+    for (u = 0; u < 8; u++)
+        energy += lane[u];
+    /* down the columns first, whole rows at a time:
+     * sv[j][u] = sum_v half[v][j] f[v][u].  The pair sums of the basis
+     * are even in j for even v and odd for odd v
+     * (half[v][3 - j] = (-1)^v half[v][j]), and zero for v = 4 (two
+     * neighbours cancel at that frequency), so cells 0 and 1 give 3 and
+     * 2 with a sign change */
+    for (j = 0; j < 2; j++) {
+        const float *f0 = f, *f1 = f + 8, *f2 = f + 16, *f3 = f + 24;
+        const float *f5 = f + 40, *f6 = f + 48, *f7 = f + 56;
+
+        for (u = 0; u < 8; u++) {
+            float ev = h[0][j] * f0[u] + h[2][j] * f2[u] + h[6][j] * f6[u];
+            float od = h[1][j] * f1[u] + h[3][j] * f3[u] +
+                       h[5][j] * f5[u] + h[7][j] * f7[u];
+
+            sv[j][u] = ev + od;
+            sv[3 - j][u] = ev - od;
+        }
+    }
+    /* then along the rows: m[j][i] = sum_u sv[j][u] half[u][i] */
+    for (j = 0; j < 4; j++)
+        for (i = 0; i < 4; i++)
+            m[j][i] = sv[j][0] * h[0][i] + sv[j][1] * h[1][i] +
+                      sv[j][2] * h[2][i] + sv[j][3] * h[3][i] +
+                      sv[j][5] * h[5][i] + sv[j][6] * h[6][i] +
+                      sv[j][7] * h[7][i];
+    return energy;
+}
+
 MARK__SIMD
 static int cells_get_work(mark__jpeg_edit *e, void *arg)
 {
@@ -1508,50 +1569,10 @@ static int cells_get_work(mark__jpeg_edit *e, void *arg)
         uint32_t j0 = by * 4, nj = h2 - j0 < 4 ? h2 - j0 : 4;
 
         for (bx = 0; bx < c->wb; bx++) {
-            const JCOEF *cf = rows[0][bx];
             uint32_t i0 = bx * 4, ni = w2 - i0 < 4 ? w2 - i0 : 4, i, j;
-            float f[64], sv[4][8], m[4][4], energy = 0, kept = 0, r;
-            float lane[8];
-            int u;
+            float m[4][4], kept = 0, r;
+            float energy = block_cells(h, rows[0][bx], c->q, m);
 
-            for (u = 0; u < 64; u++)
-                f[u] = (float)cf[u] * c->q[u];
-            /* the energy, a lane per column (one sum each: written as a
-             * loop over the rows, the lanes went through memory) */
-            for (u = 0; u < 8; u++)
-                lane[u] = f[u] * f[u] + f[8 + u] * f[8 + u] +
-                          f[16 + u] * f[16 + u] + f[24 + u] * f[24 + u] +
-                          f[32 + u] * f[32 + u] + f[40 + u] * f[40 + u] +
-                          f[48 + u] * f[48 + u] + f[56 + u] * f[56 + u];
-            for (u = 0; u < 8; u++)
-                energy += lane[u];
-            /* down the columns first, whole rows at a time:
-             * sv[j][u] = sum_v half[v][j] f[v][u].  The pair sums of the
-             * basis are even in j for even v and odd for odd v
-             * (half[v][3 - j] = (-1)^v half[v][j]), and zero for v = 4
-             * (two neighbours cancel at that frequency), so cells 0 and 1
-             * give 3 and 2 with a sign change */
-            for (j = 0; j < 2; j++) {
-                const float *f0 = f, *f1 = f + 8, *f2 = f + 16, *f3 = f + 24;
-                const float *f5 = f + 40, *f6 = f + 48, *f7 = f + 56;
-
-                for (u = 0; u < 8; u++) {
-                    float ev = h[0][j] * f0[u] + h[2][j] * f2[u] +
-                               h[6][j] * f6[u];
-                    float od = h[1][j] * f1[u] + h[3][j] * f3[u] +
-                               h[5][j] * f5[u] + h[7][j] * f7[u];
-
-                    sv[j][u] = ev + od;
-                    sv[3 - j][u] = ev - od;
-                }
-            }
-            /* then along the rows: m[j][i] = sum_u sv[j][u] half[u][i] */
-            for (j = 0; j < 4; j++)
-                for (i = 0; i < 4; i++)
-                    m[j][i] = sv[j][0] * h[0][i] + sv[j][1] * h[1][i] +
-                              sv[j][2] * h[2][i] + sv[j][3] * h[3][i] +
-                              sv[j][5] * h[5][i] + sv[j][6] * h[6][i] +
-                              sv[j][7] * h[7][i];
             for (j = 0; j < 4; j++)
                 for (i = 0; i < 4; i++)
                     kept += m[j][i] * m[j][i];

@@ -447,46 +447,76 @@ done:
  * and normalisation) and raises the chips of every bit whose margin
  * falls short, so that the mark wins on the unattacked image with room
  * to spare.  Only the embedder's choice of chip values changes; the
- * format the detector reads is the same. */
+ * format the detector reads is the same.
+ *
+ * A second view is modelled on mostly white images (screenshots,
+ * documents: four fifths of the picture near white): the picture
+ * brightened by 20%.  That clips every level above 212 to white, and
+ * with it the pattern there, so what the detector sees is the darker
+ * part alone (text, bars, coloured panels) against the host's own
+ * structure, which the white areas no longer dilute.  Bits short of their
+ * margin in either view are raised.  The model reads luma only: a
+ * coloured pixel whose channels do not all clip keeps part of the
+ * pattern the model counts as lost. */
 #define INF_ITER 8
 #define TAU_GAIN 1.3f                    /* target margin, x the nominal
                                             (1.0 and 1.5 measured worse) */
 #define INF_BOOST_MAX 2.0f               /* extra chip value per bit, max */
 #define INF_RMS_MAX 1.15f                /* chip values' RMS after it */
+#define BRIGHT_GAIN 1.2f                 /* the brightened view's gain */
+#define BRIGHT_LEVEL 205.0f              /* "white": luma from this ... */
+#define BRIGHT_SHARE 0.8                 /* ... on this share or more of
+                                            the work pixels: both views
+                                            (from half, a drawing 67%
+                                            white lost a crop chain) */
+#define TAU_BRIGHT 1.0f                  /* target margin there, x the
+                                            nominal (0.7 to 1.5 alike) */
 
+/* The host's fold hj and each chip's gain rho (the pattern's amplitude
+ * mw over the detector's normalisation, averaged over the chip) for the
+ * work-scale picture lw as the detector sees it after the tone change
+ * y = g l, clipped at 255 (g 1: as embedded).  Where g (l + mw) clips,
+ * the pattern is gone.  The brightened view keeps the geometry, so there
+ * the detector reads the central MAX_WORK square only, and so does the
+ * model. */
 MARK__SIMD
-static int informed(mark_ctx *ctx, const pattern *pt,
-                    const unsigned char *code, const float *lw,
-                    const float *mw,
-                    uint32_t ww, uint32_t hw, double cw, float *chipv)
+static int host_fold(mark_ctx *ctx, const float *lw, const float *mw,
+                     uint32_t ww, uint32_t hw, double cw, float g,
+                     float *hj, float *rho)
 {
-    uint32_t x, y, j, k;
-    size_t n = (size_t)ww * hw;
+    uint32_t x, y, j, k, x0 = 0, x1 = ww, y0 = 0, y1 = hw;
+    size_t i, n = (size_t)ww * hw;
     double bx = cw / 2.0;
     float *res = mark__plane_alloc(ctx, sizeof(float) * n);
     float *norm = mark__plane_alloc(ctx, sizeof(float) * n);
     double *hb = mark__calloc(ctx, 3 * BINS * BINS, sizeof(double));
-    float *hj = mark__malloc(ctx, sizeof(float) * 4 * CHIPS);
     uint32_t *colbin = mark__malloc(ctx, sizeof(uint32_t) * (ww + 1));
     float *acc = mark__plane_alloc(ctx, sizeof(float) * 2 * BINS * ww);
-    float *rho, *f, *boost;
-    float ai[5], ao[5], kern[5][5];
-    float soft[MARK__CODED_BITS], gainb[MARK__CODED_BITS];
     float rb[3 * BINS];                  /* a row's bins; counts last */
-    float wrap[G + 4][G + 4];            /* rho chipv, wrapped by 2 */
     uint32_t rows[BINS];                 /* rows in each row bin */
-    double tau = 0, rms = 0;
-    int rc = MARK_OK, it, dy, dx;
+    int rc = MARK_OK;
 
     memset(rows, 0, sizeof rows);
-    if (!res || !norm || !hb || !hj || !colbin || !acc) {
+    if (!res || !norm || !hb || !colbin || !acc) {
         rc = MARK_ENOMEM;
         goto done;
     }
-    rho = hj + CHIPS;
-    f = rho + CHIPS;
-    boost = f + CHIPS;
-    if (residual(ctx, lw, ww, hw, res, norm) < 0) {
+    if (g != 1.0f) {
+        for (i = 0; i < n; i++) {
+            float v = g * lw[i];
+
+            norm[i] = v > 255.0f ? 255.0f : v;
+        }
+        if (ww > MAX_WORK) {
+            x0 = (ww - MAX_WORK) / 2;
+            x1 = x0 + MAX_WORK;
+        }
+        if (hw > MAX_WORK) {
+            y0 = (hw - MAX_WORK) / 2;
+            y1 = y0 + MAX_WORK;
+        }
+    }
+    if (residual(ctx, g != 1.0f ? norm : lw, ww, hw, res, norm) < 0) {
         rc = MARK_ENOMEM;
         goto done;
     }
@@ -495,23 +525,36 @@ static int informed(mark_ctx *ctx, const pattern *pt,
      * those into the column bins; the per-pixel work is then vector adds,
      * and the scatter into bins runs once a row bin, not once a row */
     memset(rb, 0, sizeof rb);
-    for (x = 0; x < ww; x++) {
+    for (x = 0; x < ww; x++)
         colbin[x] = (uint32_t)fmod(x / bx, BINS);
+    for (x = x0; x < x1; x++)
         rb[2 * BINS + colbin[x]] += 1;
-    }
     memset(acc, 0, sizeof(float) * 2 * BINS * ww);
-    for (y = 0; y < hw; y++) {
+    for (y = y0; y < y1; y++) {
         uint32_t yb = (uint32_t)fmod(y / bx, BINS);
         const float *restrict r = res + (size_t)y * ww;
         const float *restrict m = mw + (size_t)y * ww;
+        const float *restrict l = lw + (size_t)y * ww;
         const float *restrict nr = norm + (size_t)y * ww;
         float *restrict ar = acc + (size_t)yb * ww;
         float *restrict am = acc + (size_t)(BINS + yb) * ww;
 
-        for (x = 0; x < ww; x++) {
-            ar[x] += r[x];
-            am[x] += m[x] / nr[x];
-        }
+        if (g == 1.0f)
+            for (x = x0; x < x1; x++) {
+                ar[x] += r[x];
+                am[x] += m[x] / nr[x];
+            }
+        else
+            for (x = x0; x < x1; x++) {
+                /* the share of the pattern's range g (l -+ m) below
+                 * white, times g */
+                float lo = g * (l[x] - m[x]), hi = g * (l[x] + m[x]);
+                float sv = hi <= 255.0f ? g : lo >= 255.0f ? 0.0f :
+                           g * (255.0f - lo) / (hi - lo);
+
+                ar[x] += r[x];
+                am[x] += sv * m[x] / nr[x];
+            }
         rows[yb]++;
     }
     for (k = 0; k < BINS; k++) {
@@ -520,7 +563,7 @@ static int informed(mark_ctx *ctx, const pattern *pt,
         double *h0 = hb + (size_t)k * BINS;
 
         memset(rb, 0, sizeof(float) * 2 * BINS);
-        for (x = 0; x < ww; x++) {
+        for (x = x0; x < x1; x++) {
             rb[colbin[x]] += ar[x];
             rb[BINS + colbin[x]] += am[x];
         }
@@ -545,8 +588,53 @@ static int informed(mark_ctx *ctx, const pattern *pt,
         }
         hj[j] = (float)hs;
         rho[j] = (float)rs;
-        boost[j] = 0;
     }
+done:
+    mark__plane_free(ctx, res, sizeof(float) * n);
+    mark__plane_free(ctx, norm, sizeof(float) * n);
+    mark__free(ctx, hb);
+    mark__free(ctx, colbin);
+    mark__plane_free(ctx, acc, sizeof(float) * 2 * BINS * ww);
+    return rc;
+}
+
+MARK__SIMD
+static int informed(mark_ctx *ctx, const pattern *pt,
+                    const unsigned char *code, const float *lw,
+                    const float *mw,
+                    uint32_t ww, uint32_t hw, double cw, float *chipv)
+{
+    uint32_t x, y, j, k;
+    size_t i, n = (size_t)ww * hw, nb = 0;
+    float *hj = mark__malloc(ctx, sizeof(float) * 6 * CHIPS);
+    float *hv[2], *rho[2], *f, *boost;
+    float ai[5], ao[5], kern[5][5];
+    float soft[MARK__CODED_BITS], gainb[2][MARK__CODED_BITS];
+    float need[MARK__CODED_BITS];
+    float wrap[G + 4][G + 4];            /* rho chipv, wrapped by 2 */
+    double tau[2] = { 0, 0 }, rms = 0;
+    int rc = MARK_OK, it, dy, dx, v, views = 1;
+
+    if (hj == NULL)
+        return MARK_ENOMEM;
+    hv[0] = hj;
+    rho[0] = hj + CHIPS;
+    hv[1] = hj + 2 * CHIPS;
+    rho[1] = hj + 3 * CHIPS;
+    f = hj + 4 * CHIPS;
+    boost = hj + 5 * CHIPS;
+    for (i = 0; i < n; i++)
+        nb += lw[i] >= BRIGHT_LEVEL;
+    if ((double)nb >= BRIGHT_SHARE * (double)n)
+        views = 2;
+    for (v = 0; v < views; v++)
+        if (host_fold(ctx, lw, mw, ww, hw, cw, v ? BRIGHT_GAIN : 1.0f,
+                      hv[v], rho[v]) < 0) {
+            rc = MARK_ENOMEM;
+            goto done;
+        }
+    for (j = 0; j < CHIPS; j++)
+        boost[j] = 0;
     /* how the detector's band-pass spreads over chips of cw work pixels */
     box_share(cw, 2 * RES_IN + 1, ai);
     box_share(cw, 2 * RES_OUT + 1, ao);
@@ -554,53 +642,65 @@ static int informed(mark_ctx *ctx, const pattern *pt,
         for (dx = 0; dx < 5; dx++)
             kern[dy][dx] = ai[dy] * ai[dx] - ao[dy] * ao[dx];
     memset(gainb, 0, sizeof gainb);
-    for (j = 0; j < CHIPS; j++)
-        gainb[pt->bit[j]] += rho[j] * kern[2][2];
+    for (v = 0; v < views; v++)
+        for (j = 0; j < CHIPS; j++)
+            gainb[v][pt->bit[j]] += rho[v][j] * kern[2][2];
     for (it = 0; it <= INF_ITER; it++) {
-        /* the detector's chip sums under the model: the 5 x 5 kernel
-         * over rho chipv, the tile wrapping round (a copy with a border
-         * of two chips, so the sums run along whole rows) */
-        for (y = 0; y < G + 4; y++)
-            for (x = 0; x < G + 4; x++) {
-                uint32_t q = ((y + G - 2) % G) * G + (x + G - 2) % G;
+        memset(need, 0, sizeof need);
+        for (v = 0; v < views; v++) {
+            const float *rh = rho[v], *hs = hv[v];
 
-                wrap[y][x] = rho[q] * chipv[q];
+            /* the detector's chip sums under the model: the 5 x 5
+             * kernel over rho chipv, the tile wrapping round (a copy with
+             * a border of two chips, so the sums run along whole rows) */
+            for (y = 0; y < G + 4; y++)
+                for (x = 0; x < G + 4; x++) {
+                    uint32_t q = ((y + G - 2) % G) * G + (x + G - 2) % G;
+
+                    wrap[y][x] = rh[q] * chipv[q];
+                }
+            for (y = 0; y < G; y++) {
+                float *restrict fr = f + (size_t)y * G;
+
+                for (x = 0; x < G; x++)
+                    fr[x] = 0;
+                for (dy = 0; dy < 5; dy++)
+                    for (dx = 0; dx < 5; dx++) {
+                        const float *restrict wr =
+                            &wrap[y + (uint32_t)dy][dx];
+                        float kv = kern[dy][dx];
+
+                        for (x = 0; x < G; x++)
+                            fr[x] += kv * wr[x];
+                    }
             }
-        for (y = 0; y < G; y++) {
-            float *restrict fr = f + (size_t)y * G;
+            memset(soft, 0, sizeof soft);
+            for (j = 0; j < CHIPS; j++) {
+                float sg = code[pt->bit[j]] ? 1.0f : -1.0f;
 
-            for (x = 0; x < G; x++)
-                fr[x] = 0;
-            for (dy = 0; dy < 5; dy++)
-                for (dx = 0; dx < 5; dx++) {
-                    const float *restrict wr = &wrap[y + (uint32_t)dy][dx];
-                    float kv = kern[dy][dx];
+                soft[pt->bit[j]] += sg * pt->pn[j] *
+                                    (f[j] + (it ? hs[j] : 0));
+            }
+            if (it == 0) {
+                /* the margin each bit would have on a featureless
+                 * image, and the target: a little more, for what
+                 * attacks take away */
+                for (k = 0; k < MARK__CODED_BITS; k++)
+                    tau[v] += soft[k];
+                tau[v] *= (v ? TAU_BRIGHT : TAU_GAIN) / MARK__CODED_BITS;
+                continue;
+            }
+            for (k = 0; k < MARK__CODED_BITS; k++)
+                if (soft[k] < tau[v] && gainb[v][k] > 0) {
+                    float add = (float)((tau[v] - soft[k]) / gainb[v][k]);
 
-                    for (x = 0; x < G; x++)
-                        fr[x] += kv * wr[x];
+                    need[k] = add > need[k] ? add : need[k];
                 }
         }
-        memset(soft, 0, sizeof soft);
-        for (j = 0; j < CHIPS; j++) {
-            float sg = code[pt->bit[j]] ? 1.0f : -1.0f;
-
-            soft[pt->bit[j]] += sg * pt->pn[j] * (f[j] + (it ? hj[j] : 0));
-        }
-        if (it == 0) {
-            /* the margin each bit would have on a featureless image, and
-             * the target: a little more, for what attacks take away */
-            for (k = 0; k < MARK__CODED_BITS; k++)
-                tau += soft[k];
-            tau *= TAU_GAIN / MARK__CODED_BITS;
+        if (it == 0)
             continue;
-        }
-        for (k = 0; k < MARK__CODED_BITS; k++)
-            if (soft[k] < tau && gainb[k] > 0)
-                soft[k] = (float)((tau - soft[k]) / gainb[k]);
-            else
-                soft[k] = 0;
         for (j = 0; j < CHIPS; j++) {
-            float add = soft[pt->bit[j]];
+            float add = need[pt->bit[j]];
             float sg = code[pt->bit[j]] ? 1.0f : -1.0f;
 
             if (add <= 0)
@@ -611,19 +711,30 @@ static int informed(mark_ctx *ctx, const pattern *pt,
             chipv[j] += sg * pt->pn[j] * add;
         }
     }
-    for (j = 0; j < CHIPS; j++)
-        rms += (double)chipv[j] * chipv[j];
+    /* back within the RMS cap; with two views the data part alone, the
+     * pilot kept whole (the brightened view's sync is weak already: cut
+     * with the rest, a diagram lost its brightness detection) */
+    for (j = 0; j < CHIPS; j++) {
+        float c = chipv[j] - (views > 1 ? PILOT_W * pt->pilot[j] : 0.0f);
+
+        rms += (double)c * c;
+    }
     rms = sqrt(rms / CHIPS);
-    if (rms > INF_RMS_MAX)
+    if (views == 1 && rms > INF_RMS_MAX)
         for (j = 0; j < CHIPS; j++)
             chipv[j] *= (float)(INF_RMS_MAX / rms);
+    if (views > 1) {
+        double cap = sqrt(INF_RMS_MAX * INF_RMS_MAX - PILOT_W * PILOT_W);
+
+        if (rms > cap)
+            for (j = 0; j < CHIPS; j++) {
+                float p = PILOT_W * pt->pilot[j];
+
+                chipv[j] = p + (chipv[j] - p) * (float)(cap / rms);
+            }
+    }
 done:
-    mark__plane_free(ctx, res, sizeof(float) * n);
-    mark__plane_free(ctx, norm, sizeof(float) * n);
-    mark__free(ctx, hb);
     mark__free(ctx, hj);
-    mark__free(ctx, colbin);
-    mark__plane_free(ctx, acc, sizeof(float) * 2 * BINS * ww);
     return rc;
 }
 
