@@ -121,14 +121,15 @@ static size_t png_roundtrip(const mem *in)
     return n;
 }
 
-/* How a JPEG is written: chroma sampling (2: 4:2:0, 1: 4:4:4) and
- * whether the Huffman tables are optimised. */
+/* How a JPEG is written: the luma sampling factors across and down
+ * (2 2: 4:2:0, 1 1: 4:4:4) and whether the Huffman tables are
+ * optimised. */
 typedef struct jstyle {
-    int sampling;
+    int h, v;
     int optimise;
 } jstyle;
 
-static const jstyle LIBJPEG = { 2, 0 }, MAGICK = { 1, 1 };
+static const jstyle LIBJPEG = { 2, 2, 0 }, MAGICK = { 1, 1, 1 };
 
 static void jpeg_encode(unsigned char *rgb, uint32_t w, uint32_t h,
                         int q, jstyle st, mem *out)
@@ -148,8 +149,8 @@ static void jpeg_encode(unsigned char *rgb, uint32_t w, uint32_t h,
     c.in_color_space = JCS_RGB;
     jpeg_set_defaults(&c);
     jpeg_set_quality(&c, q, TRUE);
-    c.comp_info[0].h_samp_factor = st.sampling;
-    c.comp_info[0].v_samp_factor = st.sampling;
+    c.comp_info[0].h_samp_factor = st.h;
+    c.comp_info[0].v_samp_factor = st.v;
     c.optimize_coding = st.optimise ? TRUE : FALSE;
     jpeg_start_compress(&c, TRUE);
     for (y = 0; y < h; y++) {
@@ -163,7 +164,7 @@ static void jpeg_encode(unsigned char *rgb, uint32_t w, uint32_t h,
 }
 
 /* A plain decode to RGB rows (the caller frees the pixels); st (if not
- * NULL) gets how the file was written: its luma sampling factor, and
+ * NULL) gets how the file was written: its luma sampling factors, and
  * optimised tables told by an AC table with fewer than the standard
  * table's 162 codes (the rule libmark follows). */
 static unsigned char *jpeg_decode(const mem *in, uint32_t *pw, uint32_t *ph,
@@ -184,7 +185,8 @@ static unsigned char *jpeg_decode(const mem *in, uint32_t *pw, uint32_t *ph,
 
         for (i = 1; t != NULL && i <= 16; i++)
             n += t->bits[i];
-        st->sampling = d.comp_info[0].h_samp_factor;
+        st->h = d.comp_info[0].h_samp_factor;
+        st->v = d.comp_info[0].v_samp_factor;
         st->optimise = n < 162;
     }
     jpeg_start_decompress(&d);
