@@ -720,15 +720,14 @@ static int informed(mark_ctx *ctx, const pattern *pt,
         rms += (double)c * c;
     }
     rms = sqrt(rms / CHIPS);
-    if (views == 1 && rms > INF_RMS_MAX)
-        for (j = 0; j < CHIPS; j++)
-            chipv[j] *= (float)(INF_RMS_MAX / rms);
-    if (views > 1) {
-        double cap = sqrt(INF_RMS_MAX * INF_RMS_MAX - PILOT_W * PILOT_W);
+    {
+        double cap = views > 1 ? sqrt(INF_RMS_MAX * INF_RMS_MAX -
+                                      PILOT_W * PILOT_W)
+                               : INF_RMS_MAX;
 
         if (rms > cap)
             for (j = 0; j < CHIPS; j++) {
-                float p = PILOT_W * pt->pilot[j];
+                float p = views > 1 ? PILOT_W * pt->pilot[j] : 0.0f;
 
                 chipv[j] = p + (chipv[j] - p) * (float)(cap / rms);
             }

@@ -249,6 +249,23 @@ static void test_golden(const mark_key *def)
     CHECK(fabs(mark__imgwm_chip_size(3000, 4000, 1) - 3000 / 256.0) < 1e-12);
 }
 
+/* Lines of dark glyph-like strokes (level 30) on a page of W x H, every
+ * 28 rows from row y0 on. */
+static void text_strokes(float *page, uint32_t W, uint32_t H, uint32_t y0)
+{
+    uint32_t x, y;
+
+    for (y = y0; y + 16 < H; y += 28)
+        for (x = 30; x + 6 < W - 30; x += 7)
+            if (uni() < 0.8) {
+                uint32_t gh = 6 + (uint32_t)(uni() * 10), u, v;
+
+                for (v = 0; v < gh; v++)
+                    for (u = 0; u < 2; u++)
+                        page[(size_t)(y + 16 - v) * W + x + u] = 30;
+            }
+}
+
 /* A white page with lines of dark glyph-like strokes (a screenshot of
  * text).  On the white the pattern has to move down rather than clip:
  * most white pixels change (about 2/3 here; about 2/5 when the pattern
@@ -261,15 +278,7 @@ static void test_white_page(const mark_key *k, const mark_payload *p)
 
     for (i = 0; i < W * H; i++)
         orig[i] = 255;
-    for (y = 40; y + 16 < H; y += 28)
-        for (x = 30; x + 6 < W - 30; x += 7)
-            if (uni() < 0.8) {
-                uint32_t gh = 6 + (uint32_t)(uni() * 10), u, v;
-
-                for (v = 0; v < gh; v++)
-                    for (u = 0; u < 2; u++)
-                        orig[(size_t)(y + 16 - v) * W + x + u] = 30;
-            }
+    text_strokes(orig, W, H, 40);
     m = malloc(sizeof(float) * W * H);
     memcpy(m, orig, sizeof(float) * W * H);
     CHECK_RC(mark__imgwm_embed(ctx, k, p, m, W, H, 1.0), MARK_OK);
@@ -312,15 +321,7 @@ static void test_bright_page(const mark_key *k, const mark_payload *p)
     for (y = 0; y < 40; y++)                 /* the title bar */
         for (x = 0; x < W; x++)
             m[(size_t)y * W + x] = 170;
-    for (y = 110; y + 16 < H; y += 28)
-        for (x = 30; x + 6 < W - 30; x += 7)
-            if (uni() < 0.8) {
-                uint32_t gh = 6 + (uint32_t)(uni() * 10), u, v;
-
-                for (v = 0; v < gh; v++)
-                    for (u = 0; u < 2; u++)
-                        m[(size_t)(y + 16 - v) * W + x + u] = 30;
-            }
+    text_strokes(m, W, H, 110);
     CHECK_RC(mark__imgwm_embed(ctx, k, p, m, W, H, 1.0), MARK_OK);
     t = malloc(sizeof(float) * W * H);
     for (i = 0; i < W * H; i++) {
