@@ -594,17 +594,24 @@ static void fdct_block(const mark__jpeg_edit *e, const float *s,
 /* ------------------------------------------------------------------ */
 /* Colour                                                              */
 
-static int to_byte(float f)
+/* f rounded half up and kept within 0..255.  Within -1..256 the clamp
+ * is done on the integer (conversion truncates toward zero, so f + 0.5
+ * under 1 gives 0 as a clamp at 0 would), which compiles to no branches;
+ * the rare sample outside that (a damaged or hostile file) takes the
+ * one well-predicted branch. */
+static MARK__INLINE int to_byte(float f)
 {
-    if (f <= 0.0f)
-        return 0;
-    if (f >= 255.0f)
-        return 255;
-    return (int)(f + 0.5f);
+    int v;
+
+    if (!(f > -1.0f && f < 256.0f))
+        return f > 0.0f ? 255 : 0;
+    v = (int)(f + 0.5f);
+    v = v < 0 ? 0 : v;
+    return v > 255 ? 255 : v;
 }
 
 /* JFIF full-range YCbCr to RGB, on bytes as a decoder sees them. */
-static void ycc_rgb(int y, int cb, int cr, int *r, int *g, int *b)
+static MARK__INLINE void ycc_rgb(int y, int cb, int cr, int *r, int *g, int *b)
 {
     float fy = (float)y, fb = (float)(cb - 128), fr = (float)(cr - 128);
 
@@ -619,6 +626,17 @@ static void rgb_ycc(float r, float g, float b, float *y, float *cb,
     *y = 0.299f * r + 0.587f * g + 0.114f * b;
     *cb = -0.168735892f * r - 0.331264108f * g + 0.5f * b + 128.0f;
     *cr = 0.5f * r - 0.418687589f * g - 0.081312411f * b + 128.0f;
+}
+
+/* to_pixel() for YCbCr, the common case, inlined in the pixel loops. */
+static MARK__INLINE void ycc_pixel(const float *s, unsigned char *px)
+{
+    int r, g, b;
+
+    ycc_rgb(to_byte(s[0]), to_byte(s[1]), to_byte(s[2]), &r, &g, &b);
+    px[0] = (unsigned char)r;
+    px[1] = (unsigned char)g;
+    px[2] = (unsigned char)b;
 }
 
 /* The decoded samples s (component values, unrounded) of one pixel as
@@ -894,6 +912,7 @@ static int get_work(mark__jpeg_edit *e, void *arg)
 {
     region *rg = arg;
     mark__image *img = rg->out;
+    int ycc = e->cs == JCS_YCbCr && e->ncomp == 3;
     uint32_t mr;
 
     for (mr = rg->mr0; mr < rg->mr1; mr++) {
@@ -917,7 +936,10 @@ static int get_work(mark__jpeg_edit *e, void *arg)
 
                 for (ci = 0; ci < e->ncomp; ci++)
                     s[ci] = row[ci][rg->xmap[ci][lx]];
-                to_pixel(e, s, o + (size_t)lx * (size_t)img->channels);
+                if (ycc)
+                    ycc_pixel(s, o + (size_t)lx * 3);
+                else
+                    to_pixel(e, s, o + (size_t)lx * (size_t)img->channels);
             }
         }
     }
@@ -1057,7 +1079,7 @@ static int put_work(mark__jpeg_edit *e, void *arg)
     region *rg = arg;
     const mark__image *img = rg->in;
     uint32_t mr;
-    int ci;
+    int ci, ycc = e->cs == JCS_YCbCr && e->ncomp == 3;
 
     for (mr = rg->mr0; mr < rg->mr1; mr++) {
         uint32_t y0 = mr * e->mcu_h, y1 = y0 + e->mcu_h, py;
@@ -1090,7 +1112,10 @@ static int put_work(mark__jpeg_edit *e, void *arg)
 
                 for (ci = 0; ci < e->ncomp; ci++)
                     s[ci] = rg->plane[ci][roff[ci] + rg->xmap[ci][lx]];
-                to_pixel(e, s, was);
+                if (ycc)
+                    ycc_pixel(s, was);
+                else
+                    to_pixel(e, s, was);
                 if (was[0] == px[0] && (img->channels == 1 ||
                     (was[1] == px[1] && was[2] == px[2])))
                     continue;
@@ -1570,25 +1595,44 @@ static int cells_get_work(mark__jpeg_edit *e, void *arg)
 
         for (bx = 0; bx < c->wb; bx++) {
             uint32_t i0 = bx * 4, ni = w2 - i0 < 4 ? w2 - i0 : 4, i, j;
-            float m[4][4], kept = 0, r;
+            float m[4][4], col[4], lv[16], ls[16], kept, r;
             float energy = block_cells(h, rows[0][bx], c->q, m);
 
-            for (j = 0; j < 4; j++)
-                for (i = 0; i < 4; i++)
-                    kept += m[j][i] * m[j][i];
+            /* the squares summed down the columns, then across (four
+             * lanes) */
+            for (i = 0; i < 4; i++)
+                col[i] = m[0][i] * m[0][i] + m[1][i] * m[1][i] +
+                         m[2][i] * m[2][i] + m[3][i] * m[3][i];
+            kept = (col[0] + col[1]) + (col[2] + col[3]);
             /* what the cell means leave out of the block's energy, spread
              * evenly: each cell's variance about its mean */
             r = (energy - 4.0f * kept) / 64.0f;
             r = r > 0.0f ? r : 0.0f;
-            for (j = 0; j < nj; j++)
-                for (i = 0; i < ni; i++) {
-                    float a = m[j][i] + 128.0f;
-                    size_t o = (size_t)(j0 + j) * w2 + i0 + i;
+            /* levels and mean squares of all sixteen first (loops over
+             * the block, which vectorise: with both in one loop GCC kept
+             * the clamps as branches), then the rows inside the image */
+            for (j = 0; j < 4; j++)
+                for (i = 0; i < 4; i++) {
+                    float l = m[j][i] + 128.0f;
 
-                    a = a < 0.0f ? 0.0f : a > 255.0f ? 255.0f : a;
-                    cj->v2[o] = a;
-                    cj->s2[o] = a * a + r;
+                    l = l < 0.0f ? 0.0f : l;
+                    lv[4 * j + i] = l > 255.0f ? 255.0f : l;
                 }
+            for (j = 0; j < 4; j++)
+                for (i = 0; i < 4; i++)
+                    ls[4 * j + i] = lv[4 * j + i] * lv[4 * j + i] + r;
+            for (j = 0; j < nj; j++) {
+                size_t o = (size_t)(j0 + j) * w2 + i0;
+
+                if (ni == 4) {
+                    memcpy(cj->v2 + o, lv + 4 * j, sizeof(float) * 4);
+                    memcpy(cj->s2 + o, ls + 4 * j, sizeof(float) * 4);
+                } else
+                    for (i = 0; i < ni; i++) {
+                        cj->v2[o + i] = lv[4 * j + i];
+                        cj->s2[o + i] = ls[4 * j + i];
+                    }
+            }
         }
     }
     return MARK_OK;

@@ -553,6 +553,65 @@ static float auto_opacity(const mark_visible *v, const mark_frame *f,
     return op;
 }
 
+/* One channel of a pixel under the plate: the picture c, the plate
+ * over it at opacity op, the outline at o, the text at t. */
+static MARK__INLINE float blend(float c, float op, float o, float t,
+                                float pc, float tc)
+{
+    c = c * (1.0f - op) + pc * op;
+    c = c * (1.0f - o) + pc * o;
+    return c * (1.0f - t) + tc * t;
+}
+
+/* 8-bit RGB without alpha (JPEG regions, most frames): the same values as
+ * the general loop below, a row at a time.  Where neither outline nor
+ * text covers a pixel (most of the plate), each channel's new code
+ * depends on its old code alone (the outline and text steps then add
+ * exact zeros), so it comes from a table of 256 made here. */
+static void draw_rgb8(const mark_visible *v, const mark_frame *f,
+                      uint32_t ox, uint32_t oy, float op, const float *tc,
+                      const float *pc)
+{
+    const mark_box *b = &v->plate;
+    unsigned char under[3][256];
+    uint32_t x, y;
+    int i, k;
+
+    for (i = 0; i < 3; i++)
+        for (k = 0; k < 256; k++)
+            under[i][k] = (unsigned char)table_byte(
+                v, blend(v->to_linear[k], op, 0.0f, 0.0f, pc[i], tc[i]));
+    for (y = 0; y < b->h; y++) {
+        unsigned char *p = (unsigned char *)f->data +
+                           (size_t)(b->y + y - oy) * f->stride +
+                           (size_t)(b->x - ox) * 3;
+        const unsigned char *ol = v->outline + (size_t)y * b->w;
+        const unsigned char *mk = NULL;
+        uint32_t my = y - v->pad;
+
+        if (y >= v->pad && my < v->mask.h)
+            mk = v->mask.data + (size_t)my * v->mask.w;
+        for (x = 0; x < b->w; x++, p += 3) {
+            uint32_t mx = x - v->pad;
+            unsigned tm = mk != NULL && x >= v->pad && mx < v->mask.w
+                          ? mk[mx] : 0;
+            float o, t;
+
+            if (ol[x] == 0 && tm == 0) {
+                p[0] = under[0][p[0]];
+                p[1] = under[1][p[1]];
+                p[2] = under[2][p[2]];
+                continue;
+            }
+            o = (float)ol[x] / 255.0f;
+            t = (float)tm / 255.0f;
+            for (i = 0; i < 3; i++)
+                p[i] = (unsigned char)table_byte(
+                    v, blend(v->to_linear[p[i]], op, o, t, pc[i], tc[i]));
+        }
+    }
+}
+
 /* Draw on a frame that shows the part of a full_w x full_h image whose
  * top-left corner is (ox, oy): video frames pass the whole frame, the
  * JPEG path only the blocks under the label. */
@@ -589,6 +648,10 @@ int mark__visible_draw_region(mark_visible *v, const mark_frame *f,
         op = (float)v->opacity;
     else
         op = auto_opacity(v, f, a, b, ox, oy, lt, lp);
+    if (a.ch == 3 && !a.wide && !a.alpha) {
+        draw_rgb8(v, f, ox, oy, op, tc, pc);
+        return MARK_OK;
+    }
     for (y = 0; y < b->h; y++) {
         for (x = 0; x < b->w; x++) {
             float c[3], o, t;
@@ -602,11 +665,8 @@ int mark__visible_draw_region(mark_visible *v, const mark_frame *f,
                 my < v->mask.h)
                 t = (float)v->mask.data[(size_t)my * v->mask.w + mx] /
                     255.0f;
-            for (i = 0; i < 3; i++) {
-                c[i] = c[i] * (1.0f - op) + pc[i] * op;
-                c[i] = c[i] * (1.0f - o) + pc[i] * o;
-                c[i] = c[i] * (1.0f - t) + tc[i] * t;
-            }
+            for (i = 0; i < 3; i++)
+                c[i] = blend(c[i], op, o, t, pc[i], tc[i]);
             store(v, f, a, b->x + x - ox, b->y + y - oy, c);
         }
     }
