@@ -531,20 +531,6 @@ static void idct_block(const mark__jpeg_edit *e, const JCOEF *cf,
     }
 }
 
-static JCOEF quantise(float f, float q, int lo, int hi)
-{
-    float r = f / q;
-
-    /* Only hand-made sample values come near the limits; they keep the
-     * encoder's coefficient-size check (10 bits AC, 11 bits DC
-     * difference) from failing. */
-    if (r <= (float)lo)
-        return (JCOEF)lo;
-    if (r >= (float)hi)
-        return (JCOEF)hi;
-    return (JCOEF)(r >= 0.0f ? (int)(r + 0.5f) : -(int)(0.5f - r));
-}
-
 /* Forward transform of 64 values s (row-major) into f.  Written as sums
  * of scaled rows, like the inverse, so the compiler can vectorise. */
 static void fdct_float(const mark__jpeg_edit *e, const float *s, float *f)
@@ -576,6 +562,20 @@ static void fdct_float(const mark__jpeg_edit *e, const float *s, float *f)
         }
 }
 
+/* The largest coefficient magnitude the encoder takes: 1023, and 1024
+ * for the DC, which may go one step further down (the DC's 1024 up is
+ * cut back to 1023 after). */
+static const float cap[64] = {
+    1024.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f,
+    1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f,
+    1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f,
+    1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f,
+    1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f,
+    1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f,
+    1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f,
+    1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f, 1023.0f
+};
+
 /* Forward transform and quantise samples s (64, row-major). */
 static void fdct_block(const mark__jpeg_edit *e, const float *s,
                        const float *q, JCOEF *cf)
@@ -586,9 +586,19 @@ static void fdct_block(const mark__jpeg_edit *e, const float *s,
     for (u = 0; u < 64; u++)
         c[u] = s[u] - 128.0f;
     fdct_float(e, c, f);
-    cf[0] = quantise(f[0], q[0], -1024, 1023);
-    for (u = 1; u < 64; u++)
-        cf[u] = quantise(f[u], q[u], -1023, 1023);
+    /* f / q rounded half away from zero, kept in the range the encoder
+     * takes (10 bits AC, one more step down for the DC; only hand-made
+     * sample values come near it): the magnitude capped, so the
+     * conversion is always defined, then the sign put back (the one
+     * select on floats in this loop, so it vectorises) */
+    for (u = 0; u < 64; u++) {
+        float a = fabsf(f[u] / q[u]);
+
+        a = a < cap[u] ? a : cap[u];
+        cf[u] = (JCOEF)(int)copysignf(a + 0.5f, f[u]);
+    }
+    if (cf[0] > 1023)
+        cf[0] = 1023;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1524,12 +1534,15 @@ static MARK__INLINE float block_cells(const float (*h)[4], const JCOEF *cf,
                                       const float *q, float m[4][4])
 {
     float f[64], sv[4][8], lane[8], energy = 0;
-    int u, ac = 0;
+    unsigned short ac16 = 0;
+    int u;
     uint32_t i, j;
 
-    for (u = 1; u < 64; u++)
-        ac |= cf[u];
-    if (ac == 0) {
+    /* any AC coefficient: all 64 in 16-bit lanes, the DC masked off (from
+     * 1 to 63, the loop had a scalar tail as long as its vector part) */
+    for (u = 0; u < 64; u++)
+        ac16 |= (unsigned short)((unsigned short)cf[u] & (u ? 0xffffu : 0));
+    if (ac16 == 0) {
         /* a flat block (most of a screenshot's): the same values as
          * below, where every other term is a zero */
         float dc = (float)cf[0] * q[0];

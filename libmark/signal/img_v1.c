@@ -116,18 +116,26 @@ void mark__imgwm_pattern_digest(const mark_key *key, unsigned char out[32])
 /* Box mean of radius rad of a w x h plane into out (not in place); the
  * box is cut at the edges.  Each output row is the sum of its 2 rad + 1
  * input rows (fewer at the top and bottom), then of 2 rad + 1 columns of
- * that.  Direct sums, not running ones: in float without drift, and
- * loops the compiler vectorises; the radii used are small. */
+ * that.  Down the columns the sum runs: the row entering the window is
+ * added and the one leaving it taken away, and every BOX_RESYNC rows the
+ * sum starts afresh, so rounding cannot drift further than a few steps
+ * of the float.  Along a row the sums are direct, three columns at a
+ * time and then those threes.  Loops the compiler vectorises. */
+#define BOX_RESYNC 16
+
 MARK__SIMD
 static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
                     uint32_t rad, float *out)
 {
+    uint32_t n = 2 * rad + 1;            /* terms a row */
     float *cs = mark__calloc(ctx, (size_t)w + 2 * rad, sizeof(float));
+    float *t3 = mark__malloc(ctx, sizeof(float) * ((size_t)w + 2 * rad));
     float *inv = mark__malloc(ctx, sizeof(float) * (w ? w : 1));
-    uint32_t x, y, j;
+    uint32_t x, y, j, pa = 0, pb = 0;
 
-    if (cs == NULL || inv == NULL) {
+    if (cs == NULL || t3 == NULL || inv == NULL) {
         mark__free(ctx, cs);
+        mark__free(ctx, t3);
         mark__free(ctx, inv);
         return MARK_ENOMEM;
     }
@@ -138,35 +146,64 @@ static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
     for (y = 0; y < h; y++) {
         uint32_t a = y > rad ? y - rad : 0;
         uint32_t b = y + rad + 1 < h ? y + rad + 1 : h;
-        float *c = cs + rad;              /* cs[0..rad) and the end: 0 */
+        float *restrict c = cs + rad;     /* cs[0..rad) and the end: 0 */
         float *restrict o = out + (size_t)y * w;
         float s = 1.0f / (float)(b - a);
 
-        /* the sums in order, three terms a pass (a pass a term was
-         * bound by its loads and stores of the running sum) */
-        memcpy(c, in + (size_t)a * w, sizeof(float) * w);
-        for (j = a + 1; j + 3 <= b; j += 3) {
-            const float *restrict r0 = in + (size_t)j * w;
-            const float *restrict r1 = r0 + w, *restrict r2 = r1 + w;
+        if (y % BOX_RESYNC == 0) {
+            /* afresh, three rows a pass */
+            memcpy(c, in + (size_t)a * w, sizeof(float) * w);
+            for (j = a + 1; j + 3 <= b; j += 3) {
+                const float *restrict r0 = in + (size_t)j * w;
+                const float *restrict r1 = r0 + w, *restrict r2 = r1 + w;
+
+                for (x = 0; x < w; x++)
+                    c[x] = ((c[x] + r0[x]) + r1[x]) + r2[x];
+            }
+            for (; j < b; j++) {
+                const float *restrict r = in + (size_t)j * w;
+
+                for (x = 0; x < w; x++)
+                    c[x] += r[x];
+            }
+        } else if (b > pb && a > pa) {
+            const float *restrict ri = in + (size_t)(b - 1) * w;
+            const float *restrict ro = in + (size_t)pa * w;
 
             for (x = 0; x < w; x++)
-                c[x] = ((c[x] + r0[x]) + r1[x]) + r2[x];
-        }
-        for (; j < b; j++) {
-            const float *restrict r = in + (size_t)j * w;
+                c[x] = (c[x] + ri[x]) - ro[x];
+        } else if (b > pb) {
+            const float *restrict ri = in + (size_t)(b - 1) * w;
 
             for (x = 0; x < w; x++)
-                c[x] += r[x];
-        }
-        memcpy(o, cs, sizeof(float) * w);
-        for (j = 1; j + 3 <= 2 * rad + 1; j += 3) {
-            const float *restrict r0 = cs + j;
-            const float *restrict r1 = r0 + 1, *restrict r2 = r0 + 2;
+                c[x] += ri[x];
+        } else if (a > pa) {
+            const float *restrict ro = in + (size_t)pa * w;
 
             for (x = 0; x < w; x++)
-                o[x] = ((o[x] + r0[x]) + r1[x]) + r2[x];
+                c[x] -= ro[x];
         }
-        for (; j <= 2 * rad; j++) {
+        pa = a;
+        pb = b;
+        /* along the row: sums of three neighbours, then of those */
+        if (n >= 3) {
+            const float *restrict c0 = cs, *restrict c1 = cs + 1;
+            const float *restrict c2 = cs + 2;
+
+            for (x = 0; x + 2 < w + 2 * rad; x++)
+                t3[x] = (c0[x] + c1[x]) + c2[x];
+            memcpy(o, t3, sizeof(float) * w);
+            for (j = 3; j + 3 <= n; j += 3) {
+                const float *restrict r = t3 + j;
+
+                for (x = 0; x < w; x++)
+                    o[x] += r[x];
+            }
+        } else {
+            memcpy(o, cs, sizeof(float) * w);
+            j = 1;
+        }
+        for (; j < n; j++) {
             const float *restrict r = cs + j;
 
             for (x = 0; x < w; x++)
@@ -176,6 +213,7 @@ static int box_mean(mark_ctx *ctx, const float *in, uint32_t w, uint32_t h,
             o[x] *= inv[x] * s;
     }
     mark__free(ctx, cs);
+    mark__free(ctx, t3);
     mark__free(ctx, inv);
     return MARK_OK;
 }
