@@ -1398,10 +1398,12 @@ int mark__jpeg_edit_luma(mark__jpeg_edit *e, float **out)
  * in quantiser steps (iq: 1 / step), rounded to the nearest and kept in
  * the range the encoder takes (10 bits AC, one more step down for the
  * DC).  Adding and taking away 1.5 * 2^23 rounds a float of magnitude
- * under 2^22 to an integer without a branch or a library call; rounding
- * first and clamping the whole numbers after, in one loop, lets the
- * compiler vectorise it (clamping first, in a loop of its own, it did
- * not, and that loop cost as much as the rest of the change). */
+ * under 2^22 to an integer without a branch or a library call (cf is 16
+ * bits and the change a few steps, so r is far smaller); rounding first
+ * and clamping the integers after, in one loop, lets the compiler
+ * vectorise it with integer min and max (clamping first, in a loop of
+ * its own, it did not, and that loop cost as much as the rest of the
+ * change; clamping the floats, it compared and blended). */
 static MARK__INLINE void add_in_steps(JCOEF *restrict cf,
                                       const float *restrict f,
                                       const float *restrict iq)
@@ -1411,11 +1413,12 @@ static MARK__INLINE void add_in_steps(JCOEF *restrict cf,
 
     for (u = 0; u < 64; u++) {
         float r = (float)cf[u] + f[u] * iq[u];
+        int v;
 
         r = (r + 12582912.0f) - 12582912.0f;
-        r = r < -1023.0f ? -1023.0f : r;
-        r = r > 1023.0f ? 1023.0f : r;
-        cf[u] = (JCOEF)(int)r;
+        v = (int)r;
+        v = v < -1023 ? -1023 : v;
+        cf[u] = (JCOEF)(v > 1023 ? 1023 : v);
     }
     if (dc < -1023.5f)
         cf[0] = -1024;
