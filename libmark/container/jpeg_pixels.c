@@ -495,71 +495,70 @@ void mark__jpeg_edit_info(const mark__jpeg_edit *e, uint32_t *width,
 
 /* Dequantise and inverse-transform one block into out (stride floats a
  * row), level shift included, not rounded: _put needs the exact values. */
-static void idct_block(const mark__jpeg_edit *e, const JCOEF *cf,
-                       const float *q, float *out, size_t stride)
+static MARK__INLINE void idct_block(const mark__jpeg_edit *e,
+                                    const JCOEF *cf, const float *q,
+                                    float *out, size_t stride)
 {
     const float (*b)[8] = e->basis;
     float f[64], t[64];
-    int u, v, x, y;
+    int v, x, y;
 
     for (v = 0; v < 64; v++)
         f[v] = (float)cf[v] * q[v];
     /* rows: t[v][x] = sum_u f[v][u] b[u][x]; no test for zeros, whose
-     * pattern no branch predictor guesses */
+     * pattern no branch predictor guesses.  Each sum is one expression,
+     * a vector lane per x: accumulated through memory (out may alias the
+     * basis, as far as the compiler knows) the transform was slow */
     for (v = 0; v < 8; v++) {
         const float *fr = f + v * 8;
-        float *tr = t + v * 8;
 
         for (x = 0; x < 8; x++)
-            tr[x] = 0.0f;
-        for (u = 0; u < 8; u++)
-            for (x = 0; x < 8; x++)
-                tr[x] += fr[u] * b[u][x];
+            t[v * 8 + x] = fr[0] * b[0][x] + fr[1] * b[1][x] +
+                           fr[2] * b[2][x] + fr[3] * b[3][x] +
+                           fr[4] * b[4][x] + fr[5] * b[5][x] +
+                           fr[6] * b[6][x] + fr[7] * b[7][x];
     }
-    /* columns: out[y][x] = sum_v b[v][y] t[v][x] */
+    /* columns: out[y][x] = 128 + sum_v b[v][y] t[v][x] */
     for (y = 0; y < 8; y++) {
-        float *o = out + (size_t)y * stride;
+        float row[8];
 
         for (x = 0; x < 8; x++)
-            o[x] = 128.0f;
-        for (v = 0; v < 8; v++) {
-            float bv = b[v][y];
-
-            for (x = 0; x < 8; x++)
-                o[x] += bv * t[v * 8 + x];
-        }
+            row[x] = 128.0f + b[0][y] * t[x] + b[1][y] * t[8 + x] +
+                     b[2][y] * t[16 + x] + b[3][y] * t[24 + x] +
+                     b[4][y] * t[32 + x] + b[5][y] * t[40 + x] +
+                     b[6][y] * t[48 + x] + b[7][y] * t[56 + x];
+        memcpy(out + (size_t)y * stride, row, sizeof row);
     }
 }
 
 /* Forward transform of 64 values s (row-major) into f.  Written as sums
  * of scaled rows, like the inverse, so the compiler can vectorise. */
-static void fdct_float(const mark__jpeg_edit *e, const float *s, float *f)
+static MARK__INLINE void fdct_float(const mark__jpeg_edit *e, const float *s,
+                                    float *f)
 {
     const float (*b)[8] = e->basis;
     const float (*bt)[8] = e->basis_t;
     float t[64];
-    int u, v, x, y;
+    int u, v, y;
 
-    /* rows: t[y][u] = sum_x s[y][x] bt[x][u] */
-    for (y = 0; y < 64; y++)
-        t[y] = 0.0f;
-    for (y = 0; y < 8; y++)
-        for (x = 0; x < 8; x++) {
-            float sv = s[y * 8 + x];
+    /* rows: t[y][u] = sum_x s[y][x] bt[x][u], one expression a lane
+     * (see idct_block()) */
+    for (y = 0; y < 8; y++) {
+        const float *sr = s + y * 8;
 
-            for (u = 0; u < 8; u++)
-                t[y * 8 + u] += sv * bt[x][u];
-        }
+        for (u = 0; u < 8; u++)
+            t[y * 8 + u] = sr[0] * bt[0][u] + sr[1] * bt[1][u] +
+                           sr[2] * bt[2][u] + sr[3] * bt[3][u] +
+                           sr[4] * bt[4][u] + sr[5] * bt[5][u] +
+                           sr[6] * bt[6][u] + sr[7] * bt[7][u];
+    }
     /* columns: f[v][u] = sum_y b[v][y] t[y][u] */
-    for (v = 0; v < 64; v++)
-        f[v] = 0.0f;
     for (v = 0; v < 8; v++)
-        for (y = 0; y < 8; y++) {
-            float bv = b[v][y];
-
-            for (u = 0; u < 8; u++)
-                f[v * 8 + u] += bv * t[y * 8 + u];
-        }
+        for (u = 0; u < 8; u++)
+            f[v * 8 + u] = b[v][0] * t[u] + b[v][1] * t[8 + u] +
+                           b[v][2] * t[16 + u] + b[v][3] * t[24 + u] +
+                           b[v][4] * t[32 + u] + b[v][5] * t[40 + u] +
+                           b[v][6] * t[48 + u] + b[v][7] * t[56 + u];
 }
 
 /* The largest coefficient magnitude the encoder takes: 1023, and 1024
@@ -1342,6 +1341,7 @@ static int has_full_y(const mark__jpeg_edit *e)
 /* The Y plane from the coefficients already held, with the same
  * transform _get uses: no second entropy decoding of the file.  Levels
  * are clamped to 0..255 as a decoder's are, not rounded. */
+MARK__SIMD
 static int luma_work(mark__jpeg_edit *e, void *arg)
 {
     float *plane = arg;

@@ -279,6 +279,15 @@ static void downsample(const float *in, uint32_t w, uint32_t x0, uint32_t y0,
             const float *restrict r = in + (size_t)((y0 + y) * d + v) * w +
                                       (size_t)x0 * d;
 
+            if (d == 1) {
+                /* the plane itself (images under 1027 px a side) */
+                for (x = 0; x < ww; x++)
+                    o[x] += r[x];
+                if (q != NULL)
+                    for (x = 0; x < ww; x++)
+                        q[x] += r[x] * r[x];
+                continue;
+            }
             if (d == 2) {
                 for (x = 0; x < ww; x++)
                     o[x] += r[2 * x] + r[2 * x + 1];
@@ -380,6 +389,13 @@ static void box_share(double cw, int l, float *aw)
 #define A_SLOPE 0.25f                    /* amplitude per level of std */
 #define A_RMS_MAX 2.4f                   /* RMS cap: PSNR >= 40.5 dB */
 
+/* The radius of the mask's windows for chips of c work pixels: the mask
+ * depends on c through this alone. */
+static uint32_t mask_radius(double c)
+{
+    return c < 1.0 ? 1 : (uint32_t)(c / 2 + 0.5);
+}
+
 MARK__SIMD
 static int mask_amplitude(mark_ctx *ctx, const float *luma,
                           const float *sq, uint32_t w, uint32_t h, double c,
@@ -387,7 +403,7 @@ static int mask_amplitude(mark_ctx *ctx, const float *luma,
 {
     size_t i, n = (size_t)w * h;
     float *mean = mark__plane_alloc(ctx, sizeof(float) * n);
-    uint32_t rad = c < 1.0 ? 1 : (uint32_t)(c / 2 + 0.5), x, y, k;
+    uint32_t rad = mask_radius(c), x, y, k;
     float *tmp = mark__malloc(ctx, sizeof(float) * (w + 2 * rad + 2));
     double s2 = 0, scale;
     int rc = MARK_OK;
@@ -919,6 +935,14 @@ int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
         }
         if (flat < FLAT_SHARE || c >= chip_size(w, h, 1))
             break;
+        /* a mostly flat image: the coarser chips, with the mask made
+         * again only if its windows differ (with the present constants
+         * they never do: the two sizes differ only under 1024 px a side,
+         * where both give a radius of 2; the mask was made twice there) */
+        if (mask_radius(chip_size(w, h, 1) / d) == mask_radius(c / d)) {
+            c = chip_size(w, h, 1);
+            break;
+        }
         c = chip_size(w, h, 1);
     }
     /* for the RMS cap, at the work scale */
@@ -1159,10 +1183,19 @@ int mark__imgwm_plan_from_luma(mark_ctx *ctx, const mark_key *key,
     if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE)
         return mark__err(ctx, MARK_EINVAL, "image smaller than %d pixels "
                          "a side: no watermark", MARK__IMGWM_MIN_SIDE);
-    lw = mark__plane_alloc(ctx, sizeof(float) * ww * hw);
+    /* at full scale (images under 1027 px a side) the plane itself is
+     * the work plane: only the squares are made */
+    lw = d == 1 ? NULL : mark__plane_alloc(ctx, sizeof(float) * ww * hw);
     sq = mark__plane_alloc(ctx, sizeof(float) * ww * hw);
-    if (lw == NULL || sq == NULL) {
+    if ((d != 1 && lw == NULL) || sq == NULL) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
+    } else if (d == 1) {
+        size_t i, n = (size_t)w * h;
+
+        for (i = 0; i < n; i++)
+            sq[i] = luma[i] * luma[i];
+        rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, luma, sq,
+                                  out);
     } else {
         downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
         rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, lw, sq, out);
