@@ -10,7 +10,9 @@
  * and three 2 MP JPEGs at quality 90: the same kind of texture (4:2:0,
  * libjpeg's standard tables), a smooth photo-like picture saved the way
  * ImageMagick saves at quality 90 (4:4:4, optimised Huffman tables) and
- * a text screenshot (white page, dark words; 4:2:0, standard tables).
+ * a text screenshot (white page, dark words; 4:2:0, standard tables);
+ * and a 1792x1024 JPEG of the texture (a size generators write, under
+ * the 1027 px a side from which the watermark works on 2 x 2 cells).
  * The plain re-encode keeps the file's chroma sampling and, if its
  * tables were optimised, optimises its own (as libmark does), so both
  * sides write the same kind of file.
@@ -448,6 +450,26 @@ int main(int argc, char **argv)
             with_watermark = 1;
             free(jp.p);
             free(jt.p);
+        }
+        {
+            /* 1792 x 1024, a size image generators write: under 1027 px
+             * a side the watermark works at full resolution (a Y plane
+             * from the coefficients, four times the work of the 2 x 2
+             * cells of the rows above) */
+            mem jg = { NULL, 0, 0, 0 };
+
+            seed = 9;
+            for (y = 0; y < 1024; y++)
+                for (x = 0; x < 1792; x++)
+                    pixel(x * 2, y * 2, &seed,
+                          small + ((size_t)y * 1792 + x) * 3);
+            jpeg_encode(small, 1792, 1024, 90, LIBJPEG, &jg);
+            row("JPEG 1792x1024 q90 4:2:0 (1.8 MP, generator size)", ctx,
+                &jg, 90, reps);
+            with_watermark = 0;
+            row("same, label + metadata only", ctx, &jg, 90, reps);
+            with_watermark = 1;
+            free(jg.p);
         }
         free(small);
         {
