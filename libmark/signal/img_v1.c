@@ -399,7 +399,8 @@ static uint32_t mask_radius(double c)
 MARK__SIMD
 static int mask_amplitude(mark_ctx *ctx, const float *luma,
                           const float *sq, uint32_t w, uint32_t h, double c,
-                          double strength, float *amp, double *flat)
+                          double strength, double busy, float *amp,
+                          double *flat)
 {
     size_t i, n = (size_t)w * h;
     float *mean = mark__plane_alloc(ctx, sizeof(float) * n);
@@ -468,6 +469,9 @@ static int mask_amplitude(mark_ctx *ctx, const float *luma,
             a = a > A_MAX ? A_MAX : a;
             o[x] = a;
         }
+        if (busy != 1.0)
+            for (x = 0; x < w; x++)
+                o[x] = A_FLAT + (o[x] - A_FLAT) * (float)busy;
         for (x = 0; x + 8 <= w; x += 8) {
             const float *o8 = o + x;     /* see energy_sums() */
 
@@ -482,7 +486,7 @@ static int mask_amplitude(mark_ctx *ctx, const float *luma,
     }
     *flat /= (double)(n ? n : 1);
     scale = sqrt(s2 / (double)n);
-    scale = scale > A_RMS_MAX ? A_RMS_MAX / scale : 1.0;
+    scale = scale > A_RMS_MAX * busy ? A_RMS_MAX * busy / scale : 1.0;
     scale *= strength;
     for (i = 0; i < n; i++)
         amp[i] = (float)(amp[i] * scale);
@@ -889,14 +893,14 @@ void mark__imgwm_plan_free(mark_ctx *ctx, mark__imgwm_plan *pl)
 
 int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
                          const mark_payload *p, uint32_t w, uint32_t h,
-                         double strength, const float *lw, const float *sq,
-                         mark__imgwm_plan **out)
+                         double strength, double busy, const float *lw,
+                         const float *sq, mark__imgwm_plan **out)
 {
     unsigned char code[MARK__CODED_BITS];
     pattern *pt = NULL;
     mark__imgwm_plan *pl = NULL;
     double c = chip_size(w, h, 0), sums[3] = { 0, 0, 0 }, flat;
-    double cap = A_RMS_MAX * strength, k = 1.0;
+    double cap = A_RMS_MAX * strength * busy, k = 1.0;
     uint32_t d = size_step(w, h), ww = w / d, hw = h / d, j;
     float *chipv;
     int rc = MARK_OK;
@@ -928,8 +932,8 @@ int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
      * variance, from the mean squares in sq, still counts the detail the
      * downsampling averages away) */
     for (;;) {
-        if (mask_amplitude(ctx, lw, sq, ww, hw, c / d, strength, pl->amp,
-                           &flat) < 0) {
+        if (mask_amplitude(ctx, lw, sq, ww, hw, c / d, strength, busy,
+                           pl->amp, &flat) < 0) {
             rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
             goto done;
         }
@@ -1173,7 +1177,7 @@ int mark__imgwm_work_from_cells(mark_ctx *ctx, const float *v2,
 int mark__imgwm_plan_from_luma(mark_ctx *ctx, const mark_key *key,
                                 const mark_payload *p, const float *luma,
                                 uint32_t w, uint32_t h, double strength,
-                                mark__imgwm_plan **out)
+                                double busy, mark__imgwm_plan **out)
 {
     uint32_t d = size_step(w, h), ww = w / d, hw = h / d;
     float *lw, *sq;
@@ -1194,11 +1198,12 @@ int mark__imgwm_plan_from_luma(mark_ctx *ctx, const mark_key *key,
 
         for (i = 0; i < n; i++)
             sq[i] = luma[i] * luma[i];
-        rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, luma, sq,
-                                  out);
+        rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, busy, luma,
+                                  sq, out);
     } else {
         downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
-        rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, lw, sq, out);
+        rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, busy, lw, sq,
+                                  out);
     }
     mark__plane_free(ctx, lw, sizeof(float) * ww * hw);
     mark__plane_free(ctx, sq, sizeof(float) * ww * hw);
@@ -1213,7 +1218,7 @@ int mark__imgwm_delta(mark_ctx *ctx, const mark_key *key,
     /* at the work scale the detector will take for an image of this size
      * (the informed step models it) */
     int rc = mark__imgwm_plan_from_luma(ctx, key, p, luma, w, h, strength,
-                                        &pl);
+                                        1.0, &pl);
 
     if (rc == MARK_OK)
         rc = mark__imgwm_plan_delta(ctx, pl, luma, delta);

@@ -60,18 +60,20 @@ int mark__imgwm_work_from_cells(mark_ctx *ctx, const float *v2,
                                 const float *s2, uint32_t w, uint32_t h,
                                 float *lw, float *sq);
 /* The mask, the informed chip values and the energy cap from lw and sq
- * (w / d x h / d each, row stride w / d). */
+ * (w / d x h / d each, row stride w / d).  busy (1 for images) raises
+ * the amplitude above the flat floor and the energy cap with it: flat
+ * areas keep their level, texture gets busy times its share. */
 int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
                          const mark_payload *p, uint32_t w, uint32_t h,
-                         double strength, const float *lw, const float *sq,
-                         mark__imgwm_plan **out);
+                         double strength, double busy, const float *lw,
+                         const float *sq, mark__imgwm_plan **out);
 void mark__imgwm_plan_free(mark_ctx *ctx, mark__imgwm_plan *pl);
 /* The plan for a whole luma plane (what mark__imgwm_delta makes first):
  * video keeps one for a few frames. */
 int mark__imgwm_plan_from_luma(mark_ctx *ctx, const mark_key *key,
                                const mark_payload *p, const float *luma,
                                uint32_t w, uint32_t h, double strength,
-                               mark__imgwm_plan **out);
+                               double busy, mark__imgwm_plan **out);
 /* The change for every pixel (levels luma, w x h), or for every 2 x 2
  * cell (cell means l2, (w + 1) / 2 x (h + 1) / 2; the change is the same
  * for the cell's four pixels).  The output may be the input. */
