@@ -13,8 +13,12 @@
  * floor under the slot's mean cell power: 20 dB under in aud-v1 and
  * aud-v2, 15 dB in aud-v3, so that near-empty cells read as the floor,
  * not as noise).  The cells pair up with their neighbour; a keyed layout
- * puts the 24 pairs into 4 groups of 6 and gives each pair a sign.  A
- * group's value is
+ * puts the 24 pairs into 4 groups of 6 and gives each pair a sign (in
+ * aud-v3 each group gets one of the 4 pairs of every 1 kHz band, so that
+ * every group sees the whole spectrum: a group whose pairs happened to
+ * sit where a clip has little energy carried little; 5 s excerpts of
+ * the corpus, at 0.7 s steps, were found 393 times of 439 instead of
+ * 381, 4 s ones 392 of 464 instead of 328).  A group's value is
  *
  *     P = sum over its pairs of sign * (l_up - l_down) / sqrt(12)
  *
@@ -166,16 +170,20 @@ typedef struct audver {
     double own_snr;                      /* ... and under its own energy
                                             (0: no such limit) */
     int passes;                          /* planning passes a slot */
+    int spread;                          /* 1: every group has one pair
+                                            in each 1 kHz band */
     int set;                             /* the detector's group values:
                                             0 aud-v1's layout and floor,
                                             1 aud-v3's */
 } audver;
 
 static const audver versions[] = {
-    { "aud-v1", "aud-v1", 1, { 2.5 }, { 3.0 }, 1e-2, 28.6, 27.5, 0, 1, 0 },
-    { "aud-v2", "aud-v1", 1, { 5.0 }, { 3.0 }, 1e-2, 28.6, 27.5, 0, 1, 0 },
+    { "aud-v1", "aud-v1", 1, { 2.5 }, { 3.0 }, 1e-2, 28.6, 27.5, 0, 1, 0,
+      0 },
+    { "aud-v2", "aud-v1", 1, { 5.0 }, { 3.0 }, 1e-2, 28.6, 27.5, 0, 1, 0,
+      0 },
     { "aud-v3", "aud-v3", 2, { 5.0, 16.0 }, { 6.0, 10.0 }, 3e-2, 29.2, 28.0,
-      24.0, 3, 1 },
+      24.0, 3, 1, 1 },
 };
 #define NSET 2                           /* layouts and floors read */
 #define NVER (int)(sizeof versions / sizeof versions[0])
@@ -272,10 +280,22 @@ static void layout_make(const mark_key *key, const audver *ver,
 
     snprintf(dom, sizeof dom, "%s quads", ver->domain);
     mark__prng_init(&r, key, dom);
-    mark__prng_permutation(&r, perm, PAIRS);
-    for (i = 0; i < PAIRS; i++) {
-        ly->group[perm[i]] = (unsigned char)(i / PPG);
-        ly->sign[i] = (signed char)mark__prng_sign(&r);
+    if (ver->spread) {
+        /* the GROUPS pairs of each band go one to each group, so that
+         * every group sees the whole spectrum */
+        for (i = 0; i < PAIRS; i += GROUPS) {
+            mark__prng_permutation(&r, perm, GROUPS);
+            for (g = 0; g < GROUPS; g++)
+                ly->group[i + g] = (unsigned char)perm[g];
+        }
+        for (i = 0; i < PAIRS; i++)
+            ly->sign[i] = (signed char)mark__prng_sign(&r);
+    } else {
+        mark__prng_permutation(&r, perm, PAIRS);
+        for (i = 0; i < PAIRS; i++) {
+            ly->group[perm[i]] = (unsigned char)(i / PPG);
+            ly->sign[i] = (signed char)mark__prng_sign(&r);
+        }
     }
     mark__prng_wipe(&r);
     snprintf(dom, sizeof dom, "%s pilot", ver->domain);

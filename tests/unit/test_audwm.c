@@ -119,7 +119,7 @@ static void test_golden(const mark_key *k)
     static const char *const want[3] = {
         "95955c6d48a3fac6ce5a8ffcf310775c232c2fd990dec85610e31d32a8d054bc",
         "95955c6d48a3fac6ce5a8ffcf310775c232c2fd990dec85610e31d32a8d054bc",
-        "2e16808953de37650ba24dedf6946b46abe50786d165c8490ed41584f7497948",
+        "eb6fcf461206c4b5db037cf21f1f29a1f664f5c1ea17a42acc63bf7b616eee56",
     };
     unsigned char d[32];
     char hex[65];
