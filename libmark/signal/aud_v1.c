@@ -90,8 +90,9 @@
  * not) and 16 slot offsets, the pilot is correlated at every block phase
  * (aud-v3: under each step, an alignment scoring by the better of each
  * alone and both together); the 6 best alignments of the window are
- * decoded (soft Viterbi) over the window, then over the whole input, and
- * a decode counts only if the keyed 48-bit check passes.  In aud-v3 a
+ * decoded (soft Viterbi) over the window, then over the whole input (the
+ * 24 best when the window is all of it), and a decode counts only if
+ * the keyed 48-bit check passes.  In aud-v3 a
  * segment's soft values are those of each step weighted by exp(3 x the
  * pilot's agreement with that step over the segment), normalised.  A
  * wrong decode passes with probability 2^-48 per path it checks (up to
@@ -141,6 +142,7 @@
 #define FBLO 8                           /* spectrum the detector keeps: */
 #define FNB 410                          /* bins FBLO.. for every scale */
 #define TRIES 6                          /* decodes per window */
+#define TRIES_ALL 24                     /* ... when it is all the input */
 #define SILENT 1e-9                      /* band power of silence */
 #define QUIET 1e-3                       /* slots this far under the mean
                                             power are not read */
@@ -1197,7 +1199,8 @@ static void keep_best(cand *best, int n, const cand *c)
  * each; an alignment scores by the better of each alone and both
  * together (a file with segments of both). */
 static void search(const layout *ly, const feat *F, size_t nf, size_t ws,
-                   size_t we, const audver *ver, cand *best, int quick)
+                   size_t we, const audver *ver, cand *best, int nbest,
+                   int quick)
 {
     float A[SLOTS], B[SLOTS], cs[NSTEP][2 * SLOTS + 64];
     float sn[NSTEP][2 * SLOTS + 64];
@@ -1263,7 +1266,7 @@ static void search(const layout *ly, const feat *F, size_t nf, size_t ws,
                     c.mode = mode;
                     c.o = o;
                     c.phi = j;
-                    keep_best(best, TRIES, &c);
+                    keep_best(best, nbest, &c);
                 }
             }
         }
@@ -1413,22 +1416,26 @@ int mark__audwm_in_detect(mark__audwm_in *d, const mark_key *key,
 
         for (ws = 0;; ws += hop) {
             size_t we;
-            cand best[TRIES];
+            cand best[TRIES_ALL];
+            int nb;
 
             if (ws + win > M)
                 ws = M > win ? M - win : 0;
             we = ws + win < M ? ws + win : M;
-            for (i = 0; i < TRIES; i++)
+            /* a window that is all the input (a short one) has no second
+             * decode over everything: more alignments instead */
+            nb = we - ws >= M ? TRIES_ALL : TRIES;
+            for (i = 0; i < nb; i++)
                 best[i].z = -1e30;
-            search(l, F, nf, ws, we, ver, best, quick);
+            search(l, F, nf, ws, we, ver, best, nb, quick);
             /* each alignment over the window, then over the whole
              * signal (the window's copies of the codeword and every
              * other one) */
-            for (i = 0; i < 2 * TRIES && best[i % TRIES].z > -1e30; i++) {
-                const cand *c = &best[i % TRIES];
+            for (i = 0; i < 2 * nb && best[i % nb].z > -1e30; i++) {
+                const cand *c = &best[i % nb];
                 mark_payload p;
                 double agree = 0;
-                int whole = i >= TRIES;
+                int whole = i >= nb;
 
                 if ((whole && we - ws >= M) || tries >= MARK__AUDWM_TRIES)
                     break;
