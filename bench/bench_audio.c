@@ -272,7 +272,7 @@ int main(int argc, char **argv)
     printf("\nAudio: marking vs a plain decode + encode with libsndfile, "
            "%d s of 44.1 kHz\nstereo, median of %d alternating runs, one "
            "core.  all marks = metadata label\n+ rhythm label at the start + "
-           "aud-v2 watermark (a fresh file: no search for\none already there); "
+           "aud-v3 watermark (a fresh file: no search for\none already there); "
            "watermark = the watermark alone, payload given; verify =\nopen "
            "+ rhythm label search + watermark search; detect = open + "
            "watermark search:\n\n", SECONDS, reps);

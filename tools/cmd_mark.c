@@ -492,9 +492,9 @@ static void json_report(const job *j, const char *format,
                 "\"%s\",\"payload\":\"%s\"%s}",
                 info->type == MARK_MEDIA_IMAGE ? "img-v1"
                 : info->type == MARK_MEDIA_VIDEO ? "vid-v1"
-                : info->type == MARK_MEDIA_TEXT ? "txt-v1" : "aud-v2", hex,
+                : info->type == MARK_MEDIA_TEXT ? "txt-v1" : "aud-v3", hex,
                 info->type == MARK_MEDIA_VIDEO
-                    ? ",\"note\":\"in the frames, and aud-v2 in a "
+                    ? ",\"note\":\"in the frames, and aud-v3 in a "
                       "soundtrack of 2 s or more\"" : "");
     }
     fputs("}\n", stdout);

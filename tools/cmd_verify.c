@@ -141,12 +141,12 @@ static void human_report(const char *name, mark_media *m)
                "are there, but no whole copy passes its check (the text was "
                "cut too short or changed)\n", wi.scheme);
     } else if (!wi.found) {
-        /* a video's frames carry vid-v1, its soundtrack aud-v2 */
+        /* a video's frames carry vid-v1, its soundtrack aud-v3 */
         if (info.type == MARK_MEDIA_VIDEO)
             printf("  watermark: none found (%s%s%s)\n",
                    info.width > 0 ? "vid-v1 in the frames" : "",
                    info.width > 0 && info.sample_rate > 0 ? ", " : "",
-                   info.sample_rate > 0 ? "aud-v2 in the soundtrack" : "");
+                   info.sample_rate > 0 ? "aud-v3 in the soundtrack" : "");
         else
             printf("  watermark: none found (%s)\n", wi.scheme);
     } else {

@@ -1,5 +1,5 @@
 /*
- * audio.c - `make robustness-audio`: the audio watermark aud-v2 against
+ * audio.c - `make robustness-audio`: the audio watermark aud-v3 against
  * the attacks of issue 5, over the corpus of make-audio-corpus.sh,
  * reported as Markdown tables (recovery per attack, per excerpt length,
  * SNR and silences per clip, false positives).
@@ -940,7 +940,7 @@ static void report(FILE *f, const shared *sh, double seconds, int jobs)
 
     for (i = 0; i < n_clips; i++)
         done += sh->r[i].done == 1;
-    fprintf(f, "## aud-v2 robustness (%d clips, default key, strength "
+    fprintf(f, "## aud-v3 robustness (%d clips, default key, strength "
             "%.2g, payload set %lu)\n\n", done, strength, salt);
     fprintf(f, "| attack | recovered (n/N, %%) | wrong payload | mean bit "
             "accuracy | mean score | target | result |\n");

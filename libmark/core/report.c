@@ -182,7 +182,7 @@ void mark__watermark_info(const mark_media *m, mark_watermark_info *out)
 
     memset(out, 0, sizeof *out);
     out->matches_metadata = -1;
-    /* video: the frames' (vid-v1) or the soundtrack's (aud-v2 or aud-v1) */
+    /* video: the frames' (vid-v1) or the soundtrack's (aud-v1 to aud-v3) */
     out->scheme = m->wm.scheme != NULL ? m->wm.scheme
                 : m->info.type == MARK_MEDIA_IMAGE ? "img-v1"
                 : m->info.type == MARK_MEDIA_TEXT ? MARK__TXTWM_SCHEME

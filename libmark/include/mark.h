@@ -809,7 +809,7 @@ MARK_API int mark_media_set_carrier(mark_media *m, const char *carrier);
 /* mark_media_set_watermark() :
  *  Embed an invisible watermark on the next save (images: scheme
  *  "img-v1" in the luminance, before any visible label is drawn; audio:
- *  "aud-v2"; text: "txt-v1", invisible code points repeated through the
+ *  "aud-v3"; text: "txt-v1", invisible code points repeated through the
  *  body, never in front matter or the label lines).  key
  *  NULL means the public default key; payload NULL means the payload
  *  derived from the staged metadata label (mark_payload_derive), which

@@ -1,7 +1,8 @@
 /*
- * aud_v1.c - the audio watermarks aud-v2 (what is embedded) and aud-v1
- * (still read): the same layout and signal path, with a quantisation
- * step of 5 dB for aud-v2 and 2.5 dB for aud-v1.
+ * aud_v1.c - the audio watermarks aud-v3 (what is embedded), aud-v2 and
+ * aud-v1 (still read): one layout and signal path; they differ in the
+ * quantisation step, the level floor, the change allowed and the keyed
+ * layout (versions[] below).
  *
  * Where the mark lives.  The input's channels are mixed to mono and
  * resampled to 16 kHz (libsoxr, which keeps time: sample t of the input
@@ -9,10 +10,15 @@
  * 1024 samples (64 ms), each looked at through a Hann window; of its
  * spectrum the 384 bins from 250 to 6250 Hz form 48 cells of 8 bins
  * (125 Hz), whose levels are in dB (10 log10 of the cell's power plus a
- * floor 20 dB under the slot's mean cell power, so that near-empty cells
- * read as the floor, not as noise).  The cells pair up with their
- * neighbour; a keyed layout puts the 24 pairs into 4 groups of 6 and
- * gives each pair a sign.  A group's value is
+ * floor under the slot's mean cell power: 20 dB under in aud-v1 and
+ * aud-v2, 15 dB in aud-v3, so that near-empty cells read as the floor,
+ * not as noise).  The cells pair up with their neighbour; a keyed layout
+ * puts the 24 pairs into 4 groups of 6 and gives each pair a sign (in
+ * aud-v3 each group gets one of the 4 pairs of every 1 kHz band, so that
+ * every group sees the whole spectrum: a group whose pairs happened to
+ * sit where a clip has little energy carried little; 5 s excerpts of
+ * the corpus, at 0.7 s steps, were found 393 times of 439 instead of
+ * 381, 4 s ones 392 of 464 instead of 328).  A group's value is
  *
  *     P = sum over its pairs of sign * (l_up - l_down) / sqrt(12)
  *
@@ -26,34 +32,42 @@
  * rate-1/3 convolutional code), placed by a keyed permutation, so one
  * block (7.55 s) holds the whole codeword and the next repeats it.  A bit
  * is carried by quantisation index modulation with a keyed dither: P is
- * moved to the nearest point of the lattice (d + b / 2 + k) * D (D = 5
- * dB in aud-v2, 2.5 dB in aud-v1; d the slot's and group's dither, a
- * fraction of D, b the bit).  The change is informed by P, so the host
- * audio does not interfere with the bit; only attacks do, by moving P.
- * The soft value of a bit read back is -cos(2 pi (P / D - d)): +1 on the
- * lattice of a 1, -1 on that of a 0.  aud-v1's step was small because
- * its change budget bound (cells shared a group's change by level
- * alone); once the change went to the cells where it costs least
- * energy, the budget rarely binds and twice the step survives codecs
- * far better (make robustness-audio: MP3 64 kbit/s 5 -> 13 of 17 clips,
- * Vorbis q2 4 -> 16, MP3 and AAC 128 kbit/s 15 and 14 -> 16, at 36 dB
- * SNR instead of 41).
+ * moved to the nearest point of the lattice (d + b / 2 + k) * D (d the
+ * slot's and group's dither, a fraction of D, b the bit).  The change is
+ * informed by P, so the host audio does not interfere with the bit; only
+ * attacks do, by moving P.  The soft value of a bit read back is
+ * -cos(2 pi (P / D - d)): +1 on the lattice of a 1, -1 on that of a 0.
+ * The step D: 2.5 dB in aud-v1, 5 dB in aud-v2 (twice the step survived
+ * codecs far better once the change went where it costs least: make
+ * robustness-audio, MP3 64 kbit/s 5 -> 13 of 17 clips, Vorbis q2 4 ->
+ * 16).  aud-v3 chooses, for each segment of 8 slots (0.5 s, block
+ * positions 0-7, 8-15, ...; the last has 6), between 5 and 16 dB: the
+ * large step when its expected cost (a move uniform over +-D/2 in each
+ * group: D^2 / 12 times the energy a dB of P costs in the slot) has
+ * fitted the slot's own limit (below) over the last few slots.  That is
+ * content whose level changes codecs mask and move most, noise-like
+ * stretches such as drums (MP3 128 kbit/s moves their P by 1-1.5 dB RMS,
+ * MP3 64 by 3): there aud-v2's 5 dB step was lost, 16 dB is not, at an
+ * SNR still near 40 dB.  The detector learns each segment's step from
+ * its pilot (below).
  *
  * What it costs.  A group's change is shared among its cells for the
  * least energy: a cell's share goes with how far it can move its level
  * (a cell near the floor hardly can) over its power relative to the
  * slot's mean (plus 0.1), so quiet cells under loud ones move most, at
- * most 3 dB a cell.  (Shares by level alone cost 4-10 dB more energy for
- * the same change, so the budget below stopped many slots short of their
- * lattice point: MP3 128 kbit/s 13 -> 15 of 17 clips, 5 s excerpts 50
- * -> 57 of 60, with 41 dB SNR instead of 34.)  A slot's change may cost
- * at most 27.5 dB under the larger of its energy and the recent mean (quiet
- * slots between loud ones carry the mark too), and never more than a
- * budget that keeps the change so far 28.6 dB under the signal so far,
- * which measures as at least 30 dB SNR over a file (the analysis window
- * overstates the change).  Changes are multiplicative: digital silence,
- * and cells with nothing in them, stay as they are.  Content with most
- * cells empty (a few pure tones, two narrow resonances) can carry little.
+ * most 3 dB a cell in aud-v1 and aud-v2, 6 dB (10 at the 16 dB step) in
+ * aud-v3.  (Shares by level alone cost 4-10 dB more energy for the same
+ * change.)  aud-v3's floor makes a cell's level bend away from its gain
+ * near the floor, so its plan is made three times, each from the levels
+ * the gains so far give.  A slot's change may cost at most 27.5 dB (28
+ * in aud-v3) under the larger of its energy and the recent mean (quiet
+ * slots between loud ones carry the mark too), in aud-v3 at most 24 dB
+ * under its own energy, and never more than a budget that keeps the
+ * change so far 28.6 dB (29.2) under the signal so far, which measures
+ * as at least 30 dB SNR over a file (the analysis window overstates the
+ * change).  Changes are multiplicative: digital silence, and cells with
+ * nothing in them, stay as they are.  Content with most cells empty (a
+ * few pure tones, two narrow resonances) can carry little.
  *
  * How the change is made.  A short-time Fourier transform of 1024
  * samples at a hop of 512 with square-root Hann windows (which add up to
@@ -66,29 +80,35 @@
  * slots of delay, constant memory, the same output however the input is
  * cut into pieces.
  *
- * How it is found.  The detector computes the group values on a grid of
- * 64-sample steps (1/16 of a slot) for seven frequency scales (content
- * whose speed changed by up to 1.5% has its bins moved).  For each window
- * of two blocks (hop one block), 25 time-axis hypotheses (slot lengths
- * 98.5% to 101.5% in steps of 0.25%, each either with the matching
- * frequency scale, as when a file was played faster, or without, as when
- * its tempo changed and its pitch did not) and 16 slot offsets, the pilot
- * is correlated at every block phase; the 6 best alignments of the window
- * are decoded (soft Viterbi) over the window, then over the whole input,
- * and a decode counts only if the keyed 48-bit check passes.  A wrong
- * decode passes with probability 2^-48 per path it checks (up to
+ * How it is found.  The detector computes the group values, under both
+ * layouts and floors, on a grid of 64-sample steps (1/16 of a slot) for
+ * seven frequency scales (content whose speed changed by up to 1.5% has
+ * its bins moved).  For each window of two blocks (hop one block), 25
+ * time-axis hypotheses (slot lengths 98.5% to 101.5% in steps of 0.25%,
+ * each either with the matching frequency scale, as when a file was
+ * played faster, or without, as when its tempo changed and its pitch did
+ * not) and 16 slot offsets, the pilot is correlated at every block phase
+ * (aud-v3: under each step, an alignment scoring by the better of each
+ * alone and both together); the 6 best alignments of the window are
+ * decoded (soft Viterbi) over the window, then over the whole input (the
+ * 24 best when the window is all of it), and a decode counts only if
+ * the keyed 48-bit check passes.  In aud-v3 a
+ * segment's soft values are those of each step weighted by exp(3 x the
+ * pilot's agreement with that step over the segment), normalised.  A
+ * wrong decode passes with probability 2^-48 per path it checks (up to
  * MARK__LIST, payload/ecc.c), and a file gets at most MARK__AUDWM_TRIES
  * (960) tries for each version: a false-positive probability under
- * 1.1e-10 per file (MARK__AUDWM_FP_BOUND).
+ * 1.7e-10 per file for the three (MARK__AUDWM_FP_BOUND).
  *
- * Frozen formats: the constants above (STEP_V2 for aud-v2, STEP_V1 for
- * aud-v1), the prng domains ("aud-v1 ...", which aud-v2 shares) and the
- * order in which layout_make() draws from them (golden digest in
- * tests/unit/test_audwm.c).  The detector looks for aud-v2, then for
- * aud-v1, each with its own MARK__AUDWM_TRIES.
+ * Frozen formats: versions[] and the constants above, the prng domains
+ * ("aud-v1 ...", which aud-v2 shares; "aud-v3 ...") and the order in
+ * which layout_make() draws from them (golden digests in
+ * tests/unit/test_audwm.c).  The detector looks for aud-v3, then aud-v2,
+ * then aud-v1, each with its own MARK__AUDWM_TRIES.
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,14 +128,13 @@
 #define GROUPS 4                         /* per slot: pilot + 3 data */
 #define PPG (PAIRS / GROUPS)             /* pairs per group */
 #define SLOTS 118                        /* per block: 354 / 3 */
-#define STEP_V2 5.0                      /* D, the QIM step: aud-v2 */
-#define STEP_V1 2.5                      /* ... and aud-v1's */
 #define ALPHA 1.0                        /* share of the way to the lattice */
-#define FLOOR 1e-2                       /* level floor, x mean power */
-#define CAP_DB 3.0                       /* most change per cell, dB */
 #define ALLOC_EPS 0.1                    /* cells' shares: see plan_slot */
-#define MIN_SNR 28.6                     /* change under the signal, dB */
-#define SLOT_SNR 27.5                    /* ... under a slot's reference */
+#define SEG 8                            /* aud-v3: slots of one step */
+#define DB_AMP 0.1151293                 /* ln 10 / 20: amplitude change
+                                            per dB, for small ones */
+#define SEG_K 3.0                        /* aud-v3: the detector's weight
+                                            of a segment's pilot evidence */
 #define GRID 64                          /* detector frame step */
 #define OFFS (SLOT / GRID)               /* slot offsets searched */
 #define NV 7                             /* frequency scales searched */
@@ -123,6 +142,7 @@
 #define FBLO 8                           /* spectrum the detector keeps: */
 #define FNB 410                          /* bins FBLO.. for every scale */
 #define TRIES 6                          /* decodes per window */
+#define TRIES_ALL 24                     /* ... when it is all the input */
 #define SILENT 1e-9                      /* band power of silence */
 #define QUIET 1e-3                       /* slots this far under the mean
                                             power are not read */
@@ -133,6 +153,43 @@ static float sq(float x)
 {
     return x * x;
 }
+
+/* The versions: what each embeds with and how the detector reads it.
+ * Frozen once shipped. */
+#define NSTEP 3                          /* most steps a version has */
+
+typedef struct audver {
+    const char *name;                    /* the scheme reported */
+    const char *domain;                  /* prefix of its prng domains */
+    int nsteps;                          /* 1, or aud-v3's choice */
+    double step[NSTEP];                  /* D, the QIM step, smallest
+                                            first */
+    double cap[NSTEP];                   /* most change per cell, dB, at
+                                            each step */
+    double floor;                        /* level floor, x mean power */
+    double min_snr;                      /* change under the signal, dB */
+    double slot_snr;                     /* ... under a slot's reference */
+    double own_snr;                      /* ... and under its own energy
+                                            (0: no such limit) */
+    int passes;                          /* planning passes a slot */
+    int spread;                          /* 1: every group has one pair
+                                            in each 1 kHz band */
+    int set;                             /* the detector's group values:
+                                            0 aud-v1's layout and floor,
+                                            1 aud-v3's */
+} audver;
+
+static const audver versions[] = {
+    { "aud-v1", "aud-v1", 1, { 2.5 }, { 3.0 }, 1e-2, 28.6, 27.5, 0, 1, 0,
+      0 },
+    { "aud-v2", "aud-v1", 1, { 5.0 }, { 3.0 }, 1e-2, 28.6, 27.5, 0, 1, 0,
+      0 },
+    { "aud-v3", "aud-v3", 2, { 5.0, 16.0 }, { 6.0, 10.0 }, 3e-2, 29.2, 28.0,
+      24.0, 3, 1, 1 },
+};
+#define NSET 2                           /* layouts and floors read */
+#define NVER (int)(sizeof versions / sizeof versions[0])
+#define LATEST 3                         /* what mark__audwm_embed writes */
 
 typedef struct layout {
     unsigned char group[PAIRS];
@@ -215,20 +272,36 @@ static void fft_slot(float *re, float *im, int inverse)
     }
 }
 
-static void layout_make(const mark_key *key, layout *ly)
+static void layout_make(const mark_key *key, const audver *ver,
+                        layout *ly)
 {
     mark__prng r;
     uint32_t perm[PAIRS], bits[MARK__CODED_BITS];
+    char dom[32];
     unsigned i, g;
 
-    mark__prng_init(&r, key, "aud-v1 quads");
-    mark__prng_permutation(&r, perm, PAIRS);
-    for (i = 0; i < PAIRS; i++) {
-        ly->group[perm[i]] = (unsigned char)(i / PPG);
-        ly->sign[i] = (signed char)mark__prng_sign(&r);
+    snprintf(dom, sizeof dom, "%s quads", ver->domain);
+    mark__prng_init(&r, key, dom);
+    if (ver->spread) {
+        /* the GROUPS pairs of each band go one to each group, so that
+         * every group sees the whole spectrum */
+        for (i = 0; i < PAIRS; i += GROUPS) {
+            mark__prng_permutation(&r, perm, GROUPS);
+            for (g = 0; g < GROUPS; g++)
+                ly->group[i + g] = (unsigned char)perm[g];
+        }
+        for (i = 0; i < PAIRS; i++)
+            ly->sign[i] = (signed char)mark__prng_sign(&r);
+    } else {
+        mark__prng_permutation(&r, perm, PAIRS);
+        for (i = 0; i < PAIRS; i++) {
+            ly->group[perm[i]] = (unsigned char)(i / PPG);
+            ly->sign[i] = (signed char)mark__prng_sign(&r);
+        }
     }
     mark__prng_wipe(&r);
-    mark__prng_init(&r, key, "aud-v1 pilot");
+    snprintf(dom, sizeof dom, "%s pilot", ver->domain);
+    mark__prng_init(&r, key, dom);
     for (i = 0; i < SLOTS; i++) {
         ly->pilot[i] = (unsigned char)(mark__prng_u32(&r) & 1);
         for (g = 0; g < GROUPS; g++)
@@ -236,7 +309,8 @@ static void layout_make(const mark_key *key, layout *ly)
                                        16777216.0);
     }
     mark__prng_wipe(&r);
-    mark__prng_init(&r, key, "aud-v1 bits");
+    snprintf(dom, sizeof dom, "%s bits", ver->domain);
+    mark__prng_init(&r, key, dom);
     mark__prng_permutation(&r, bits, MARK__CODED_BITS);
     for (i = 0; i < SLOTS; i++)
         for (g = 0; g < GROUPS - 1; g++)
@@ -244,13 +318,16 @@ static void layout_make(const mark_key *key, layout *ly)
     mark__prng_wipe(&r);
 }
 
-void mark__audwm_layout_digest(const mark_key *key, unsigned char out[32])
+void mark__audwm_layout_digest(const mark_key *key, int version,
+                               unsigned char out[32])
 {
     layout ly;
     crypto_generichash_state st;
     unsigned i, g;
 
-    layout_make(key, &ly);
+    if (version < 1 || version > NVER)
+        version = LATEST;
+    layout_make(key, &versions[version - 1], &ly);
     crypto_generichash_init(&st, NULL, 0, 32);
     for (i = 0; i < PAIRS; i++) {
         unsigned char b[2] = { ly.group[i], ly.sign[i] > 0 };
@@ -303,8 +380,14 @@ struct mark__audwm {
     int ch;
     double alpha;                        /* share of the way to the
                                             lattice point */
-    double step;                         /* D: STEP_V2 (STEP_V1 for
-                                            tests) */
+    const audver *ver;                   /* what it writes: LATEST (older
+                                            ones for tests) */
+    int big;                             /* aud-v3: this segment's step,
+                                            an index of ver->step */
+    double room;                         /* aud-v3: log of the step^2 the
+                                            recent slots could afford
+                                            (their limit over the cost
+                                            of a dB^2 of P, / 12) */
     soxr_t down, up;
     float *q;                            /* input frames not yet out */
     size_t q_len, q_cap;                 /* frames; floats */
@@ -373,7 +456,8 @@ static void drop(float *p, size_t *len, size_t n)
 }
 
 /* Cell levels (dB) and powers from bin powers pw[0..NB); the floor. */
-static float cells(const float *pw, float *lv, float *pc)
+static float cells(const float *pw, double floor_ratio, float *lv,
+                   float *pc)
 {
     double mean = 0;
     float floor_;
@@ -387,7 +471,7 @@ static float cells(const float *pw, float *lv, float *pc)
         pc[i] = v;
         mean += v;
     }
-    floor_ = (float)(FLOOR * mean / NC) + 1e-20f;
+    floor_ = (float)(floor_ratio * mean / NC) + 1e-20f;
     for (i = 0; i < NC; i++)
         lv[i] = 10.0f * log10f(pc[i] + floor_);
     return floor_;
@@ -403,10 +487,13 @@ static void plan_slot(mark__audwm *e, uint64_t s, const float *a,
                       float *gain)
 {
     const float norm = (float)(1 / sqrt(2.0 * PPG));
+    const audver *ver = e->ver;
     float pw[NB], lv[NC], pc[NC], cf[NC], wg[NC], P[GROUPS], dP[GROUPS];
-    double c2[GROUPS] = { 0 }, dE = 0, tot = 0, lim;
+    float Pn[GROUPS];
+    double c2[GROUPS] = { 0 }, tgt[GROUPS], dE = 0, tot = 0, lim, step, cap;
     float fl, cg[NC], k;
     unsigned i, g, q, j = (unsigned)(s % SLOTS);
+    int pass;
 
     for (i = 0; i < SLOT; i++) {
         e->re[i] = a[i] * hann[i];
@@ -416,7 +503,7 @@ static void plan_slot(mark__audwm *e, uint64_t s, const float *a,
     for (i = 0; i < NB; i++)
         pw[i] = e->re[BLO + i] * e->re[BLO + i] +
                 e->im[BLO + i] * e->im[BLO + i];
-    fl = cells(pw, lv, pc);
+    fl = cells(pw, ver->floor, lv, pc);
     project(&e->ly, lv, P);
     /* each cell's share of its group's change (x the group's), per unit
      * of the P it moves: cf / (its power / the slot's mean + ALLOC_EPS):
@@ -434,18 +521,69 @@ static void plan_slot(mark__audwm *e, uint64_t s, const float *a,
             c2[e->ly.group[i / 2]] += (double)cf[i] * wg[i];
         }
     }
+    /* the slot's energy: all of it up to 8 kHz, not only the band */
+    for (i = 0; i <= SLOT / 2; i++)
+        tot += (double)e->re[i] * e->re[i] + (double)e->im[i] * e->im[i];
+    /* The change a slot may cost: against the larger of its energy and
+     * the recent mean (3 s), so that quiet slots among loud ones carry
+     * the mark as well, but never more than the budget: the change so
+     * far stays min_snr under the signal so far. */
+    e->mean_e += (tot - e->mean_e) / (e->mean_e > 0 ? 47 : 1);
+    e->budget += tot * pow(10, -ver->min_snr / 10) * e->power;
+    lim = (tot > e->mean_e ? tot : e->mean_e) * pow(10, -ver->slot_snr / 10) *
+          e->power;
+    if (ver->own_snr > 0 &&
+        lim > tot * pow(10, -ver->own_snr / 10) * e->power)
+        lim = tot * pow(10, -ver->own_snr / 10) * e->power;
+    if (lim > e->budget)
+        lim = e->budget > 0 ? e->budget : 0;
+    step = ver->step[0];
+    cap = ver->cap[0];
+    if (ver->nsteps > 1) {
+        /* aud-v3: a segment of SEG slots takes the large step when its
+         * expected cost (a uniform move over +-D/2 in each group: D^2 /
+         * 12 times what a dB^2 of P costs) has fitted the slots' own
+         * limit lately (a running mean of the log over SEG slots):
+         * content with room for more change (noise-like, whose levels
+         * codecs move most) gets it.  Its pilot tells the detector which
+         * step it has. */
+        double unit = 0, r, own;
+
+        for (i = 0; i < NC; i++) {
+            unsigned gi = e->ly.group[i / 2];
+            double v = c2[gi] > 1e-6 ? wg[i] / (c2[gi] * norm) * DB_AMP
+                                     : 0;
+
+            unit += pc[i] * v * v;
+        }
+        own = tot * pow(10, -ver->slot_snr / 10) * e->power;
+        if (own > lim)
+            own = lim;
+        r = log((own + 1e-30) / (unit / 12 + 1e-30));
+        e->room += s == 0 ? r : (r - e->room) / SEG;
+        if (j % SEG == 0)
+            for (e->big = ver->nsteps - 1; e->big > 0; e->big--) {
+                double d = ver->step[e->big];
+
+                if (e->room >= log(d * d))
+                    break;
+            }
+        step = ver->step[e->big];
+        cap = ver->cap[e->big];
+    }
     for (g = 0; g < GROUPS; g++) {
         int b = g == 0 ? e->ly.pilot[j]
                        : e->coded[e->ly.bit[j][g - 1]];
-        double off = (e->ly.dither[j][g] + 0.5 * b) * e->step;
-        double n = floor((P[g] - off) / e->step + 0.5);
+        double off = (e->ly.dither[j][g] + 0.5 * b) * step;
+        double n = floor((P[g] - off) / step + 0.5);
 
         /* sum of u c x over the group = dP with x = y u w: y = dP /
          * sum (u^2 c w), u^2 = norm^2 */
         dP[g] = c2[g] > 1e-6
-                ? (float)(e->alpha * (off + n * e->step - P[g]) /
+                ? (float)(e->alpha * (off + n * step - P[g]) /
                           (c2[g] * norm * norm))
                 : 0.0f;
+        tgt[g] = P[g] + e->alpha * (off + n * step - P[g]);
     }
     for (q = 0; q < PAIRS; q++) {
         float x = e->ly.sign[q] * dP[e->ly.group[q]] * norm;
@@ -453,24 +591,33 @@ static void plan_slot(mark__audwm *e, uint64_t s, const float *a,
         for (i = 2 * q; i < 2 * q + 2; i++) {
             float v = (i == 2 * q ? x : -x) * wg[i];
 
-            v = v > CAP_DB ? (float)CAP_DB : v < -CAP_DB ? (float)-CAP_DB : v;
+            v = v > cap ? (float)cap : v < -cap ? (float)-cap : v;
             cg[i] = v;
-            dE += pc[i] * sq(powf(10.0f, v * 0.05f) - 1.0f);
         }
     }
-    /* the slot's energy: all of it up to 8 kHz, not only the band */
-    for (i = 0; i <= SLOT / 2; i++)
-        tot += (double)e->re[i] * e->re[i] + (double)e->im[i] * e->im[i];
-    /* The change a slot may cost: against the larger of its energy and
-     * the recent mean (3 s), so that quiet slots among loud ones carry
-     * the mark as well, but never more than the budget: the change so
-     * far stays MIN_SNR under the signal so far. */
-    e->mean_e += (tot - e->mean_e) / (e->mean_e > 0 ? 47 : 1);
-    e->budget += tot * pow(10, -MIN_SNR / 10) * e->power;
-    lim = (tot > e->mean_e ? tot : e->mean_e) * pow(10, -SLOT_SNR / 10) *
-          e->power;
-    if (lim > e->budget)
-        lim = e->budget > 0 ? e->budget : 0;
+    /* aud-v3: a cell's level is not linear in its gain near the floor
+     * (higher than aud-v2's), nor past the cap: what is left of the way
+     * is planned again from the levels the gains so far give */
+    for (pass = 1; pass < ver->passes; pass++) {
+        for (i = 0; i < NC; i++)
+            lv[i] = 10.0f * log10f(pc[i] * powf(10.0f, cg[i] * 0.1f) + fl);
+        project(&e->ly, lv, Pn);
+        for (g = 0; g < GROUPS; g++)
+            dP[g] = c2[g] > 1e-6
+                    ? (float)((tgt[g] - Pn[g]) / (c2[g] * norm * norm))
+                    : 0.0f;
+        for (q = 0; q < PAIRS; q++) {
+            float x = e->ly.sign[q] * dP[e->ly.group[q]] * norm;
+
+            for (i = 2 * q; i < 2 * q + 2; i++) {
+                float v = cg[i] + (i == 2 * q ? x : -x) * wg[i];
+
+                cg[i] = v > cap ? (float)cap : v < -cap ? (float)-cap : v;
+            }
+        }
+    }
+    for (i = 0; i < NC; i++)
+        dE += pc[i] * sq(powf(10.0f, cg[i] * 0.05f) - 1.0f);
     k = dE > lim ? (float)sqrt(lim / dE) : 1.0f;
     e->budget -= dE * k * k;
     for (i = 0; i < NC; i++)
@@ -691,14 +838,14 @@ int mark__audwm_new(mark_ctx *ctx, const mark_key *key,
     e->ch = channels;
     /* strength: under 1, less of the way to the lattice; over 1, a
      * larger budget (2: 6 dB more change) */
-    e->step = STEP_V2;
+    e->ver = &versions[LATEST - 1];
     e->alpha = ALPHA * strength;
     e->power = strength > 1 ? strength * strength : 1;
     if (e->alpha > 1)
         e->alpha = 1;
     for (c = 0; c < 8; c++)
         e->w[c] = 1;
-    layout_make(key, &e->ly);
+    layout_make(key, e->ver, &e->ly);
     mark__encode_payload(key, p, e->coded);
     e->down = soxr_create(rate, WR, 1, &err, &io, &q, NULL);
     if (err == NULL)
@@ -831,8 +978,10 @@ int mark__audwm_embed_version(mark_ctx *ctx, const mark_key *key,
 
     if (rc != MARK_OK)
         return rc;
-    if (version == 1)
-        e->step = STEP_V1;
+    if (version >= 1 && version < LATEST) {
+        e->ver = &versions[version - 1];
+        layout_make(key, e->ver, &e->ly);
+    }
     /* the output trails the input by a few slots, so it can be written
      * back over samples already read */
     while (rc == MARK_OK) {
@@ -855,14 +1004,15 @@ int mark__audwm_embed(mark_ctx *ctx, const mark_key *key,
                       uint32_t rate, int channels, double strength)
 {
     return mark__audwm_embed_version(ctx, key, p, x, frames, rate,
-                                     channels, strength, 2);
+                                     channels, strength, LATEST);
 }
 
 /* ---------------------------------------------------------------- */
 /* The detector.                                                     */
 
 typedef struct feat {
-    float P[NV][GROUPS];                 /* group values per freq scale */
+    float P[NSET][NV][GROUPS];           /* group values per layout and
+                                            floor, per freq scale */
     float live;                          /* 1: not silent */
 } feat;
 
@@ -952,12 +1102,12 @@ void mark__audwm_in_free(mark__audwm_in *d)
     mark__free(d->ctx, d);
 }
 
-static void features(const layout *ly, const float *x, size_t nf, feat *F,
-                     int quick)
+static void features(const layout *ly, const double *floors,
+                     const float *x, size_t nf, feat *F, int quick)
 {
     float re[SLOT], im[SLOT], pw[FNB], bp[NB], lv[NC], pc[NC];
     size_t f;
-    unsigned i, v;
+    unsigned i, v, st;
 
     for (f = 0; f < nf; f++) {
         const float *a = x + f * GRID;
@@ -985,8 +1135,10 @@ static void features(const layout *ly, const float *x, size_t nf, feat *F,
 
                 bp[i] = pw[k] + fr * (pw[k + 1] - pw[k]);
             }
-            cells(bp, lv, pc);
-            project(ly, lv, F[f].P[v]);
+            for (st = 0; st < NSET; st++) {
+                cells(bp, floors[st], lv, pc);
+                project(&ly[st], lv, F[f].P[st][v]);
+            }
         }
         F[f].live = (float)(mean / NB);
     }
@@ -1042,13 +1194,17 @@ static void keep_best(cand *best, int n, const cand *c)
     best[i] = *c;
 }
 
-/* Search the window [ws, we) of the work signal for alignments. */
+/* Search the window [ws, we) of the work signal for alignments of
+ * version ver.  With two steps (aud-v3), the pilot is correlated under
+ * each; an alignment scores by the better of each alone and both
+ * together (a file with segments of both). */
 static void search(const layout *ly, const feat *F, size_t nf, size_t ws,
-                   size_t we, double step, cand *best, int quick)
+                   size_t we, const audver *ver, cand *best, int nbest,
+                   int quick)
 {
-    float A[SLOTS], B[SLOTS], cs[2 * SLOTS + 64], sn[2 * SLOTS + 64];
-    float w[2 * SLOTS + 64];
-    int t, mode, o, j;
+    float A[SLOTS], B[SLOTS], cs[NSTEP][2 * SLOTS + 64];
+    float sn[NSTEP][2 * SLOTS + 64];
+    int t, mode, o, j, st, nst = ver->nsteps;
     long k;
 
     for (j = 0; j < SLOTS; j++) {
@@ -1071,69 +1227,126 @@ static void search(const layout *ly, const feat *F, size_t nf, size_t ws,
 
                 for (k = 0; k < 2 * SLOTS + 64; k++) {
                     long f = slot_frame(ws, we, o, len, k);
-                    double th;
 
                     if (f < 0 || (size_t)f >= nf)
                         break;
-                    th = 2 * M_PI * F[f].P[v][0] / step;
-                    cs[k] = (float)cos(th) * F[f].live;
-                    sn[k] = (float)sin(th) * F[f].live;
-                    w[k] = F[f].live;
-                    wsum += w[k];
+                    for (st = 0; st < nst; st++) {
+                        double th = 2 * M_PI * F[f].P[ver->set][v][0] /
+                                    ver->step[st];
+
+                        cs[st][k] = (float)cos(th) * F[f].live;
+                        sn[st][k] = (float)sin(th) * F[f].live;
+                    }
+                    wsum += F[f].live;
                     K++;
                 }
                 if (wsum < 16)
                     continue;
                 for (j = 0; j < SLOTS; j++) {
-                    double sc = 0;
-                    int jj = j;
+                    double sc[NSTEP] = { 0 }, all = 0, top;
 
-                    for (k = 0; k < K; k++) {
-                        sc += cs[k] * A[jj] + sn[k] * B[jj];
-                        if (++jj == SLOTS)
-                            jj = 0;
+                    for (st = 0; st < nst; st++) {
+                        int jj = j;
+
+                        for (k = 0; k < K; k++) {
+                            sc[st] += cs[st][k] * A[jj] + sn[st][k] * B[jj];
+                            if (++jj == SLOTS)
+                                jj = 0;
+                        }
                     }
-                    c.z = sc / sqrt(wsum / 2);
+                    for (top = sc[0], st = 0; st < nst; st++) {
+                        all += sc[st];
+                        if (sc[st] > top)
+                            top = sc[st];
+                    }
+                    if (nst > 1 && all / sqrt(nst) > top)
+                        top = all / sqrt(nst);
+                    c.z = top / sqrt(wsum / 2);
                     c.t = t;
                     c.mode = mode;
                     c.o = o;
                     c.phi = j;
-                    keep_best(best, TRIES, &c);
+                    keep_best(best, nbest, &c);
                 }
             }
         }
 }
 
+/* A segment's slots as read under each step (aud-v3), weighted by how
+ * much more the pilot agrees with one than the other. */
+typedef struct segbuf {
+    int n;                               /* slots held */
+    double ev[NSTEP];                    /* pilot evidence per step */
+    float d[SEG][NSTEP][GROUPS - 1];     /* soft values per step */
+    int j[SEG];                          /* their block positions */
+} segbuf;
+
+static void seg_flush(const layout *ly, segbuf *sb, int nst, float *soft)
+{
+    double p[NSTEP], top = sb->ev[0], sum = 0;
+    int i, g, st;
+
+    for (st = 1; st < nst; st++)
+        if (sb->ev[st] > top)
+            top = sb->ev[st];
+    for (st = 0; st < nst; st++)
+        sum += p[st] = exp(SEG_K * (sb->ev[st] - top));
+    for (i = 0; i < sb->n; i++)
+        for (g = 1; g < GROUPS; g++) {
+            double v = 0;
+
+            for (st = 0; st < nst; st++)
+                v += p[st] * sb->d[i][st][g - 1];
+            soft[ly->bit[sb->j[i]][g - 1]] += (float)(v / sum);
+        }
+    sb->n = 0;
+    for (st = 0; st < NSTEP; st++)
+        sb->ev[st] = 0;
+}
+
 /* Decode the alignment c, found in the window starting at ws, over the
  * slots from lo to hi (work samples): the window, or everything. */
 static int decode(const mark_key *key, const layout *ly, const feat *F,
-                  size_t nf, size_t ws, size_t lo, size_t hi, double step,
-                  const cand *c, mark_payload *out, double *agree)
+                  size_t nf, size_t ws, size_t lo, size_t hi,
+                  const audver *ver, const cand *c, mark_payload *out,
+                  double *agree)
 {
     float soft[MARK__CODED_BITS] = { 0 };
     double len = SLOT * lambda_of(c->t);
     double first = (double)ws + c->o * GRID;
     long k = -(long)floor((first - (double)lo) / len), f;
-    int v = variant_of(c->t, c->mode), g, j;
+    int v = variant_of(c->t, c->mode), g, j, st, nst = ver->nsteps;
+    segbuf sb;
 
+    memset(&sb, 0, sizeof sb);
     j = (int)(((k + c->phi) % SLOTS + SLOTS) % SLOTS);
     for (;; k++) {
         double pos = first + k * len;
+        const float *P;
 
         if (pos + SLOT > (double)hi)
             break;
         f = (long)(pos / GRID + 0.5);
         if (f < 0 || (size_t)f >= nf)
             break;
-        for (g = 1; g < GROUPS; g++) {
-            double th = 2 * M_PI * (F[f].P[v][g] / step -
-                                    ly->dither[j][g]);
+        P = F[f].P[ver->set][v];
+        if (sb.n > 0 && (j % SEG == 0 || sb.n == SEG))
+            seg_flush(ly, &sb, nst, soft);
+        for (st = 0; st < nst; st++) {
+            double th = 2 * M_PI * (P[0] / ver->step[st] -
+                                    ly->dither[j][0]);
 
-            soft[ly->bit[j][g - 1]] += (float)(-cos(th) * F[f].live);
+            sb.ev[st] += -cos(th) * (ly->pilot[j] ? 1 : -1) * F[f].live;
+            for (g = 1; g < GROUPS; g++) {
+                th = 2 * M_PI * (P[g] / ver->step[st] - ly->dither[j][g]);
+                sb.d[sb.n][st][g - 1] = (float)(-cos(th) * F[f].live);
+            }
         }
+        sb.j[sb.n++] = j;
         if (++j == SLOTS)
             j = 0;
     }
+    seg_flush(ly, &sb, nst, soft);
     return mark__decode_payload(key, soft, out, agree);
 }
 
@@ -1161,7 +1374,8 @@ int mark__audwm_in_detect(mark__audwm_in *d, const mark_key *key,
 {
     mark_ctx *ctx = d->ctx;
     int quick = d->quick;
-    layout ly;
+    layout ly[NSET];
+    double floors[NSET];
     float *w;
     feat *F = NULL;
     size_t M, nf, win = 2 * SLOTS * SLOT, hop = SLOTS * SLOT, ws;
@@ -1184,45 +1398,53 @@ int mark__audwm_in_detect(mark__audwm_in *d, const mark_key *key,
     F = mark__malloc(ctx, nf * sizeof *F);
     if (F == NULL)
         return mark__err(ctx, MARK_ENOMEM, "out of memory");
-    layout_make(key, &ly);
-    features(&ly, w, nf, F, quick);
+    for (sch = 0; sch < NVER; sch++) {
+        layout_make(key, &versions[sch], &ly[versions[sch].set]);
+        floors[versions[sch].set] = versions[sch].floor;
+    }
+    features(ly, floors, w, nf, F, quick);
     mark__free(ctx, d->w);              /* the features hold what counts */
     d->w = NULL;
     d->len = d->cap = 0;
-    /* aud-v2 first, then aud-v1: the same layout and group values, a
-     * step of 5 or 2.5 dB; each with its own MARK__AUDWM_TRIES */
-    for (sch = 0; sch < 2; sch++) {
-        double step = sch == 0 ? STEP_V2 : STEP_V1;
+    /* the latest version first, then the older ones (aud-v2 and aud-v1:
+     * the same layout and group values, a step of 5 or 2.5 dB); each
+     * with its own MARK__AUDWM_TRIES */
+    for (sch = NVER - 1; sch >= 0; sch--) {
+        const audver *ver = &versions[sch];
+        const layout *l = &ly[ver->set];
         int tries = 0;
 
         for (ws = 0;; ws += hop) {
             size_t we;
-            cand best[TRIES];
+            cand best[TRIES_ALL];
+            int nb;
 
             if (ws + win > M)
                 ws = M > win ? M - win : 0;
             we = ws + win < M ? ws + win : M;
-            for (i = 0; i < TRIES; i++)
+            /* a window that is all the input (a short one) has no second
+             * decode over everything: more alignments instead */
+            nb = we - ws >= M ? TRIES_ALL : TRIES;
+            for (i = 0; i < nb; i++)
                 best[i].z = -1e30;
-            search(&ly, F, nf, ws, we, step, best, quick);
+            search(l, F, nf, ws, we, ver, best, nb, quick);
             /* each alignment over the window, then over the whole
              * signal (the window's copies of the codeword and every
              * other one) */
-            for (i = 0; i < 2 * TRIES && best[i % TRIES].z > -1e30; i++) {
-                const cand *c = &best[i % TRIES];
+            for (i = 0; i < 2 * nb && best[i % nb].z > -1e30; i++) {
+                const cand *c = &best[i % nb];
                 mark_payload p;
                 double agree = 0;
-                int whole = i >= TRIES;
+                int whole = i >= nb;
 
                 if ((whole && we - ws >= M) || tries >= MARK__AUDWM_TRIES)
                     break;
                 tries++;
                 res->candidates++;
-                if (decode(key, &ly, F, nf, ws, whole ? 0 : ws,
-                           whole ? M : we, step, c, &p, &agree)) {
+                if (decode(key, l, F, nf, ws, whole ? 0 : ws,
+                           whole ? M : we, ver, c, &p, &agree)) {
                     res->found = 1;
-                    res->scheme = sch == 0 ? MARK__AUDWM_SCHEME
-                                           : MARK__AUDWM_SCHEME_V1;
+                    res->scheme = ver->name;
                     res->payload = p;
                     res->score = agree;
                     res->sync = c->z;
@@ -1239,6 +1461,6 @@ int mark__audwm_in_detect(mark__audwm_in *d, const mark_key *key,
     }
 done:
     mark__free(ctx, F);
-    sodium_memzero(&ly, sizeof ly);
+    sodium_memzero(ly, sizeof ly);
     return MARK_OK;
 }

@@ -95,14 +95,15 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
                        const float *luma, uint32_t w, uint32_t h,
                        mark__wm_result *res);
 
-/* aud-v2: the audio watermark (aud_v1.c).  It lives in the log
+/* aud-v3: the audio watermark (aud_v1.c).  It lives in the log
  * magnitudes of 250-6250 Hz of the mono mix at 16 kHz, so it is the same
  * mark at every sample rate; the change is computed there and resampled
  * to the input's rate.  Samples are interleaved floats, full scale 1.
- * aud-v2 is aud-v1 with twice the quantisation step (5 dB): the
- * embedder writes aud-v2, the detector reads both. */
-#define MARK__AUDWM_SCHEME "aud-v2"
-#define MARK__AUDWM_SCHEME_V1 "aud-v1"
+ * aud-v2 is aud-v1 with twice the quantisation step (5 dB); aud-v3 has
+ * its own layout, a higher level floor and a step of 5 or 16 dB chosen
+ * per half second.  The embedder writes aud-v3, the detector reads all
+ * three. */
+#define MARK__AUDWM_SCHEME "aud-v3"
 
 /* The streaming embedder: samples go in, the same number come out, a
  * bounded delay (well under a second) later; constant memory. */
@@ -127,8 +128,8 @@ int mark__audwm_pump(mark__audwm *e, const float *x, size_t n, float *buf,
 int mark__audwm_embed(mark_ctx *ctx, const mark_key *key,
                       const mark_payload *p, float *x, size_t frames,
                       uint32_t rate, int channels, double strength);
-/* The same as an older version wrote it (version 1: aud-v1's 2.5 dB
- * step; 2: aud-v2, what _embed writes), for tests of the reader. */
+/* The same as an older version wrote it (version 1: aud-v1; 2: aud-v2;
+ * 3: aud-v3, what _embed writes), for tests of the reader. */
 int mark__audwm_embed_version(mark_ctx *ctx, const mark_key *key,
                               const mark_payload *p, float *x,
                               size_t frames, uint32_t rate, int channels,
@@ -146,10 +147,12 @@ int mark__audwm_in_feed(mark__audwm_in *d, const float *x, size_t frames);
 int mark__audwm_in_detect(mark__audwm_in *d, const mark_key *key,
                           mark__wm_result *res);
 void mark__audwm_in_free(mark__audwm_in *d);
-/* For the golden test of the frozen format: a BLAKE2b-256 digest of the
- * key-driven layout (groups and signs of the cell pairs; each slot's
- * pilot bit, dithers and coded-bit indices). */
-void mark__audwm_layout_digest(const mark_key *key, unsigned char out[32]);
+/* For the golden test of the frozen formats: a BLAKE2b-256 digest of
+ * the key-driven layout of a version (1-3, as _embed_version; aud-v1 and
+ * aud-v2 share one): groups and signs of the cell pairs; each slot's
+ * pilot bit, dithers and coded-bit indices. */
+void mark__audwm_layout_digest(const mark_key *key, int version,
+                               unsigned char out[32]);
 /* Blind detection over x (at most the first MARK__AUDWM_MAX_SECONDS). */
 #define MARK__AUDWM_MAX_SECONDS 600
 /* Shorter input is not marked: too little for the detector. */
@@ -159,12 +162,12 @@ void mark__audwm_layout_digest(const mark_key *key, unsigned char out[32]);
  * WAV or FLAC of music was not found even unattacked). */
 #define MARK__AUDWM_MIN_BITS 9
 /* The decision's false-positive bound: at most MARK__AUDWM_TRIES decodes
- * a file for each of the two versions, each checking up to MARK__LIST
+ * a file for each of the three versions, each checking up to MARK__LIST
  * paths, each passing the 48-bit keyed check by chance with probability
- * 2^-48: about 1.1e-10. */
+ * 2^-48: 3 x 960 x 16 x 2^-48, about 1.6e-10. */
 #define MARK__AUDWM_TRIES 960
 #define MARK__AUDWM_FP_BOUND \
-    (2.0 * MARK__AUDWM_TRIES * MARK__LIST / 281474976710656.0)
+    (3.0 * MARK__AUDWM_TRIES * MARK__LIST / 281474976710656.0)
 int mark__audwm_detect(mark_ctx *ctx, const mark_key *key, const float *x,
                        size_t frames, uint32_t rate, int channels,
                        mark__wm_result *res);

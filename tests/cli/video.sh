@@ -65,7 +65,7 @@ expect 1 "$AIMARK" verify in.mp4
 has out "format: mp4 video (h264), 320x240"
 has out "soundtrack 1 channel at 48000 Hz"
 has out "metadata: 0 labels"
-has out "watermark: none found (vid-v1 in the frames, aud-v2 in the soundtrack)"
+has out "watermark: none found (vid-v1 in the frames, aud-v3 in the soundtrack)"
 expect 0 "$AIMARK" verify m-in.webm
 has out "format: mkv video (vp9)"
 # the QuickTime brand stays (a mov stays a mov), WebM stays WebM
@@ -215,12 +215,12 @@ ok $FF -f lavfi -i testsrc2=size=160x120:rate=25 -i speech-m.wav -shortest \
     -c:v libx264 -pix_fmt yuv420p -c:a aac -b:a 192k snd.mp4
 for f in snd.mkv snd.mp4; do
     expect 0 "$AIMARK" verify --json $f
-    has out '"scheme":"aud-v2"'
+    has out '"scheme":"aud-v3"'
     has out '"payload":"0123456789abcdef"'
     has out '"verdict":"suspected"'
 done
 expect 0 "$AIMARK" verify snd.mkv
-has out "watermark: aud-v2 payload 0123456789abcdef"
+has out "watermark: aud-v3 payload 0123456789abcdef"
 expect 1 "$AIMARK" verify --json noaudio.mp4
 has out '"scheme":"vid-v1"'
 
@@ -277,7 +277,7 @@ for f in a-crf30.mp4 a-small.mp4 a-2s.mp4; do
     has out "\"payload\":\"$P\""
 done
 expect 0 "$AIMARK" verify --json a-graysound.mp4
-has out '"scheme":"aud-v2"'
+has out '"scheme":"aud-v3"'
 has out "\"payload\":\"$P\""
 # unmarked videos: nothing
 for f in in.mp4 in.webm lab.mp4; do
@@ -342,7 +342,7 @@ ok $FF -i speech.wav -c:a aac -b:a 128k -f mp4 ao.mp4
 expect 0 "$AIMARK" mark --producer $CODE ao.mp4 -o ao-m.mp4
 expect 0 "$AIMARK" verify ao-m.mp4
 has out "format: mp4, no video stream, 8.00 s, soundtrack 1 channel"
-has out "watermark: aud-v2 payload"
+has out "watermark: aud-v3 payload"
 has out "matches the metadata label"
 # no soundtrack: labelled, the watermark said to be skipped
 expect 0 "$AIMARK" mark --producer $CODE --json noaudio.mp4 -o all-na.mp4

@@ -1,9 +1,10 @@
 /*
- * test_audwm.c - the aud-v2 audio watermark on synthetic signals: the
- * frozen layout (golden digest), quality (SNR, silence stays silent),
+ * test_audwm.c - the aud-v3 audio watermark on synthetic signals: the
+ * frozen layouts (golden digests), quality (SNR, silence stays silent),
  * the streaming embedder against the one-shot one, blind detection at
  * several rates and channel counts, after a cut, a gain change, added
- * noise and a 1% tempo change, a file aud-v1 marked still read, and no
+ * noise and a 1% tempo change, files aud-v2 and aud-v1 marked still
+ * read, and no
  * detection on unmarked audio or under a wrong key.  Codecs are tested by tests/cli/audio_wm.sh (with
  * ffmpeg), the full robustness table is `make robustness-audio`.
  *
@@ -112,16 +113,23 @@ static int detect(const mark_key *k, const float *x, size_t frames,
     return rc == MARK_OK && r->found;
 }
 
+/* aud-v1 and aud-v2 share a layout; aud-v3 draws its own. */
 static void test_golden(const mark_key *k)
 {
-    static const char want[] =
-        "95955c6d48a3fac6ce5a8ffcf310775c232c2fd990dec85610e31d32a8d054bc";
+    static const char *const want[3] = {
+        "95955c6d48a3fac6ce5a8ffcf310775c232c2fd990dec85610e31d32a8d054bc",
+        "95955c6d48a3fac6ce5a8ffcf310775c232c2fd990dec85610e31d32a8d054bc",
+        "eb6fcf461206c4b5db037cf21f1f29a1f664f5c1ea17a42acc63bf7b616eee56",
+    };
     unsigned char d[32];
     char hex[65];
+    int v;
 
-    mark__audwm_layout_digest(k, d);
-    sodium_bin2hex(hex, sizeof hex, d, sizeof d);
-    CHECK_STR(hex, want);
+    for (v = 1; v <= 3; v++) {
+        mark__audwm_layout_digest(k, v, d);
+        sodium_bin2hex(hex, sizeof hex, d, sizeof d);
+        CHECK_STR(hex, want[v - 1]);
+    }
 }
 
 /* The stream in uneven pieces gives the one-shot result, sample for
@@ -183,7 +191,7 @@ int main(void)
     mark_payload p, q;
     mark__wm_result r;
     unsigned ci;
-    int seed, fp = 0;
+    int seed, fp = 0, v;
 
     if (mark_ctx_new(&ctx, NULL) != MARK_OK)
         return 99;
@@ -217,7 +225,7 @@ int main(void)
                   memcmp(r.payload.bytes, p.bytes, 8) == 0,
                   "case %u: not found", ci);
         CHECK(r.score > 0.5);
-        CHECK_STR(r.scheme, "aud-v2");
+        CHECK_STR(r.scheme, "aud-v3");
         /* a wrong key finds nothing */
         CHECK(!detect(k2, m, n, rate, ch, &r));
         /* cut, then quieter */
@@ -245,19 +253,19 @@ int main(void)
         free(m);
     }
 
-    /* a file an earlier build marked (aud-v1: the 2.5 dB step) is still
-     * read, and named so */
-    {
+    /* files earlier builds marked (aud-v1: the 2.5 dB step; aud-v2: 5
+     * dB, aud-v1's layout) are still read, and named so */
+    for (v = 1; v <= 2; v++) {
         uint32_t rate = 44100;
         size_t n = rate * 12;
         float *x = signal_make(0, 5, rate, 2, 12, 0, 0);
 
-        CHECK_RC(mark__audwm_embed_version(ctx, k, &p, x, n, rate, 2, 1.0, 1),
+        CHECK_RC(mark__audwm_embed_version(ctx, k, &p, x, n, rate, 2, 1.0, v),
                  MARK_OK);
         CHECK_MSG(detect(k, x, n, rate, 2, &r) &&
                   memcmp(r.payload.bytes, p.bytes, 8) == 0,
-                  "aud-v1 not found");
-        CHECK_STR(r.scheme, "aud-v1");
+                  "aud-v%d not found", v);
+        CHECK_STR(r.scheme, v == 1 ? "aud-v1" : "aud-v2");
         free(x);
     }
 
