@@ -515,6 +515,61 @@ static void test_planes(const mark_key *k, const mark_payload *p)
     free(m3);
 }
 
+/* The texture gain (video frames): a picture flat on its left half and
+ * busy on its right.  With busy 1.5 the right half's change grows by
+ * about that much, the left half's hardly (the energy cap rises with the
+ * gain, so it binds a little less), and busy 1 is what the image
+ * embedder gives. */
+static void test_busy_gain(const mark_key *k, const mark_payload *p)
+{
+    uint32_t W = 640, H = 480, x, y;
+    float *img = malloc(sizeof(float) * W * H);
+    float *d1 = malloc(sizeof(float) * W * H);
+    float *d15 = malloc(sizeof(float) * W * H);
+    float *ref = malloc(sizeof(float) * W * H);
+    mark__imgwm_plan *pl = NULL;
+    double f1 = 0, f15 = 0, b1 = 0, b15 = 0;
+
+    rs = 0x51ed270b27a3f1c5ull;
+    for (y = 0; y < H; y++)
+        for (x = 0; x < W; x++)
+            img[y * W + x] = x < W / 2 ? 120.0f
+                                       : (float)(128 + 40 * gauss());
+    CHECK_RC(mark__imgwm_plan_from_luma(ctx, k, p, img, W, H, 1.0, 1.0,
+                                        &pl), MARK_OK);
+    CHECK_RC(mark__imgwm_plan_delta(ctx, pl, img, d1), MARK_OK);
+    mark__imgwm_plan_free(ctx, pl);
+    CHECK_RC(mark__imgwm_plan_from_luma(ctx, k, p, img, W, H, 1.0, 1.5,
+                                        &pl), MARK_OK);
+    CHECK_RC(mark__imgwm_plan_delta(ctx, pl, img, d15), MARK_OK);
+    mark__imgwm_plan_free(ctx, pl);
+    CHECK_RC(mark__imgwm_delta(ctx, k, p, img, W, H, 1.0, ref), MARK_OK);
+    CHECK(memcmp(ref, d1, sizeof(float) * W * H) == 0);
+    /* away from the border between the halves (the mask's windows) */
+    for (y = 0; y < H; y++)
+        for (x = 0; x < W; x++) {
+            size_t i = (size_t)y * W + x;
+
+            if (x < W / 2 - 16) {
+                f1 += d1[i] * d1[i];
+                f15 += d15[i] * d15[i];
+            } else if (x >= W / 2 + 16) {
+                b1 += d1[i] * d1[i];
+                b15 += d15[i] * d15[i];
+            }
+        }
+    if (getenv("VERBOSE") != NULL)
+        printf("busy 1.5 / 1: flat %.3f, texture %.3f\n", sqrt(f15 / f1),
+               sqrt(b15 / b1));
+    CHECK(f1 > 0 && b1 > 0);
+    CHECK(sqrt(f15 / f1) < 1.2);
+    CHECK(sqrt(b15 / b1) > 1.3);
+    free(img);
+    free(d1);
+    free(d15);
+    free(ref);
+}
+
 int main(void)
 {
     mark_key *k = NULL, *k2 = NULL;
@@ -536,6 +591,7 @@ int main(void)
     test_white_page(k, &p);
     test_bright_page(k, &p);
     test_planes(k, &p);
+    test_busy_gain(k, &p);
     for (seed = 0; seed < 3; seed++) {
         orig = scene(W, H, seed);
         m = malloc(sizeof(float) * W * H);
