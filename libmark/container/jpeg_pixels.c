@@ -637,7 +637,7 @@ static void rgb_ycc(float r, float g, float b, float *y, float *cb,
     *cr = 0.5f * r - 0.418687589f * g - 0.081312411f * b + 128.0f;
 }
 
-/* to_pixel() for YCbCr, the common case, inlined in the pixel loops. */
+/* to_pixel()'s common case, YCbCr. */
 static MARK__INLINE void ycc_pixel(const float *s, unsigned char *px)
 {
     int r, g, b;
@@ -650,10 +650,15 @@ static MARK__INLINE void ycc_pixel(const float *s, unsigned char *px)
 
 /* The decoded samples s (component values, unrounded) of one pixel as
  * the 1 or 3 bytes _get returns. */
-static void to_pixel(const mark__jpeg_edit *e, const float *s,
-                     unsigned char *px)
+static MARK__INLINE void to_pixel(const mark__jpeg_edit *e, const float *s,
+                                  unsigned char *px)
 {
     int v[4], r, g, b, k, i;
+
+    if (e->cs == JCS_YCbCr) {           /* three components (checked) */
+        ycc_pixel(s, px);
+        return;
+    }
 
     for (i = 0; i < e->ncomp; i++)
         v[i] = to_byte(s[i]);
@@ -665,9 +670,6 @@ static void to_pixel(const mark__jpeg_edit *e, const float *s,
         r = v[0];
         g = v[1];
         b = v[2];
-        break;
-    case JCS_YCbCr:
-        ycc_rgb(v[0], v[1], v[2], &r, &g, &b);
         break;
     default:
         if (e->cs == JCS_YCCK) {
@@ -921,7 +923,6 @@ static int get_work(mark__jpeg_edit *e, void *arg)
 {
     region *rg = arg;
     mark__image *img = rg->out;
-    int ycc = e->cs == JCS_YCbCr && e->ncomp == 3;
     uint32_t mr;
 
     for (mr = rg->mr0; mr < rg->mr1; mr++) {
@@ -945,10 +946,7 @@ static int get_work(mark__jpeg_edit *e, void *arg)
 
                 for (ci = 0; ci < e->ncomp; ci++)
                     s[ci] = row[ci][rg->xmap[ci][lx]];
-                if (ycc)
-                    ycc_pixel(s, o + (size_t)lx * 3);
-                else
-                    to_pixel(e, s, o + (size_t)lx * (size_t)img->channels);
+                to_pixel(e, s, o + (size_t)lx * (size_t)img->channels);
             }
         }
     }
@@ -1088,7 +1086,7 @@ static int put_work(mark__jpeg_edit *e, void *arg)
     region *rg = arg;
     const mark__image *img = rg->in;
     uint32_t mr;
-    int ci, ycc = e->cs == JCS_YCbCr && e->ncomp == 3;
+    int ci;
 
     for (mr = rg->mr0; mr < rg->mr1; mr++) {
         uint32_t y0 = mr * e->mcu_h, y1 = y0 + e->mcu_h, py;
@@ -1121,10 +1119,7 @@ static int put_work(mark__jpeg_edit *e, void *arg)
 
                 for (ci = 0; ci < e->ncomp; ci++)
                     s[ci] = rg->plane[ci][roff[ci] + rg->xmap[ci][lx]];
-                if (ycc)
-                    ycc_pixel(s, was);
-                else
-                    to_pixel(e, s, was);
+                to_pixel(e, s, was);
                 if (was[0] == px[0] && (img->channels == 1 ||
                     (was[1] == px[1] && was[2] == px[2])))
                     continue;
