@@ -50,8 +50,11 @@ name=$1
 shift
 export TESTTMP="$RUN_TMP/work-$name"
 mkdir -p "$TESTTMP"
+t0=$(date +%s)
 "$@" > "$RUN_TMP/$name.log" 2>&1
-echo $? > "$RUN_TMP/$name.rc"
+rc=$?
+echo $(( $(date +%s) - t0 )) > "$RUN_TMP/$name.time"
+echo $rc > "$RUN_TMP/$name.rc"
 EOF
 RUN_TMP=$tmp xargs -P "$JOBS" -L 1 sh "$tmp/one.sh" < "$tmp/list"
 
@@ -61,7 +64,8 @@ keep=40                                  # log lines shown on failure
 while read -r name cmd; do
     rc=$(cat "$tmp/$name.rc" 2> /dev/null || echo 99)
     case $rc in
-    0) pass=$((pass + 1)); echo "PASS $name" ;;
+    0) pass=$((pass + 1))
+       echo "PASS $name ($(cat "$tmp/$name.time" 2> /dev/null || echo ?) s)" ;;
     77) skip=$((skip + 1)); echo "SKIP $name" ;;
     *) fail=$((fail + 1)); failed="$failed $name"; echo "FAIL $name (exit $rc)"
        sed 's/^/    /' "$tmp/$name.log" | tail -n "$keep" ;;

@@ -1571,15 +1571,15 @@ static _Thread_local float fold_re[BINS * BINS], fold_im[BINS * BINS];
 static void clip_lines(float *work)
 {
     static _Thread_local float tmp[BINS * BINS];
-    float *re = work, *im = work + BINS * BINS, *col = work + 2 * BINS *
-        BINS, *re2 = work + 2 * BINS * BINS + 2 * BINS, *im2 = re2 + BINS *
-        BINS, *acc = im2 + BINS * BINS;
+    float *re = work, *im = work + BINS * BINS,
+          *re2 = work + 2 * BINS * BINS + 2 * BINS, *im2 = re2 + BINS * BINS,
+          *acc = im2 + BINS * BINS;
     float cap;
     uint32_t i;
 
     memcpy(re, acc, sizeof(float) * BINS * BINS);
     memset(im, 0, sizeof(float) * BINS * BINS);
-    mark__fft2(re, im, BINS, BINS, 0, col);
+    mark__fft2(re, im, BINS, BINS, 0);
     for (i = 0; i < BINS * BINS; i++)
         tmp[i] = re[i] * re[i] + im[i] * im[i];
     cap = LINE_CLIP * LINE_CLIP * select_kth(tmp, BINS * BINS,
@@ -1603,7 +1603,7 @@ static void clip_lines(float *work)
         re[i] -= m;
         im[i] += r;
     }
-    mark__fft2(re, im, BINS, BINS, 1, col);
+    mark__fft2(re, im, BINS, BINS, 1);
     memcpy(acc, re, sizeof(float) * BINS * BINS);
     memcpy(re, im, sizeof(float) * BINS * BINS);
 }
@@ -1723,9 +1723,8 @@ static int try_turned(const mark_key *key, const pattern *pt, float *acc,
     static _Thread_local float orig[BINS * BINS], cb[BINS * BINS];
     const float *sr = fold_re, *si = fold_im;
     float ct[BINS], st[BINS];
-    float *re = work, *im = work + BINS * BINS, *col = work + 2 * BINS *
-        BINS, *re2 = work + 2 * BINS * BINS + 2 * BINS, *im2 = re2 + BINS *
-        BINS;
+    float *re = work, *im = work + BINS * BINS,
+          *re2 = work + 2 * BINS * BINS + 2 * BINS, *im2 = re2 + BINS * BINS;
     double fx, fy, z, zb = z0;
     uint32_t best, f, g;
     int way, wb = 0, k;
@@ -1782,7 +1781,7 @@ static int try_turned(const mark_key *key, const pattern *pt, float *acc,
                 re[g * BINS + f] = cr;
                 im[g * BINS + f] = ci;
             }
-        mark__fft2(re, im, BINS, BINS, 1, col);
+        mark__fft2(re, im, BINS, BINS, 1);
         peak_of(re, &fx, &fy, &z);
         if (z > zb) {
             zb = z;
@@ -1947,7 +1946,7 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
 {
     pattern *pt = NULL;
     float *lw = NULL, *res = NULL, *re = NULL, *im = NULL, *rc2 = NULL;
-    float *col = NULL, *work = NULL;
+    float *rows = NULL, *work = NULL;
     double cg = chip_size(w, h, 0), cw;
     cand cx[4 * PEAKS], cy[4 * PEAKS], c1[2 * PEAKS], c2[2 * PEAKS];
     unsigned char tried[4 * PEAKS][4 * PEAKS];
@@ -1977,9 +1976,9 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     re = mark__plane_alloc(ctx, sizeof(float) * fw * fh);
     im = mark__plane_alloc(ctx, sizeof(float) * fw * fh);
     rc2 = mark__plane_alloc(ctx, sizeof(float) * fw * fh);
-    col = mark__malloc(ctx, sizeof(float) * 4 * (fw > fh ? fw : fh));
+    rows = mark__malloc(ctx, sizeof(float) * 2 * fw);
     work = mark__malloc(ctx, sizeof(float) * (5 * BINS * BINS + 2 * BINS));
-    if (!pt || !lw || !res || !re || !im || !rc2 || !col || !work) {
+    if (!pt || !lw || !res || !re || !im || !rc2 || !rows || !work) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
     }
@@ -1996,7 +1995,7 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
                 re2[y * BINS + x] = pt->pilot[(y / 2) * G + x / 2];
                 im2[y * BINS + x] = 0;
             }
-        mark__fft2(re2, im2, BINS, BINS, 0, work + 2 * BINS * BINS);
+        mark__fft2(re2, im2, BINS, BINS, 0);
     }
     downsample(luma, w, ox0, oy0, d, ww, hw, lw, NULL);
     if (residual(ctx, lw, ww, hw, res, lw) < 0) {
@@ -2006,7 +2005,7 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
     /* autocorrelation through the power spectrum */
     for (y = 0; y < hw; y++)
         memcpy(re + y * fw, res + (size_t)y * ww, sizeof(float) * ww);
-    mark__fft2_real(re, im, fw, fh, col + 2 * (fw > fh ? fw : fh), col);
+    mark__fft2_real(re, im, fw, fh, rows);
     /* the magnitude spectrum (rc2), not power: a partly whitened
      * spectrum gives sharper period peaks.  Two autocorrelations of it:
      * re with the JPEG grid notched, rc2 with its lines clipped and no
@@ -2022,10 +2021,10 @@ int mark__imgwm_detect(mark_ctx *ctx, const mark_key *key,
             rc2[k] = sqrtf(re[k] * re[k] + im[k] * im[k]);
         }
     notch_grid(rc2, re, im, fw, fh, d);
-    mark__ifft2_real(re, im, fw, fh, col + 2 * (fw > fh ? fw : fh), col);
+    mark__ifft2_real(re, im, fw, fh, rows);
     clip_spectrum(rc2, fw, fh, im);
     memset(im, 0, sizeof(float) * fw * fh);
-    mark__ifft2_real(rc2, im, fw, fh, col + 2 * (fw > fh ? fw : fh), col);
+    mark__ifft2_real(rc2, im, fw, fh, rows);
     {
         /* a tile is a quarter of the shortest side it was embedded in,
          * or more on small images; resizing keeps that share and cropping
@@ -2160,7 +2159,7 @@ done:
     mark__plane_free(ctx, re, sizeof(float) * fw * fh);
     mark__plane_free(ctx, im, sizeof(float) * fw * fh);
     mark__plane_free(ctx, rc2, sizeof(float) * fw * fh);
-    mark__free(ctx, col);
+    mark__free(ctx, rows);
     mark__free(ctx, work);
     return rc;
 }

@@ -8,12 +8,9 @@
 #include "../payload/payload.h"
 
 void mark__fft(float *re, float *im, size_t n, int inverse);
-void mark__fft2(float *re, float *im, size_t w, size_t h, int inverse,
-                float *col);
-void mark__fft2_real(float *re, float *im, size_t w, size_t h, float *rows,
-                     float *col);
-void mark__ifft2_real(float *re, float *im, size_t w, size_t h, float *rows,
-                      float *col);
+void mark__fft2(float *re, float *im, size_t w, size_t h, int inverse);
+void mark__fft2_real(float *re, float *im, size_t w, size_t h, float *rows);
+void mark__ifft2_real(float *re, float *im, size_t w, size_t h, float *rows);
 
 /* img-v1: the smallest shortest side embedded into. */
 #define MARK__IMGWM_MIN_SIDE 128
