@@ -11,8 +11,8 @@
  * libjpeg's standard tables), a smooth photo-like picture saved the way
  * ImageMagick saves at quality 90 (4:4:4, optimised Huffman tables) and
  * a text screenshot (white page, dark words; 4:2:0, standard tables);
- * and a 1792x1024 JPEG of the texture (a size generators write, under
- * the 1027 px a side from which the watermark works on 2 x 2 cells).
+ * and a 1792x1024 JPEG of the texture (a size generators write; from
+ * 1024 px a side the watermark works on 2 x 2 cells).
  * The plain re-encode keeps the file's chroma sampling and, if its
  * tables were optimised, optimises its own (as libmark does), so both
  * sides write the same kind of file.
@@ -452,10 +452,10 @@ int main(int argc, char **argv)
             free(jt.p);
         }
         {
-            /* 1792 x 1024, a size image generators write: under 1027 px
-             * a side the watermark works at full resolution (a Y plane
-             * from the coefficients, four times the work of the 2 x 2
-             * cells of the rows above) */
+            /* 1792 x 1024, a size image generators write: from 1024 px a
+             * side the watermark works on 2 x 2 cells, as in the rows
+             * above (under it, at full resolution: a Y plane from the
+             * coefficients, four times the work) */
             mem jg = { NULL, 0, 0, 0 };
 
             seed = 9;

@@ -13,7 +13,7 @@
 
 /* The frame watermark: img-v1 in the frame's luma (Y, 8 bits), as for a
  * still image of that size; the pattern is the same in every frame, so a
- * detector can add frames up.  From 1027 pixels a side the detector
+ * detector can add frames up.  From 1024 pixels a side the detector
  * works on 2 x 2 cells or coarser, so the change is made per cell from
  * the cell means (a quarter of the work, and no float copy of the
  * frame); the plan (mask, informed chip values) is remade every

@@ -252,9 +252,18 @@ static uint32_t work_step(double c)
  * sparse white page lost its mark to JPEG 75. */
 static uint32_t size_step(uint32_t w, uint32_t h)
 {
-    double cs = (double)(w < h ? w : h) / CHIP_DIV;
+    uint32_t s = w < h ? w : h, d;
+    double cs = (double)s / CHIP_DIV;
 
-    return work_step(cs < CHIP_MIN / 2 ? CHIP_MIN / 2 : cs);
+    d = work_step(cs < CHIP_MIN / 2 ? CHIP_MIN / 2 : cs);
+    /* 1024 to 1026 px a side (what generators write: 1024 x 1024,
+     * 1792 x 1024) have chips of 4 px, two work pixels at half
+     * resolution as from 1027 px on; worked at full resolution they
+     * cost the embedder four times the points (2.5x a re-encode instead
+     * of about 1.2x) */
+    if (d < 2 && s >= 4 * CHIP_DIV)
+        d = 2;
+    return d;
 }
 
 /* Mean of each d x d block of a plane (row stride w), from block
@@ -280,7 +289,7 @@ static void downsample(const float *in, uint32_t w, uint32_t x0, uint32_t y0,
                                       (size_t)x0 * d;
 
             if (d == 1) {
-                /* the plane itself (images under 1027 px a side) */
+                /* the plane itself (images under 1024 px a side) */
                 for (x = 0; x < ww; x++)
                     o[x] += r[x];
                 if (q != NULL)
@@ -827,40 +836,55 @@ static MARK__INLINE void delta_row(const float *row, const float *av,
     }
 }
 
-/* For the RMS cap, over a work plane of levels l and amplitudes a: the
- * energy of the amplitude, the headroom's cross term with it and the
- * headroom's own (per row in float lanes, then in double). */
+/* For the RMS cap, over a work plane of levels l (mean squares q) and
+ * amplitudes a: the energy of the amplitude, the headroom's cross term
+ * with it and the headroom's own (per row in float lanes, then in
+ * double).  A work pixel of d x d pixels stands for levels spread around
+ * its mean (standard deviation s from q): the headroom is taken as the
+ * mean of its values at l - s and l + s (within 0..255), since text's
+ * dark and light pixels need more of it than their grey mean (at full
+ * scale s is 0). */
+static MARK__INLINE void energy_terms(float l, float q, float a, float *aa,
+                                      float *ah, float *hh)
+{
+    float v = q - l * l, sd, lo, hi, h1, h2;
+
+    v = v > 0.0f ? v : 0.0f;
+    sd = sqrtf(v);
+    lo = l - sd;
+    hi = l + sd;
+    lo = lo > 0.0f ? lo : 0.0f;
+    hi = hi < 255.0f ? hi : 255.0f;
+    h1 = headroom(lo, a);
+    h2 = headroom(hi, a);
+    *aa += a * a;
+    *ah += 0.5f * (a * h1 + a * h2);
+    *hh += 0.5f * (h1 * h1 + h2 * h2);
+}
+
 MARK__SIMD
-static void energy_sums(const float *lw, const float *amp, uint32_t ww,
-                        uint32_t hw, double sums[3])
+static void energy_sums(const float *lw, const float *sq, const float *amp,
+                        uint32_t ww, uint32_t hw, double sums[3])
 {
     uint32_t x, y, j;
 
     for (y = 0; y < hw; y++) {
         const float *l = lw + (size_t)y * ww, *a = amp + (size_t)y * ww;
+        const float *q = sq + (size_t)y * ww;
         float s[3][8];                   /* per row, in lanes */
 
         memset(s, 0, sizeof s);
         for (x = 0; x + 8 <= ww; x += 8) {
             /* pointers to the eight, not indices x + j: with a 32-bit
              * index that might wrap, GCC kept the lanes in memory */
-            const float *l8 = l + x, *a8 = a + x;
+            const float *l8 = l + x, *a8 = a + x, *q8 = q + x;
 
-            for (j = 0; j < 8; j++) {
-                float hr = headroom(l8[j], a8[j]);
-
-                s[0][j] += a8[j] * a8[j];
-                s[1][j] += a8[j] * hr;
-                s[2][j] += hr * hr;
-            }
+            for (j = 0; j < 8; j++)
+                energy_terms(l8[j], q8[j], a8[j], &s[0][j], &s[1][j],
+                             &s[2][j]);
         }
-        for (; x < ww; x++) {
-            float hr = headroom(l[x], a[x]);
-
-            s[0][0] += a[x] * a[x];
-            s[1][0] += a[x] * hr;
-            s[2][0] += hr * hr;
-        }
+        for (; x < ww; x++)
+            energy_terms(l[x], q[x], a[x], &s[0][0], &s[1][0], &s[2][0]);
         for (j = 0; j < 8; j++) {
             sums[0] += s[0][j];
             sums[1] += s[1][j];
@@ -950,7 +974,7 @@ int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
         c = chip_size(w, h, 1);
     }
     /* for the RMS cap, at the work scale */
-    energy_sums(lw, pl->amp, ww, hw, sums);
+    energy_sums(lw, sq, pl->amp, ww, hw, sums);
     if (informed(ctx, pt, code, lw, pl->amp, ww, hw, c / d, chipv) < 0) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
@@ -1187,7 +1211,7 @@ int mark__imgwm_plan_from_luma(mark_ctx *ctx, const mark_key *key,
     if (w < MARK__IMGWM_MIN_SIDE || h < MARK__IMGWM_MIN_SIDE)
         return mark__err(ctx, MARK_EINVAL, "image smaller than %d pixels "
                          "a side: no watermark", MARK__IMGWM_MIN_SIDE);
-    /* at full scale (images under 1027 px a side) the plane itself is
+    /* at full scale (images under 1024 px a side) the plane itself is
      * the work plane: only the squares are made */
     lw = d == 1 ? NULL : mark__plane_alloc(ctx, sizeof(float) * ww * hw);
     sq = mark__plane_alloc(ctx, sizeof(float) * ww * hw);
