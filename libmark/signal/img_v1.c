@@ -844,23 +844,14 @@ static MARK__INLINE void delta_row(const float *row, const float *av,
  * mean of its values at l - s and l + s (within 0..255), since text's
  * dark and light pixels need more of it than their grey mean (at full
  * scale s is 0). */
-static MARK__INLINE void energy_terms(float l, float q, float a, float *aa,
-                                      float *ah, float *hh)
+static MARK__INLINE float spread(float l, float q)
 {
-    float v = q - l * l, sd, lo, hi, h1, h2;
+    float v = q - l * l;
 
-    v = v > 0.0f ? v : 0.0f;
-    sd = sqrtf(v);
-    lo = l - sd;
-    hi = l + sd;
-    lo = lo > 0.0f ? lo : 0.0f;
-    hi = hi < 255.0f ? hi : 255.0f;
-    h1 = headroom(lo, a);
-    h2 = headroom(hi, a);
-    *aa += a * a;
-    *ah += 0.5f * (a * h1 + a * h2);
-    *hh += 0.5f * (h1 * h1 + h2 * h2);
+    return sqrtf(v > 0.0f ? v : 0.0f);
 }
+
+#define ENERGY_RUN 256                   /* work pixels a spread run */
 
 MARK__SIMD
 static void energy_sums(const float *lw, const float *sq, const float *amp,
@@ -872,19 +863,45 @@ static void energy_sums(const float *lw, const float *sq, const float *amp,
         const float *l = lw + (size_t)y * ww, *a = amp + (size_t)y * ww;
         const float *q = sq + (size_t)y * ww;
         float s[3][8];                   /* per row, in lanes */
+        float sd[ENERGY_RUN];
 
         memset(s, 0, sizeof s);
-        for (x = 0; x + 8 <= ww; x += 8) {
-            /* pointers to the eight, not indices x + j: with a 32-bit
-             * index that might wrap, GCC kept the lanes in memory */
-            const float *l8 = l + x, *a8 = a + x, *q8 = q + x;
+        for (x = 0; x < ww;) {
+            uint32_t n = ww - x < ENERGY_RUN ? ww - x : ENERGY_RUN, e;
 
-            for (j = 0; j < 8; j++)
-                energy_terms(l8[j], q8[j], a8[j], &s[0][j], &s[1][j],
-                             &s[2][j]);
+            /* the spreads of a run first (a loop that vectorises) */
+            for (j = 0; j < n; j++)
+                sd[j] = spread(l[x + j], q[x + j]);
+            for (e = 0; e + 8 <= n; e += 8, x += 8) {
+                /* pointers to the eight, not indices x + j: with a
+                 * 32-bit index that might wrap, GCC kept the lanes in
+                 * memory */
+                const float *l8 = l + x, *a8 = a + x, *s8 = sd + e;
+
+                for (j = 0; j < 8; j++) {
+                    float lo = l8[j] - s8[j], hi = l8[j] + s8[j], h1, h2;
+
+                    lo = lo > 0.0f ? lo : 0.0f;
+                    hi = hi < 255.0f ? hi : 255.0f;
+                    h1 = headroom(lo, a8[j]);
+                    h2 = headroom(hi, a8[j]);
+                    s[0][j] += a8[j] * a8[j];
+                    s[1][j] += 0.5f * (a8[j] * h1 + a8[j] * h2);
+                    s[2][j] += 0.5f * (h1 * h1 + h2 * h2);
+                }
+            }
+            for (; e < n; e++, x++) {
+                float lo = l[x] - sd[e], hi = l[x] + sd[e], h1, h2;
+
+                lo = lo > 0.0f ? lo : 0.0f;
+                hi = hi < 255.0f ? hi : 255.0f;
+                h1 = headroom(lo, a[x]);
+                h2 = headroom(hi, a[x]);
+                s[0][0] += a[x] * a[x];
+                s[1][0] += 0.5f * (a[x] * h1 + a[x] * h2);
+                s[2][0] += 0.5f * (h1 * h1 + h2 * h2);
+            }
         }
-        for (; x < ww; x++)
-            energy_terms(l[x], q[x], a[x], &s[0][0], &s[1][0], &s[2][0]);
         for (j = 0; j < 8; j++) {
             sums[0] += s[0][j];
             sums[1] += s[1][j];
