@@ -94,7 +94,7 @@ static int wm_luma(txctx *t, uint8_t *Y, int ls, int fw, int fh)
             if (rc == MARK_OK)
                 rc = mark__imgwm_plan_new(ctx, t->ops->key, &t->ops->payload,
                                           w, h, t->ops->strength, VIDEO_BUSY,
-                                          lw, sq, &v->plan);
+                                          0, lw, sq, &v->plan);
             mark__plane_free(ctx, lw, nw);
             mark__plane_free(ctx, sq, nw);
         } else {

@@ -70,7 +70,7 @@ int mark__cells_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *v2,
         /* the cells are the work plane (with an odd height they have one
          * row more, which is not read) */
         rc = mark__imgwm_plan_new(ctx, ops->key, &ops->payload, w, h,
-                                  ops->strength, 1.0, v2, s2, &pl);
+                                  ops->strength, 1.0, 1, v2, s2, &pl);
     } else {
         lw = mark__plane_alloc(ctx, sizeof(float) * (n ? n : 1));
         sq = mark__plane_alloc(ctx, sizeof(float) * (n ? n : 1));
@@ -80,7 +80,7 @@ int mark__cells_watermark(mark_ctx *ctx, mark__pixel_ops *ops, float *v2,
             rc = mark__imgwm_work_from_cells(ctx, v2, s2, w, h, lw, sq);
         if (rc == MARK_OK)
             rc = mark__imgwm_plan_new(ctx, ops->key, &ops->payload, w, h,
-                                      ops->strength, 1.0, lw, sq, &pl);
+                                      ops->strength, 1.0, 1, lw, sq, &pl);
     }
     if (rc == MARK_OK)
         rc = mark__imgwm_plan_delta2(ctx, pl, v2, v2);

@@ -843,7 +843,8 @@ static MARK__INLINE void delta_row(const float *row, const float *av,
  * its mean (standard deviation s from q): the headroom is taken as the
  * mean of its values at l - s and l + s (within 0..255), since text's
  * dark and light pixels need more of it than their grey mean (at full
- * scale s is 0). */
+ * scale s is 0).  Without q (sq NULL), s is 0: each work pixel at its
+ * mean level. */
 static MARK__INLINE float spread(float l, float q)
 {
     float v = q - l * l;
@@ -861,7 +862,7 @@ static void energy_sums(const float *lw, const float *sq, const float *amp,
 
     for (y = 0; y < hw; y++) {
         const float *l = lw + (size_t)y * ww, *a = amp + (size_t)y * ww;
-        const float *q = sq + (size_t)y * ww;
+        const float *q = sq != NULL ? sq + (size_t)y * ww : NULL;
         float s[3][8];                   /* per row, in lanes */
         float sd[ENERGY_RUN];
 
@@ -870,8 +871,11 @@ static void energy_sums(const float *lw, const float *sq, const float *amp,
             uint32_t n = ww - x < ENERGY_RUN ? ww - x : ENERGY_RUN, e;
 
             /* the spreads of a run first (a loop that vectorises) */
-            for (j = 0; j < n; j++)
-                sd[j] = spread(l[x + j], q[x + j]);
+            if (q != NULL)
+                for (j = 0; j < n; j++)
+                    sd[j] = spread(l[x + j], q[x + j]);
+            else
+                memset(sd, 0, sizeof(float) * n);
             for (e = 0; e + 8 <= n; e += 8, x += 8) {
                 /* pointers to the eight, not indices x + j: with a
                  * 32-bit index that might wrap, GCC kept the lanes in
@@ -934,8 +938,9 @@ void mark__imgwm_plan_free(mark_ctx *ctx, mark__imgwm_plan *pl)
 
 int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
                          const mark_payload *p, uint32_t w, uint32_t h,
-                         double strength, double busy, const float *lw,
-                         const float *sq, mark__imgwm_plan **out)
+                         double strength, double busy, int spread,
+                         const float *lw, const float *sq,
+                         mark__imgwm_plan **out)
 {
     unsigned char code[MARK__CODED_BITS];
     pattern *pt = NULL;
@@ -991,7 +996,7 @@ int mark__imgwm_plan_new(mark_ctx *ctx, const mark_key *key,
         c = chip_size(w, h, 1);
     }
     /* for the RMS cap, at the work scale */
-    energy_sums(lw, sq, pl->amp, ww, hw, sums);
+    energy_sums(lw, spread ? sq : NULL, pl->amp, ww, hw, sums);
     if (informed(ctx, pt, code, lw, pl->amp, ww, hw, c / d, chipv) < 0) {
         rc = mark__err(ctx, MARK_ENOMEM, "out of memory");
         goto done;
@@ -1239,12 +1244,12 @@ int mark__imgwm_plan_from_luma(mark_ctx *ctx, const mark_key *key,
 
         for (i = 0; i < n; i++)
             sq[i] = luma[i] * luma[i];
-        rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, busy, luma,
-                                  sq, out);
+        rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, busy, 1,
+                                  luma, sq, out);
     } else {
         downsample(luma, w, 0, 0, d, ww, hw, lw, sq);
-        rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, busy, lw, sq,
-                                  out);
+        rc = mark__imgwm_plan_new(ctx, key, p, w, h, strength, busy, 1, lw,
+                                  sq, out);
     }
     mark__plane_free(ctx, lw, sizeof(float) * ww * hw);
     mark__plane_free(ctx, sq, sizeof(float) * ww * hw);
