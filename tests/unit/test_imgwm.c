@@ -654,6 +654,16 @@ static void test_busy_gain(const mark_key *k, const mark_payload *p)
     free(ref);
 }
 
+/* The unmarked crops searched: 1000 (issue 4's count) in the plain
+ * build.  Under AddressSanitizer a quarter: the same code paths, while
+ * the 1000 took 8.4 of the sanitized suite's minutes (make check runs
+ * the plain build as well). */
+#if defined(__SANITIZE_ADDRESS__)
+#define FP_CROPS 250
+#else
+#define FP_CROPS 1000
+#endif
+
 int main(void)
 {
     mark_key *k = NULL, *k2 = NULL;
@@ -732,7 +742,7 @@ int main(void)
         free(m);
         free(orig);
     }
-    /* no detection on 1000 unmarked images and crops: the three scenes
+    /* no detection on FP_CROPS unmarked images and crops: the three scenes
      * and noise, cropped at random places and sizes */
     {
         float *srcs[8];
@@ -743,7 +753,7 @@ int main(void)
         srcs[7] = malloc(sizeof(float) * W * H);
         for (n = 0; n < W * H; n++)
             srcs[7][n] = (float)(128 + 40 * gauss());
-    for (i = 0; i < 1000; i++) {
+    for (i = 0; i < FP_CROPS; i++) {
         uint32_t cw = 128 + (uint32_t)(uni() * 200), ch = 128 +
                       (uint32_t)(uni() * 150), x0, y0;
         float *src = srcs[i % 8], *c;
@@ -759,8 +769,8 @@ int main(void)
         for (n = 0; n < 8; n++)
             free(srcs[n]);
     }
-    printf("found %d of 33, false %d (in 1000 unmarked and 6 more)\n",
-           found, fp);
+    printf("found %d of 33, false %d (in %d unmarked and 6 more)\n",
+           found, fp, FP_CROPS);
     CHECK(fp == 0);
     CHECK(found == 33);
     mark_key_free(k);
