@@ -52,24 +52,37 @@ static void twiddle(size_t len, size_t j, int inverse, float *wr, float *wi)
     }
 }
 
+/* The index after j in bit-reversed counting over n (a power of two). */
+static size_t rev_next(size_t j, size_t n)
+{
+    size_t bit = n >> 1;
+
+    for (; j & bit; bit >>= 1)
+        j ^= bit;
+    return j ^ bit;
+}
+
+static void swap_floats(float *a, float *b, size_t n)
+{
+    size_t x;
+
+    for (x = 0; x < n; x++) {
+        float t = a[x];
+
+        a[x] = b[x];
+        b[x] = t;
+    }
+}
+
 static void bit_reverse(float *re, float *im, size_t n)
 {
     size_t i, j;
 
     for (i = 1, j = 0; i < n; i++) {
-        size_t bit = n >> 1;
-
-        for (; j & bit; bit >>= 1)
-            j ^= bit;
-        j ^= bit;
+        j = rev_next(j, n);
         if (i < j) {
-            float t = re[i];
-
-            re[i] = re[j];
-            re[j] = t;
-            t = im[i];
-            im[i] = im[j];
-            im[j] = t;
+            swap_floats(re + i, re + j, 1);
+            swap_floats(im + i, im + j, 1);
         }
     }
 }
@@ -183,29 +196,10 @@ static void columns(float *re, float *im, size_t w, size_t h, size_t ncols,
         return;
     pthread_once(&tw_once, tw_make);
     for (i = 1, j = 0; i < h; i++) {
-        size_t bit = h >> 1;
-
-        for (; j & bit; bit >>= 1)
-            j ^= bit;
-        j ^= bit;
+        j = rev_next(j, h);
         if (i < j) {
-            float *a = re + i * w, *b = re + j * w;
-            size_t x;
-
-            for (x = 0; x < ncols; x++) {
-                float t = a[x];
-
-                a[x] = b[x];
-                b[x] = t;
-            }
-            a = im + i * w;
-            b = im + j * w;
-            for (x = 0; x < ncols; x++) {
-                float t = a[x];
-
-                a[x] = b[x];
-                b[x] = t;
-            }
+            swap_floats(re + i * w, re + j * w, ncols);
+            swap_floats(im + i * w, im + j * w, ncols);
         }
     }
     for (len = 2; len <= h; len <<= 1) {
