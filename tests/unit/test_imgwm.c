@@ -297,6 +297,12 @@ static void test_golden(const mark_key *def)
     CHECK(fabs(mark__imgwm_chip_size(1920, 1080, 0) - 1080 / 256.0) < 1e-12);
     CHECK(fabs(mark__imgwm_chip_size(1920, 1080, 1) - 1080 / 256.0) < 1e-12);
     CHECK(fabs(mark__imgwm_chip_size(3000, 4000, 1) - 3000 / 256.0) < 1e-12);
+    /* the work scale: the pixel under 1024 px a side, 2 x 2 cells from
+     * 1024 (the generators' sizes) on */
+    CHECK(mark__imgwm_work_step(1023, 1792) == 1);
+    CHECK(mark__imgwm_work_step(1024, 1024) == 2);
+    CHECK(mark__imgwm_work_step(1792, 1024) == 2);
+    CHECK(mark__imgwm_work_step(1920, 1080) == 2);
 }
 
 /* Lines of dark glyph-like strokes (level 30) on a page of W x H, every
