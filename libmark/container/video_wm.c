@@ -406,6 +406,11 @@ int mark__video_frames_detect(mark_media *m, const mark_key *key,
         goto out;
     }
     e = mark__video_open_dec(ic->streams[vi], &dc);
+    if (e == AVERROR_DECODER_NOT_FOUND) {
+        m->wm.note = "no decoder for the video's codec in this FFmpeg";
+        rc = MARK_EUNSUPPORTED;
+        goto out;
+    }
     pkt = av_packet_alloc();
     fr = av_frame_alloc();
     win = mark__calloc(m->ctx, (size_t)w * h, sizeof *win);

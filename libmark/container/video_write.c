@@ -220,6 +220,7 @@ int mark__video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
     txctx t;
 
     memset(&t, 0, sizeof t);
+    t.m = m;                            /* for the frees of an early exit */
     t.v.idx = t.a.idx = -1;
     if (ops->audible)
         return mark__err(m->ctx, MARK_EUNSUPPORTED, "video: no audible "
@@ -241,8 +242,24 @@ int mark__video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
     e = avformat_alloc_output_context2(&oc, NULL, muxer, NULL);
     if (e < 0)
         goto done;
-    for (i = 0; i < ic->nb_streams && e >= 0; i++)
+    for (i = 0; i < ic->nb_streams && e >= 0; i++) {
+        const AVCodecParameters *cp = ic->streams[i]->codecpar;
+
+        /* a tag this FFmpeg does not know: the muxer would only say
+         * "Invalid argument" */
+        if (cp->codec_id == AV_CODEC_ID_NONE &&
+            (cp->codec_type == AVMEDIA_TYPE_VIDEO ||
+             cp->codec_type == AVMEDIA_TYPE_AUDIO)) {
+            mark__err(m->ctx, MARK_EUNSUPPORTED, "the %s stream's codec "
+                      "(tag '%s') is unknown to this FFmpeg",
+                      cp->codec_type == AVMEDIA_TYPE_VIDEO ? "video"
+                                                           : "audio",
+                      av_fourcc2str(cp->codec_tag));
+            e = AVERROR_DECODER_NOT_FOUND;
+            break;
+        }
         e = copy_stream(oc, ic->streams[i], mp4);
+    }
     if (e >= 0)
         e = copy_chapters(oc, ic);
     if (e >= 0)
@@ -410,7 +427,8 @@ int mark__video_stream(mark_media *m, mark__pixel_ops *ops, mark__sink *k)
         m->ctx->progress(m->ctx->progress_user, 1.0);
 done:
     if (e < 0 && rc == MARK_OK)
-        rc = e == AVERROR_ENCODER_NOT_FOUND && m->ctx->errmsg[0]
+        rc = (e == AVERROR_ENCODER_NOT_FOUND ||
+              e == AVERROR_DECODER_NOT_FOUND) && m->ctx->errmsg[0]
                  ? MARK_EUNSUPPORTED     /* said which */
              : m->ctx->errmsg[0] && e == AVERROR(EIO)
                  ? MARK_EIO

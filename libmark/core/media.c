@@ -1243,7 +1243,8 @@ int mark_media_detect_watermark(mark_media *m, const mark_key *key,
         } else if (rc == MARK_OK || rc == MARK_EUNSUPPORTED) {
             rc = m->info.sample_rate > 0 ? detect_audio(m, key, 0)
                                          : MARK_OK;
-            if (rc == MARK_OK && !m->wm.detected) {
+            if (rc == MARK_OK && !m->wm.detected &&
+                m->wm.note == NULL) {
                 m->wm.detected = 1;      /* frames looked at, no sound */
                 m->wm.found = 0;
                 m->wm.scheme = "vid-v1";

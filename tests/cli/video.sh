@@ -395,4 +395,19 @@ expect 3 "$AIMARK" mark --producer $CODE --no-visible --no-watermark \
     cut2.mkv -o cut2-m.mkv
 has err "Matroska is truncated"
 ok test ! -e cut2-m.mkv
+
+# a codec this FFmpeg does not know (the sample entry's tag avc1 changed
+# to zzzz by perl, same length): marking and remuxing refuse it with its
+# tag, and write nothing; verify says why it did not look for the frames'
+# watermark
+perl -0pe 's/avc1/zzzz/g' noaudio.mp4 > unknown.mp4
+expect 3 "$AIMARK" mark --producer $CODE unknown.mp4 -o unknown-m.mp4
+has err "the video stream's codec (tag 'zzzz') is unknown to this FFmpeg"
+ok test ! -e unknown-m.mp4
+expect 3 "$AIMARK" mark --producer $CODE --no-visible --no-watermark \
+    unknown.mp4 -o unknown-m.mp4
+has err "the video stream's codec (tag 'zzzz') is unknown to this FFmpeg"
+ok test ! -e unknown-m.mp4
+expect 1 "$AIMARK" verify unknown.mp4
+has out "watermark: not checked (no decoder for the video's codec in this FFmpeg)"
 done_
