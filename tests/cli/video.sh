@@ -380,6 +380,29 @@ expect 0 "$AIMARK" mark --producer $CODE nan.mkv -o nan-m.mkv
 expect 0 "$AIMARK" verify nan-m.mkv
 has out "metadata: 1 label"
 
+# all marks on a video with subtitles (SubRip in Matroska, mov_text in
+# MP4) and colour tags (BT.709, limited range): the subtitle packets
+# are copied as they were, the re-encoded video keeps the tags
+printf '1\n00:00:00,500 --> 00:00:02,000\nhello\n\n2\n00:00:02,000 --> 00:00:02,900\nworld\n' > sub.srt
+ok $FF $SRC -i sub.srt -map 0 -map 1 -map 2 -t 3 -c:v libx264 -pix_fmt yuv420p \
+    -color_primaries bt709 -color_trc bt709 -colorspace bt709 \
+    -color_range tv -c:a aac -c:s srt sub.mkv
+ok $FF -i sub.mkv -map 0 -c:v copy -c:a copy -c:s mov_text sub.mp4
+subs() { ffmpeg -v error -i "$1" -map 0:s -c copy -f streamhash - 2> /dev/null; }
+for f in sub.mkv sub.mp4; do
+    expect 0 "$AIMARK" mark --producer $CODE $f -o m-$f
+    checks=$((checks + 1))
+    [ -n "$(subs $f)" ] && [ "$(subs $f)" = "$(subs m-$f)" ] ||
+        fail "subtitles of $f changed"
+    ffprobe -v error -select_streams v -show_entries \
+        stream=color_primaries,color_transfer,color_space,color_range \
+        -of default=nw=1 m-$f > t
+    has t color_primaries=bt709
+    has t color_transfer=bt709
+    has t color_space=bt709
+    has t color_range=tv
+done
+
 # damage: a truncated MP4, a Matroska cut in its header
 head -c 60000 in.mp4 > cut.mp4
 expect 3 "$AIMARK" verify cut.mp4
