@@ -52,20 +52,9 @@ typedef struct comp {
     float q[64];                /* quantisation table, natural order */
 } comp;
 
-/* A coefficient array of our own (see "Coefficient memory" below); libjpeg
- * sees it only as an opaque jvirt_barray_ptr. */
-typedef struct coef_array {
-    JBLOCKARRAY rows;           /* numrows pointers into blocks */
-    JBLOCK *blocks;
-    size_t bytes;               /* of blocks */
-    JDIMENSION numrows;
-    struct coef_array *next;
-} coef_array;
-
 struct mark__jpeg_edit {
     mark_ctx *ctx;
     jerr err;
-    coef_array *arrays;         /* every array either side asked for */
     struct jpeg_decompress_struct d;
     struct jpeg_progress_mgr progress;
     jvirt_barray_ptr *coefs;
@@ -160,92 +149,6 @@ static void init_err(jerr *je, mark_ctx *ctx)
     je->pub.output_message = on_output_message;
     je->ctx = ctx;
     je->code = MARK_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Coefficient memory                                                  */
-
-/* libjpeg keeps a file's coefficients in "virtual arrays" that it
- * allocates (and the decoder zeroes) afresh for every image: 6 MB at
- * 2 MP, 36 MB at 12 MP.  malloc hands memory that large back to the
- * system when it is freed, so every image paid a page fault per 4 KiB
- * (about 1500 at 2 MP, a sixth of the marking time of a text
- * screenshot).  The arrays are taken here from the ctx's kept planes
- * instead, so a process marking many images (a batch, a generator
- * linking libmark) reuses the memory.  Both the reader and the writer
- * of an edit get these methods; every access libjpeg makes to a block
- * array goes through them.  An array lives until the edit is freed. */
-
-static void coef_fail(j_common_ptr ci, int code)
-{
-    ci->err->msg_code = code;
-    (*ci->err->error_exit)(ci);
-}
-
-static jvirt_barray_ptr coef_request(j_common_ptr ci, int pool_id,
-                                     boolean pre_zero,
-                                     JDIMENSION blocksperrow,
-                                     JDIMENSION numrows,
-                                     JDIMENSION maxaccess)
-{
-    mark__jpeg_edit *e = ci->client_data;
-    coef_array *a;
-    JDIMENSION r;
-
-    (void)pool_id;
-    (void)maxaccess;
-    if (numrows == 0 || blocksperrow == 0 ||
-        (size_t)blocksperrow > SIZE_MAX / sizeof(JBLOCK) / numrows)
-        coef_fail(ci, JERR_OUT_OF_MEMORY);
-    a = mark__calloc(e->ctx, 1, sizeof *a);
-    if (a == NULL)
-        coef_fail(ci, JERR_OUT_OF_MEMORY);
-    a->next = e->arrays;        /* freed with the edit, even after a jump */
-    e->arrays = a;
-    a->numrows = numrows;
-    a->bytes = (size_t)blocksperrow * numrows * sizeof(JBLOCK);
-    a->rows = mark__malloc(e->ctx, sizeof(JBLOCKROW) * numrows);
-    a->blocks = mark__plane_alloc(e->ctx, a->bytes);
-    if (a->rows == NULL || a->blocks == NULL)
-        coef_fail(ci, JERR_OUT_OF_MEMORY);
-    /* the decoder writes only a block's nonzero coefficients */
-    if (pre_zero)
-        memset(a->blocks, 0, a->bytes);
-    for (r = 0; r < numrows; r++)
-        a->rows[r] = a->blocks + (size_t)r * blocksperrow;
-    return (jvirt_barray_ptr)(void *)a;
-}
-
-static JBLOCKARRAY coef_access(j_common_ptr ci, jvirt_barray_ptr ptr,
-                               JDIMENSION start_row, JDIMENSION num_rows,
-                               boolean writable)
-{
-    coef_array *a = (coef_array *)(void *)ptr;
-
-    (void)writable;
-    if (start_row > a->numrows || num_rows > a->numrows - start_row)
-        coef_fail(ci, JERR_BAD_VIRTUAL_ACCESS);
-    return a->rows + start_row;
-}
-
-/* Right after jpeg_create_(de)compress. */
-static void own_coef_memory(mark__jpeg_edit *e, j_common_ptr ci)
-{
-    ci->client_data = e;
-    ci->mem->request_virt_barray = coef_request;
-    ci->mem->access_virt_barray = coef_access;
-}
-
-static void free_coef_memory(mark__jpeg_edit *e)
-{
-    while (e->arrays != NULL) {
-        coef_array *a = e->arrays;
-
-        e->arrays = a->next;
-        mark__plane_free(e->ctx, a->blocks, a->bytes);
-        mark__free(e->ctx, a->rows);
-        mark__free(e->ctx, a);
-    }
 }
 
 typedef int work_fn(mark__jpeg_edit *e, void *arg);
@@ -520,7 +423,6 @@ static int read_work(mark__jpeg_edit *e, void *arg)
 
     (void)arg;
     jpeg_create_decompress(d);
-    own_coef_memory(e, (j_common_ptr)d);
     e->progress.progress_monitor = on_progress;
     d->progress = &e->progress;
     jpeg_mem_src(d, e->orig, (unsigned long)e->len);
@@ -1340,7 +1242,6 @@ static int write_work(mark__jpeg_edit *e, void *arg)
 
     c->err = &e->err.pub;
     jpeg_create_compress(c);
-    own_coef_memory(e, (j_common_ptr)c);
     w->dest.pub.init_destination = dest_init;
     w->dest.pub.empty_output_buffer = dest_empty;
     w->dest.pub.term_destination = dest_term;
@@ -1416,7 +1317,6 @@ void mark__jpeg_edit_free(mark__jpeg_edit *e)
     ctx = e->ctx;
     /* a no-op on an object jpeg_create_decompress never finished */
     jpeg_destroy_decompress(&e->d);
-    free_coef_memory(e);
     mark__free(ctx, e->keep);
     mark__free(ctx, e->orig);
     mark__free(ctx, e);
