@@ -341,11 +341,12 @@ int mark__video_frames_detect(mark_media *m, const struct mark_key *key,
  * the 48-bit keyed check, so false-positive bounds count decodes x
  * MARK__LIST. */
 #define MARK__LIST 16
-/* Its decision's false-positive bound: up to 12 searches (10 windows,
- * the mean of all and that of the intra frames) of up to 72 decodes,
- * each checking up to MARK__LIST paths, each passing the 48-bit check by
- * chance with probability 2^-48: about 4.9e-11. */
-#define MARK__VIDWM_FP_BOUND (864.0 * MARK__LIST / 281474976710656.0)
+/* Its decision's false-positive bound: up to 23 searches (10 windows
+ * and their bursts, the mean of all, the last window's burst and the
+ * mean of the intra frames) of up to 72 decodes, each checking up to
+ * MARK__LIST paths, each passing the 48-bit check by chance with
+ * probability 2^-48: about 9.4e-11. */
+#define MARK__VIDWM_FP_BOUND (1656.0 * MARK__LIST / 281474976710656.0)
 extern const mark__container mark__container_text;
 extern const mark__container mark__container_markdown;
 
