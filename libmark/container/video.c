@@ -335,6 +335,18 @@ static void video_uninit(mark_media *m)
 /* ------------------------------------------------------------------ */
 /* A decoder, for the re-encoding and the readers. */
 
+int mark__video_no_decoder(mark_ctx *ctx, const AVStream *st)
+{
+    const AVCodecParameters *cp = st->codecpar;
+
+    return mark__err(ctx, MARK_EUNSUPPORTED, "no decoder for the %s's "
+                     "codec (%s, tag '%s') in this FFmpeg",
+                     cp->codec_type == AVMEDIA_TYPE_VIDEO ? "video"
+                                                          : "soundtrack",
+                     avcodec_get_name(cp->codec_id),
+                     av_fourcc2str(cp->codec_tag));
+}
+
 int mark__video_open_dec(const AVStream *st, AVCodecContext **out)
 {
     const AVCodec *c = avcodec_find_decoder(st->codecpar->codec_id);

@@ -61,6 +61,9 @@ int mark__video_demux_open(mark_media *m, AVFormatContext **out);
 void mark__video_demux_close(AVFormatContext **ic);
 /* A decoder for stream st, opened (all cores): libav's status. */
 int mark__video_open_dec(const AVStream *st, AVCodecContext **out);
+/* The error for a stream that has no decoder (AVERROR_DECODER_NOT_FOUND
+ * from mark__video_open_dec): MARK_EUNSUPPORTED, naming its codec. */
+int mark__video_no_decoder(mark_ctx *ctx, const AVStream *st);
 /* Read the next packet and hand it to dc if it is of stream si; at the
  * end of the input flush dc and set *eof.  A damaged packet is passed
  * over (0); otherwise what libav returned. */

@@ -454,10 +454,7 @@ int mark__video_tx_setup(txctx *t, AVFormatContext *ic,
             t->v.idx = vp->video;
             e = mark__video_open_dec(st, &t->v.dec);
             if (e == AVERROR_DECODER_NOT_FOUND)
-                mark__err(m->ctx, MARK_EUNSUPPORTED, "no decoder for the "
-                          "video's codec (%s, tag '%s') in this FFmpeg",
-                          avcodec_get_name(cp->codec_id),
-                          av_fourcc2str(cp->codec_tag));
+                mark__video_no_decoder(m->ctx, st);
             if (e >= 0)
                 e = open_venc(t, st, webm);
             if (e < 0)
@@ -472,10 +469,7 @@ int mark__video_tx_setup(txctx *t, AVFormatContext *ic,
         a->idx = vp->audio;
         e = mark__video_open_dec(st, &a->dec);
         if (e == AVERROR_DECODER_NOT_FOUND)
-            mark__err(m->ctx, MARK_EUNSUPPORTED, "no decoder for the "
-                      "soundtrack's codec (%s, tag '%s') in this FFmpeg",
-                      avcodec_get_name(st->codecpar->codec_id),
-                      av_fourcc2str(st->codecpar->codec_tag));
+            mark__video_no_decoder(m->ctx, st);
         if (e >= 0)
             e = open_aenc(t, st, webm);
         if (e < 0)

@@ -235,8 +235,7 @@ int mark__video_pcm(const mark_media *cm,
     st = ic->streams[v->audio];
     e = mark__video_open_dec(st, &dc);
     if (e == AVERROR_DECODER_NOT_FOUND) {
-        rc = mark__err(m->ctx, MARK_EUNSUPPORTED, "no decoder for %s",
-                       avcodec_get_name(st->codecpar->codec_id));
+        rc = mark__video_no_decoder(m->ctx, st);
         goto out;
     }
     pkt = av_packet_alloc();
